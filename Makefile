@@ -1,0 +1,45 @@
+# Thin wrapper over CMake; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all build deps test asan-test demo bench format clean
+
+all: build
+
+# Installs missing Debian packages when run as root; otherwise only reports.
+deps:
+	@if [ "$$(id -u)" = 0 ]; then packaging/install-deps.sh; \
+	 else packaging/install-deps.sh || echo "warning: continuing without the missing packages"; fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPROXYHA_SANITIZE=ON
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan-test: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j 2 -LE 'interop|bench' $(CTEST_ARGS)
+
+demo: build
+	examples/demo/local-demo.sh $(BUILD)/bin/proxyd
+
+bench: build
+	bench/run.sh $(BUILD)/bin/proxyd
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

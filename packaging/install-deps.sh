@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the benchmarks and the
+# demo need. Idempotent: only what is missing is installed, so a second run
+# costs one dpkg query. Package services are never started here: a
+# policy-rc.d forbids it while we install, so no stray nginx listens on :80
+# and no keepalived sends VRRP on the host's interfaces.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang-format
+  libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
+  catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
+  nginx-light libnginx-mod-stream haproxy keepalived
+  wrk tcpdump iproute2 curl procps psmisc python3 openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0) to install them" >&2
+  exit 1
+fi
+
+# Forbid service starts for the duration of the install only, and put back
+# whatever policy the machine had before.
+policy=/usr/sbin/policy-rc.d
+saved=""
+if [ -e "$policy" ]; then saved=$(mktemp); cp -p "$policy" "$saved"; fi
+restore() {
+  if [ -n "$saved" ]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi
+}
+trap restore EXIT
+printf '#!/bin/sh\nexit 101\n' >"$policy"
+chmod 755 "$policy"
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

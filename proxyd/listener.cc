@@ -1,0 +1,122 @@
+#include "proxyd/listener.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "proxyd/session.h"
+#include "proxyd/worker.h"
+
+namespace proxyd {
+
+namespace {
+constexpr int kAcceptBatch = 32;
+constexpr std::chrono::milliseconds kAcceptPause{500};  // nginx's pause on EMFILE/ENFILE
+}  // namespace
+
+common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr, int backlog) {
+  using R = common::Result<common::UniqueFd>;
+  common::UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return R::fail(fmt::format("socket() failed ({}: {})", errno, std::strerror(errno)));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one
+  // setsockopt() per listener instead of one per session.
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (addr.family() == AF_INET6) {
+    // nginx binds "[::]:port" IPv6-only, so that "port" and "[::]:port" can
+    // both be listened on.
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
+    return R::fail(fmt::format("bind() to {} failed ({}: {})", addr.toString(), errno,
+                               std::strerror(errno)));
+  }
+  if (::listen(fd.get(), backlog) != 0) {
+    return R::fail(fmt::format("listen() to {} failed ({}: {})", addr.toString(), errno,
+                               std::strerror(errno)));
+  }
+  return fd;
+}
+
+Listener::Listener(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd fd,
+                   const common::SocketAddress& addr)
+    : worker_(worker),
+      block_(std::move(block)),
+      fd_(std::move(fd)),
+      addr_(addr),
+      bound_wildcard_(addr.isWildcard()) {}
+
+Listener::~Listener() {
+  event_.reset();
+  resume_.reset();
+}
+
+common::Result<bool> Listener::enable() {
+  event_.reset(event_new(worker_.base(), fd_.get(), EV_READ | EV_PERSIST, onAccept, this));
+  resume_.reset(evtimer_new(worker_.base(), onResume, this));
+  if (!event_ || !resume_ || event_add(event_.get(), nullptr) != 0) {
+    return common::Result<bool>::fail("event_add() failed for a listener");
+  }
+  return true;
+}
+
+void Listener::disable() {
+  if (event_) event_del(event_.get());
+  if (resume_) event_del(resume_.get());
+}
+
+void Listener::pause() {
+  event_del(event_.get());
+  timeval tv = common::toTimeval(kAcceptPause);
+  evtimer_add(resume_.get(), &tv);
+}
+
+void Listener::onResume(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  event_add(self->event_.get(), nullptr);
+}
+
+void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  const ServerBlock& block = *self->block_;
+  const bool need_local = self->bound_wildcard_ && block.access_format &&
+                          (block.access_format->uses(Variable::server_addr));
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    common::SocketAddress remote;
+    *remote.lenPtr() = common::SocketAddress::capacity();
+    int cfd = ::accept4(fd, remote.sa(), remote.lenPtr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) return;
+      if (err == EMFILE || err == ENFILE) {
+        // Out of descriptors: stop accepting for a while rather than spin on
+        // a listener that stays readable (as nginx does).
+        self->worker_.log().alert("accept4() failed ({}: {}), pausing accepts for {} ms", err,
+                                  std::strerror(err), kAcceptPause.count());
+        self->pause();
+        return;
+      }
+      self->worker_.log().error("accept4() failed ({}: {})", err, std::strerror(err));
+      return;
+    }
+    common::SocketAddress local = self->addr_;
+    if (need_local) {
+      *local.lenPtr() = common::SocketAddress::capacity();
+      ::getsockname(cfd, local.sa(), local.lenPtr());
+    }
+    auto session = std::make_unique<Session>(self->worker_, self->block_, common::UniqueFd(cfd),
+                                             remote, local);
+    Session* raw = session.get();
+    self->worker_.adopt(std::move(session));
+    raw->start();  // may end the session at once: do not touch it after
+  }
+}
+
+}  // namespace proxyd

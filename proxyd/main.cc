@@ -1,0 +1,142 @@
+// proxyd: command line as nginx's (DESIGN.md), always in the foreground.
+//   proxyd [-c FILE] [-p PREFIX] [-t] [-T] [-s reload|reopen|quit|stop] [-v]
+// Exit codes: 0 success, 1 configuration error, 2 runtime failure.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common/pid_file.h"
+#include "proxyd/config.h"
+#include "proxyd/proxy.h"
+
+namespace {
+
+constexpr const char* kVersion = "proxyd 0.1.0";
+constexpr const char* kDefaultConfig = "/etc/proxyd/proxyd.ini";
+
+void usage(std::ostream& out) {
+  out << "usage: proxyd [-c FILE] [-p PREFIX] [-t] [-T] [-s reload|reopen|quit|stop] [-v]\n"
+         "  -c FILE    configuration file (default " << kDefaultConfig << ")\n"
+         "  -p PREFIX  directory that relative paths resolve against\n"
+         "             (default: the configuration file's directory)\n"
+         "  -t         check the configuration and exit\n"
+         "  -T         check the configuration, print it and exit\n"
+         "  -s SIGNAL  send reload, reopen, quit or stop to the running proxyd (via its pid file)\n"
+         "  -v         print the version and exit\n";
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
+  int sig = name == "reload"   ? SIGHUP
+            : name == "reopen" ? SIGUSR1
+            : name == "quit"   ? SIGQUIT
+            : name == "stop"   ? SIGTERM
+                               : 0;
+  if (sig == 0) {
+    std::cerr << "proxyd: invalid option: \"-s " << name
+              << "\" (expected reload, reopen, quit or stop)\n";
+    return 1;
+  }
+  if (cfg.main.pid_path.empty()) {
+    std::cerr << "proxyd: " << cfg.path << ": [main] has no \"pid\": cannot find the running proxyd\n";
+    return 1;
+  }
+  auto pid = common::readPidFile(cfg.main.pid_path);
+  if (!pid) {
+    std::cerr << "proxyd: " << pid.error() << "\n";
+    return 2;
+  }
+  if (::kill(*pid, sig) != 0) {
+    std::cerr << fmt::format("proxyd: kill({}, {}) failed ({}: {})\n", *pid, name, errno,
+                             std::strerror(errno));
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = kDefaultConfig;
+  std::string prefix;
+  std::string signal_name;
+  bool test = false, dump = false;
+  int opt;
+  opterr = 0;
+  while ((opt = ::getopt(argc, argv, "c:p:tTs:vh")) != -1) {
+    switch (opt) {
+      case 'c': config_path = optarg; break;
+      case 'p': prefix = optarg; break;
+      case 't': test = true; break;
+      case 'T': test = dump = true; break;
+      case 's': signal_name = optarg; break;
+      case 'v': std::cout << kVersion << "\n"; return 0;
+      case 'h': usage(std::cout); return 0;
+      default:
+        std::cerr << "proxyd: invalid option: \"-" << static_cast<char>(optopt) << "\"\n";
+        usage(std::cerr);
+        return 1;
+    }
+  }
+  if (optind < argc) {
+    std::cerr << "proxyd: unexpected argument \"" << argv[optind] << "\"\n";
+    usage(std::cerr);
+    return 1;
+  }
+
+  common::Diagnostics diag;
+  proxyd::ProxyConfig cfg = proxyd::loadProxyConfig(config_path, prefix, diag);
+  diag.print(std::cerr);
+  if (test) {
+    if (diag.hasErrors()) {
+      std::cerr << "proxyd: configuration file " << config_path << " test failed\n";
+      return 1;
+    }
+    std::cerr << "proxyd: configuration file " << config_path << " test is successful\n";
+    if (dump) {
+      std::ifstream in(config_path);
+      std::cout << "# configuration file " << config_path << ":\n" << in.rdbuf();
+    }
+    return 0;
+  }
+  if (diag.hasErrors()) return 1;
+  if (!signal_name.empty()) return sendSignal(cfg, signal_name);
+
+  auto log = std::make_shared<common::Log>(common::LogLevel::error);
+  if (cfg.main.error_log) {
+    log->setMinimum(cfg.main.error_log->level);
+    if (auto r = log->openFile(cfg.main.error_log->path); !r) {
+      std::cerr << "proxyd: " << r.error() << "\n";
+      return 2;
+    }
+  }
+  std::optional<common::PidFile> pid_file;
+  if (!cfg.main.pid_path.empty()) {
+    auto pf = common::PidFile::create(cfg.main.pid_path);
+    if (!pf) {
+      log->emerg("{}", pf.error());
+      std::cerr << "proxyd: " << pf.error() << "\n";
+      return 2;
+    }
+    pid_file.emplace(std::move(*pf));
+  }
+  proxyd::ProcessInfo process{hostName(), ::getpid()};
+  proxyd::Proxy proxy(std::move(cfg), log, process);
+  if (auto r = proxy.start(); !r) {
+    log->emerg("{}", r.error());
+    if (log->path() != "stderr") std::cerr << "proxyd: " << r.error() << "\n";
+    return 2;
+  }
+  return proxy.run();
+}

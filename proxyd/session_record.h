@@ -1,0 +1,41 @@
+// What one proxied session did, as the access log and the hash key see it.
+// Filled by the session as it goes; rendered by LogFormat when it ends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "common/clock.h"
+
+namespace proxyd {
+
+// One try of one upstream server (nginx keeps one state entry per try).
+struct UpstreamAttempt {
+  std::string addr;                  // "127.0.0.1:16443", or the group name when none was live
+  std::uint64_t bytes_sent = 0;      // to the upstream
+  std::uint64_t bytes_received = 0;  // from the upstream
+  // Time to establish the connection; empty ("-") when it was never established.
+  std::optional<common::Duration> connect_time;
+  // Time from the start of the try to the first byte from the upstream.
+  std::optional<common::Duration> first_byte_time;
+  // Time from the start of the try to its end.
+  std::optional<common::Duration> session_time;
+};
+
+struct SessionRecord {
+  std::uint64_t connection = 0;   // $connection: serial number of the client connection
+  common::SocketAddress remote;   // client address
+  common::SocketAddress local;    // $server_addr/$server_port (the listening side)
+  int status = 200;               // nginx stream $status
+  std::uint64_t bytes_sent = 0;   // to the client
+  std::uint64_t bytes_received = 0;  // from the client
+  common::Duration session_time{};   // monotonic, from accept to end
+  std::chrono::system_clock::time_point end_time{};  // wall clock when the line is written
+  std::vector<UpstreamAttempt> upstreams;  // empty: never got as far as choosing one ("-")
+};
+
+}  // namespace proxyd
