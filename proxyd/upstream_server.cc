@@ -1,0 +1,107 @@
+#include "proxyd/upstream_server.h"
+
+#include <fmt/format.h>
+
+#include <climits>
+
+#include "common/duration.h"
+
+namespace proxyd {
+namespace {
+
+using common::Result;
+
+std::vector<std::string_view> splitWords(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    std::size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// A whole-number parameter that must fit an int (ngx_atoi rejects signs and
+// garbage alike).
+Result<int> parseIntParam(std::string_view what, std::string_view value, int min, int max) {
+  auto n = common::parseUnsigned(value, static_cast<std::uint64_t>(max));
+  if (!n || *n < static_cast<std::uint64_t>(min)) {
+    return Result<int>::fail(fmt::format("invalid {} \"{}\"", what, value));
+  }
+  return static_cast<int>(*n);
+}
+
+}  // namespace
+
+Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
+  std::vector<std::string_view> words = splitWords(text);
+  if (words.empty()) return Result<UpstreamServer>::fail("no address in \"server\"");
+
+  UpstreamServer server;
+  server.name = std::string(words[0]);
+
+  // Parameters first, then the address, in the order of
+  // ngx_stream_upstream_server(): a typo is reported before any lookup.
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (startsWith(w, "weight=")) {
+      // nginx refuses weight=0; the cap keeps the ketama ring (160 points per
+      // weight unit) and the int arithmetic of the balancers in bounds.
+      auto v = parseIntParam("weight", w.substr(7), 1, 100000);
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.weight = *v;
+    } else if (startsWith(w, "max_fails=")) {
+      auto v = parseIntParam("max_fails", w.substr(10), 0, INT_MAX);
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.max_fails = *v;
+    } else if (startsWith(w, "fail_timeout=")) {
+      auto v = common::parseDuration(w.substr(13));
+      if (!v) {
+        return Result<UpstreamServer>::fail(
+            fmt::format("invalid fail_timeout \"{}\": {}", w.substr(13), v.error()));
+      }
+      server.fail_timeout = *v;
+    } else if (startsWith(w, "max_conns=")) {
+      auto v = parseIntParam("max_conns", w.substr(10), 0, INT_MAX);
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.max_conns = *v;
+    } else if (w == "backup") {
+      // Whether the balancing method allows it is the config loader's check
+      // (UpstreamGroup::allowsBackup), as nginx's flags check is per method.
+      server.backup = true;
+    } else if (w == "down") {
+      server.down = true;
+    } else {
+      return Result<UpstreamServer>::fail(fmt::format("invalid parameter \"{}\"", w));
+    }
+  }
+
+  auto hp = common::splitHostPort(words[0], /*port_required=*/true);
+  if (!hp) return Result<UpstreamServer>::fail(hp.error());  // names the address already
+  if (hp->host.empty()) {
+    return Result<UpstreamServer>::fail(fmt::format("no host in upstream \"{}\"", words[0]));
+  }
+  auto port = common::parseUnsigned(hp->port, 65535);
+  if (!port || *port == 0) {
+    return Result<UpstreamServer>::fail(fmt::format("invalid port in upstream \"{}\"", words[0]));
+  }
+  auto addrs = common::resolve(hp->host, static_cast<std::uint16_t>(*port));
+  if (!addrs) {
+    // nginx: host not found in upstream "NAME"; we add the resolver's reason.
+    return Result<UpstreamServer>::fail(
+        fmt::format("host not found in upstream \"{}\" ({})", words[0], addrs.error()));
+  }
+  if (addrs->empty()) {
+    return Result<UpstreamServer>::fail(fmt::format("host not found in upstream \"{}\"", words[0]));
+  }
+  server.addrs = std::move(*addrs);
+  return server;
+}
+
+}  // namespace proxyd
