@@ -48,8 +48,14 @@ class ProxyTestCase(unittest.TestCase):
     def start_proxy(self, config: lab.Config) -> lab.Proxy:
         proxy = lab.Proxy(IMPL)
         proxy.start(config)
-        self.addCleanup(proxy.stop)
+        self.addCleanup(self._stop_clean, proxy)
         return proxy
+
+    def _stop_clean(self, proxy: lab.Proxy) -> None:
+        proxy.stop()
+        problem = proxy.exit_problem()
+        if problem:
+            self.fail(problem)
 
     def backend(self, cls, *args, **kw):
         b = cls(*args, **kw)

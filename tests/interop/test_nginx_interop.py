@@ -107,6 +107,7 @@ class LogInterop(unittest.TestCase):
             diag = proxy.error_log()[-3000:]
         finally:
             proxy.stop()
+        self.assertIsNone(proxy.exit_problem())
         self.assertEqual(len(lines), count,
                          f"{impl}: expected {count} access-log lines, got {lines}\n{diag}")
         return [normalise(x, cfg.servers[0].listen) for x in lines]
@@ -222,6 +223,7 @@ class HashInterop(unittest.TestCase):
                     out[src] = lab.recv_exactly(s, 10).decode().strip()
         finally:
             proxy.stop()
+        self.assertIsNone(proxy.exit_problem())
         return out
 
     def test_same_backend_for_each_client_address(self):

@@ -744,6 +744,25 @@ class Proxy:
             self._stderr = None
         _unregister(self)
 
+    def exit_problem(self) -> Optional[str]:
+        """After stop(): why proxyd's exit was not clean, or None.
+
+        proxyd must exit 0 on TERM, and a sanitizer build must have printed
+        no report (ASan, LeakSanitizer, UBSan) on its stderr."""
+        if self.impl != "proxyd":
+            return None
+        text = ""
+        path = os.path.join(self.tmp, "stderr.log") if self.tmp else None
+        if path and os.path.exists(path):
+            with open(path, errors="replace") as f:
+                text = f.read()
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in text:
+                return f"proxyd's stderr has a sanitizer report:\n{text[-4000:]}"
+        if self.returncode not in (0, None):
+            return f"proxyd exited with {self.returncode}; stderr:\n{text[-2000:]}"
+        return None
+
     def __enter__(self):
         return self
 
