@@ -1,0 +1,29 @@
+// Facts about a network interface that vrrpd needs: index, MAC, state, and
+// its primary addresses (the VRRP source address when none is configured).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/ip_address.h"
+#include "common/result.h"
+
+namespace vrrpd {
+
+using MacAddress = std::array<std::uint8_t, 6>;
+
+struct InterfaceInfo {
+  std::string name;
+  int index = 0;
+  MacAddress mac{};
+  bool up = false;                       // IFF_UP and IFF_RUNNING
+  std::optional<common::IpAddress> primary_v4;   // first IPv4 address that is not a VIP
+  std::optional<common::IpAddress> link_local_v6;  // fe80:: address
+};
+
+// Reads the interface now (ioctl/getifaddrs); an error names the interface.
+common::Result<InterfaceInfo> lookupInterface(const std::string& name);
+
+}  // namespace vrrpd

@@ -1,0 +1,60 @@
+// Virtual IP addresses through netlink (libnl-route-3): added when an
+// instance becomes MASTER, removed when it leaves MASTER and at stop, stale
+// copies removed at start. A monitor reports addresses deleted from outside
+// (keepalived then goes BACKUP).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/result.h"
+
+struct nl_sock;
+
+namespace vrrpd {
+
+// `virtual_ipaddress = IP[/len] [dev IF] [label L] [scope S]`.
+struct Vip {
+  common::IpAddress addr;
+  int prefix = -1;  // default: /32 or /128
+  std::string dev;  // empty: the instance's interface
+  std::string label;
+  std::string scope = "global";  // global, site, link, host, nowhere or a number
+  int line = 0;
+
+  int prefixLength() const { return prefix >= 0 ? prefix : (addr.isV4() ? 32 : 128); }
+  std::string toString() const;  // "192.0.2.100/24 dev eth0"
+};
+common::Result<Vip> parseVip(std::string_view text);
+
+class VipManager {
+ public:
+  static common::Result<std::unique_ptr<VipManager>> open();
+  ~VipManager();
+
+  // Adds the address to interface `ifindex` (IPv6 with IFA_F_NODAD, as
+  // keepalived). Already present counts as success.
+  common::Result<bool> add(const Vip& vip, int ifindex);
+  // Removes it; already absent counts as success.
+  common::Result<bool> remove(const Vip& vip, int ifindex);
+  // Whether the address is on the interface now.
+  bool present(const Vip& vip, int ifindex);
+
+  // Address deletions seen on the netlink monitor: fd for the event loop,
+  // and drain() which reports each deleted (address, ifindex).
+  int monitorFd() const;
+  void drain(const std::function<void(const common::IpAddress&, int ifindex)>& on_deleted);
+
+ private:
+  VipManager() = default;
+  struct NlSockDeleter {
+    void operator()(nl_sock* s) const;
+  };
+  std::unique_ptr<nl_sock, NlSockDeleter> sock_;
+  std::unique_ptr<nl_sock, NlSockDeleter> monitor_;
+};
+
+}  // namespace vrrpd
