@@ -4,17 +4,18 @@
 
 #include <fmt/format.h>
 
-#include <functional>
-#include <set>
+#include <algorithm>
 #include <thread>
 
 #include "common/duration.h"
+#include "common/ini_section_walker.h"
 
 namespace proxyd {
 
 using common::Diagnostics;
 using common::IniEntry;
 using common::IniSection;
+using common::SectionWalker;
 
 namespace {
 
@@ -41,53 +42,6 @@ std::string resolvePath(const std::string& prefix, const std::string& path) {
   if (path.empty() || path[0] == '/' || path == "stderr") return path;
   return prefix + "/" + path;
 }
-
-// Walks one section's entries: each key handled at most once unless it may
-// repeat; anything else is an error naming the section and the known keys.
-class SectionWalker {
- public:
-  using Handler = std::function<void(const IniEntry&)>;
-
-  SectionWalker(const std::string& file, const IniSection& section, Diagnostics& diag)
-      : file_(file), section_(section), diag_(diag) {}
-
-  void on(const std::string& key, Handler h, bool repeatable = false) {
-    handlers_.push_back({key, std::move(h), repeatable});
-  }
-
-  void run() {
-    std::set<std::string> seen;
-    for (const IniEntry& e : section_.entries) {
-      auto it = std::find_if(handlers_.begin(), handlers_.end(),
-                             [&](const Rule& r) { return r.key == e.key; });
-      if (it == handlers_.end()) {
-        std::string known;
-        for (const Rule& r : handlers_) known += (known.empty() ? "" : ", ") + r.key;
-        diag_.error(file_, e.line,
-                    fmt::format("unknown key \"{}\" in [{}] (known keys: {})", e.key,
-                                section_.header, known));
-        continue;
-      }
-      if (!it->repeatable && !seen.insert(e.key).second) {
-        diag_.error(file_, e.line,
-                    fmt::format("\"{}\" is duplicate in [{}]", e.key, section_.header));
-        continue;
-      }
-      it->handler(e);
-    }
-  }
-
- private:
-  struct Rule {
-    std::string key;
-    Handler handler;
-    bool repeatable;
-  };
-  const std::string& file_;
-  const IniSection& section_;
-  Diagnostics& diag_;
-  std::vector<Rule> handlers_;
-};
 
 class Loader {
  public:
@@ -140,7 +94,8 @@ class Loader {
     }
     LogTarget t;
     t.path = resolvePath(cfg_.prefix, words[0]);
-    if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level)) return std::nullopt;
+    if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level))
+      return std::nullopt;
     checkLogDirectory(e, t.path);
     return t;
   }
@@ -159,7 +114,8 @@ class Loader {
     SectionWalker w(cfg_.path, s, diag_);
     w.on("worker_processes", [&](const IniEntry& e) {
       if (e.value == "auto") {
-        cfg_.main.worker_processes = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        cfg_.main.worker_processes =
+            static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         return;
       }
       std::uint64_t n = 0;
@@ -305,7 +261,8 @@ class Loader {
     w.run();
     if (!UpstreamGroup::allowsBackup(up.method)) {
       for (int line : backup_lines) {
-        error(line, "server: \"backup\" cannot be used with hash or random balancing (as in nginx)");
+        error(line,
+              "server: \"backup\" cannot be used with hash or random balancing (as in nginx)");
       }
     }
     if (up.servers.empty()) {
@@ -453,8 +410,7 @@ const UpstreamSection* ProxyConfig::findUpstream(const std::string& name) const 
   return nullptr;
 }
 
-ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix,
-                            Diagnostics& diag) {
+ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix, Diagnostics& diag) {
   auto doc = common::loadIniFile(path, diag);
   return build(doc, path, prefix, diag);
 }
