@@ -18,7 +18,7 @@ namespace vrrpd {
 
 constexpr std::uint8_t kIpProtoVrrp = 112;
 constexpr std::uint8_t kVrrpTtl = 255;
-constexpr std::uint8_t kVrrpTos = 0xc0;  // keepalived's IP header TOS (internetwork control)
+constexpr std::uint8_t kVrrpTos = 0xc0;      // keepalived's IP header TOS (internetwork control)
 const common::IpAddress& vrrpMulticastV4();  // 224.0.0.18
 const common::IpAddress& vrrpMulticastV6();  // ff02::12
 
@@ -31,9 +31,9 @@ struct Advert {
   // The advertisement interval in centiseconds. On the wire v2 carries whole
   // seconds (8 bits), v3 centiseconds (12 bits).
   std::uint16_t interval_cs = 100;
-  AuthType auth_type = AuthType::none;        // v2 only
-  std::array<std::uint8_t, 8> auth_data{};    // v2 only: the password, NUL-padded
-  std::vector<common::IpAddress> addrs;       // the virtual addresses, all one family
+  AuthType auth_type = AuthType::none;      // v2 only
+  std::array<std::uint8_t, 8> auth_data{};  // v2 only: the password, NUL-padded
+  std::vector<common::IpAddress> addrs;     // the virtual addresses, all one family
 };
 
 struct CodecOptions {
@@ -44,18 +44,19 @@ struct CodecOptions {
 // Why an advert was dropped. Each reason is counted and logged at debug.
 enum class DropReason {
   too_short,
-  bad_length,       // shorter than the address count says
+  bad_length,  // not the length the address count says (keepalived: too short or long)
   bad_version,
-  bad_type,         // not an ADVERTISEMENT
+  bad_type,  // not an ADVERTISEMENT
   bad_checksum,
-  bad_ttl,          // not 255 on multicast (RFC 3768 7.1, RFC 5798 7.1)
-  unknown_vrid,     // no instance on this interface has it
-  family_mismatch,  // IPv6 carrying v2, or the family differs from ours
-  auth_mismatch,    // auth type or the 8 bytes of PASS differ
+  bad_ttl,            // not 255 on multicast (RFC 3768 7.1, RFC 5798 7.1)
+  unknown_vrid,       // no instance on this interface has it
+  family_mismatch,    // IPv6 carrying v2, or the family differs from ours
+  auth_mismatch,      // auth type or the 8 bytes of PASS differ
   interval_mismatch,  // v2: advert interval differs from ours (v3 adopts it)
   address_mismatch,   // the address list differs from ours (RFC 3768 7.1)
   own_packet,         // our own advert looped back
   bad_ip_header,
+  not_unicast_peer,  // unicast mode: the sender is not one of our unicast_peer addresses
   count_,
 };
 std::string_view dropReasonName(DropReason r);
@@ -72,8 +73,7 @@ std::array<std::uint8_t, 8> passwordBytes(std::string_view password, bool* trunc
 // Encodes the VRRP message (no IP header) that `src` sends to `dst`; the
 // checksum depends on both for v3 over IPv4 (pseudo-header) and IPv6.
 std::vector<std::uint8_t> encodeAdvert(const Advert& a, const common::IpAddress& src,
-                                       const common::IpAddress& dst,
-                                       const CodecOptions& opt = {});
+                                       const common::IpAddress& dst, const CodecOptions& opt = {});
 
 // Decodes and checks the structure of a VRRP message received from `src`
 // to `dst`: length, version, type, address count, checksum. Checks against
