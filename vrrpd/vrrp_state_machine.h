@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -51,13 +52,13 @@ using Action =
 using Actions = std::vector<Action>;
 
 struct MachineConfig {
-  int version = 2;                   // 2 or 3
-  std::uint8_t priority = 100;       // configured priority (255: address owner)
+  int version = 2;              // 2 or 3
+  std::uint8_t priority = 100;  // configured priority (255: address owner)
   common::Duration advert_interval = std::chrono::seconds(1);
-  bool preempt = true;               // false: nopreempt
+  bool preempt = true;  // false: nopreempt
   common::Duration preempt_delay{0};
-  bool initial_master = false;       // `state MASTER`
-  common::IpAddress primary;         // our address, for the tie-break on equal priority
+  bool initial_master = false;  // `state MASTER`
+  common::IpAddress primary;    // our address, for the tie-break on equal priority
   common::Duration garp_master_delay = std::chrono::seconds(5);  // 0: no second burst
   common::Duration garp_master_refresh{0};                       // 0: off
 };
@@ -66,7 +67,7 @@ struct MachineConfig {
 // filters of advert_filter.h).
 struct AdvertIn {
   std::uint8_t priority;
-  common::IpAddress src;  // the sender's primary address
+  common::IpAddress src;      // the sender's primary address
   common::Duration interval;  // v3: Master_Adver_Interval to learn
 };
 
@@ -105,7 +106,23 @@ class VrrpStateMachine {
   common::IpAddress master_;  // the current master's address (ours when MASTER)
   common::TimePoint last_advert_{};
   bool faulted_ = false;
-  // helper state for preempt_delay etc. may be added by the implementation
+
+  // Implementation state (vrrp_state_machine.cc).
+  Actions becomeMaster(const std::string& cause);
+  Actions becomeBackup(State from, common::Duration down, const std::string& cause,
+                       common::TimePoint now);
+  Actions leaveMaster(Actions out);
+  void armMasterDown(Actions& out, common::Duration after, common::TimePoint now);
+  std::string takeoverCause(common::TimePoint now) const;
+  common::Duration skewFor(std::uint8_t priority) const;
+
+  std::uint8_t master_priority_ = 0;    // priority in the master's last advert (even ignored)
+  common::TimePoint master_down_at_{};  // when the Master_Down_Timer fires (BACKUP)
+  // keepalived's preempt_time: set when a lower-priority master is first
+  // seen with preempt_delay; its adverts are accepted until then.
+  std::optional<common::TimePoint> preempt_time_;
+  // Why the Master_Down_Timer is running, for the transition's cause.
+  enum class DownReason { silence, initial, resigned, preempt } down_reason_ = DownReason::silence;
 };
 
 }  // namespace vrrpd
