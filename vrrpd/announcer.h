@@ -14,7 +14,8 @@
 namespace vrrpd {
 
 // The Ethernet frame of a gratuitous ARP request for `vip` (keepalived's:
-// broadcast destination, sender IP = target IP = VIP, target MAC zero).
+// broadcast destination, sender IP = target IP = VIP, target MAC
+// ff:ff:ff:ff:ff:ff as vrrp_arp.c fills it).
 std::vector<std::uint8_t> buildGratuitousArp(const MacAddress& mac, const common::IpAddress& vip);
 // The ICMPv6 message of an unsolicited NA for `vip` to ff02::1, Override
 // set, target link-layer address option = mac (RFC 4861 4.4, 7.2.6). The

@@ -18,8 +18,8 @@ struct InterfaceInfo {
   std::string name;
   int index = 0;
   MacAddress mac{};
-  bool up = false;                       // IFF_UP and IFF_RUNNING
-  std::optional<common::IpAddress> primary_v4;   // first IPv4 address that is not a VIP
+  bool up = false;                                 // IFF_UP and IFF_RUNNING
+  std::optional<common::IpAddress> primary_v4;     // first IPv4 address that is not a VIP
   std::optional<common::IpAddress> link_local_v6;  // fe80:: address
 };
 
