@@ -23,7 +23,7 @@ struct GlobalSection {
   std::string script_user;             // empty: vrrpd_script if it exists, else root (warning)
   bool enable_script_security = false;
   int vrrp_version = 2;
-  bool skip_check_adv_addr = false;    // vrrp_skip_check_adv_addr
+  bool skip_check_adv_addr = false;  // vrrp_skip_check_adv_addr
   bool v3_checksum_as_v2 = false;
   std::chrono::milliseconds garp_interval{0};  // vrrp_garp_interval: gap between GARPs of a burst
   std::chrono::milliseconds gna_interval{0};   // vrrp_gna_interval: same for NAs
@@ -35,12 +35,12 @@ struct ScriptSection {
   std::string script;  // command line, run through /bin/sh -c
   std::chrono::milliseconds interval{1000};
   std::optional<std::chrono::milliseconds> timeout;  // default: interval
-  int weight = 0;     // -253..253
+  int weight = 0;                                    // -253..253
   bool reverse = false;
   int fall = 1;
   int rise = 1;
   bool init_fail = false;
-  std::string user;   // per-script `user`, else global script_user
+  std::string user;  // per-script `user`, else global script_user
   int line = 0;
 };
 
@@ -61,18 +61,18 @@ struct InstanceSection {
   int line = 0;
   bool initial_master = false;  // state = MASTER | BACKUP
   std::string interface;
-  int vrid = 0;                 // virtual_router_id, 1..255
-  int priority = 100;           // 1..255
+  int vrid = 0;                                     // virtual_router_id, 1..255
+  int priority = 100;                               // 1..255
   std::chrono::milliseconds advert_interval{1000};  // advert_int (seconds, decimals allowed)
-  int version = 0;              // 0: global vrrp_version (IPv6 VIPs force 3)
-  bool preempt = true;          // nopreempt = yes -> false
+  int version = 0;                                  // 0: global vrrp_version (IPv6 VIPs force 3)
+  bool preempt = true;                              // nopreempt = yes -> false
   std::chrono::milliseconds preempt_delay{0};
   std::optional<common::IpAddress> mcast_src_ip;
   std::optional<common::IpAddress> unicast_src_ip;
   std::vector<common::IpAddress> unicast_peers;
   AuthType auth_type = AuthType::none;
   std::string auth_pass;
-  std::vector<Vip> vips;        // virtual_ipaddress
+  std::vector<Vip> vips;  // virtual_ipaddress
   std::vector<TrackScriptRef> track_scripts;
   std::vector<TrackInterfaceRef> track_interfaces;
   std::chrono::milliseconds garp_master_delay{5000};

@@ -1,0 +1,959 @@
+#include "vrrpd/config.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "common/duration.h"
+#include "common/ini_section_walker.h"
+
+namespace vrrpd {
+
+using common::Diagnostics;
+using common::IniEntry;
+using common::IniSection;
+using common::IpAddress;
+using common::Result;
+using common::SectionWalker;
+using std::chrono::milliseconds;
+
+int InstanceSection::effectiveVersion(int global_version) const {
+  for (const Vip& v : vips) {
+    if (v.addr.isV6()) return 3;
+  }
+  return version != 0 ? version : global_version;
+}
+
+const ScriptSection* VrrpConfig::findScript(const std::string& name) const {
+  for (const auto& s : scripts) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const InstanceSection* VrrpConfig::findInstance(const std::string& name) const {
+  for (const auto& i : instances) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr int kMaxWeight = 253;  // keepalived: -253..253 (254 would cross 1..254)
+constexpr const char* kDefaultScriptUser = "vrrpd_script";
+
+std::vector<std::string> splitWords(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+    if (i > start) words.emplace_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+std::string directoryOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// A whole number in [min, max], optionally signed.
+Result<int> parseInt(std::string_view text, int min, int max) {
+  auto bad = [&] {
+    return Result<int>::fail(fmt::format(
+        "invalid value \"{}\" (expected a whole number from {} to {})", text, min, max));
+  };
+  std::string_view digits = text;
+  bool negative = false;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
+    negative = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  if (digits.empty() || digits.size() > 9) return bad();
+  long v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return bad();
+    v = v * 10 + (c - '0');
+  }
+  if (negative) v = -v;
+  if (v < min || v > max) return bad();
+  return static_cast<int>(v);
+}
+
+std::string familyName(const IpAddress& a) {
+  return a.isV6() ? "IPv6" : "IPv4";
+}
+
+std::string seconds(milliseconds ms) {
+  if (ms.count() % 1000 == 0) return fmt::format("{}", ms.count() / 1000);
+  std::string s = fmt::format("{}.{:03}", ms.count() / 1000, ms.count() % 1000);
+  while (s.back() == '0') s.pop_back();
+  return s;
+}
+
+bool interfaceExists(const std::string& name) {
+  return ::if_nametoindex(name.c_str()) != 0;
+}
+
+bool userExists(const std::string& name) {
+  return ::getpwnam(name.c_str()) != nullptr;
+}
+
+bool addressIsLocal(const IpAddress& a) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return true;  // cannot tell: do not warn
+  bool found = false;
+  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (i->ifa_addr->sa_family == AF_INET && a.isV4()) {
+      found = IpAddress::v4(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr) == a;
+    } else if (i->ifa_addr->sa_family == AF_INET6 && a.isV6()) {
+      found = IpAddress::v6(reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr) == a;
+    }
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// The program a command line runs: its first word, which may be quoted.
+// `begin`/`end` delimit the word's text inside `command` (without quotes).
+struct FirstWord {
+  std::string word;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+FirstWord firstWord(const std::string& command) {
+  FirstWord w;
+  size_t i = 0;
+  while (i < command.size() && (command[i] == ' ' || command[i] == '\t')) ++i;
+  if (i < command.size() && (command[i] == '"' || command[i] == '\'')) {
+    char q = command[i];
+    size_t close = command.find(q, i + 1);
+    if (close == std::string::npos) close = command.size();
+    w.begin = i + 1;
+    w.end = close;
+  } else {
+    w.begin = i;
+    while (i < command.size() && command[i] != ' ' && command[i] != '\t') ++i;
+    w.end = i;
+  }
+  w.word = command.substr(w.begin, w.end - w.begin);
+  return w;
+}
+
+// What the loader remembers about an instance's keys for the checks that can
+// only run once every section has been read (the global vrrp_version and the
+// [vrrp_script] sections may come later in the file).
+struct InstanceNotes {
+  int interface_line = 0;
+  int vrid_line = 0;
+  int version_line = 0;
+  int advert_line = 0;
+  int state_line = 0;
+  int priority_line = 0;
+  int nopreempt_line = 0;  // nonzero: "nopreempt = yes" was written
+  int preempt_delay_line = 0;
+  int auth_type_line = 0;
+  int auth_pass_line = 0;
+  int mcast_src_line = 0;
+  int unicast_src_line = 0;
+  std::vector<int> peer_lines;
+  bool have_interface = false;
+  bool have_vrid = false;
+  bool bad_vip = false;  // a virtual_ipaddress was refused: do not also say "needs"
+};
+
+class Loader {
+ public:
+  Loader(VrrpConfig& cfg, Diagnostics& diag) : cfg_(cfg), diag_(diag) {}
+
+  void load(const common::IniDocument& doc) {
+    bool have_global = false;
+    for (const IniSection& s : doc.sections) {
+      if (s.type == "global" && s.label.empty()) {
+        if (have_global) error(s.line, "[global] is duplicate");
+        have_global = true;
+        loadGlobal(s);
+      } else if (s.type == "vrrp_script") {
+        loadScript(s);
+      } else if (s.type == "vrrp_instance") {
+        loadInstance(s);
+      } else if (s.type == "vrrp_sync_group") {
+        loadSyncGroup(s);
+      } else {
+        error(s.line, fmt::format("unknown section [{}] (expected [global], [vrrp_script NAME], "
+                                  "[vrrp_instance NAME] or [vrrp_sync_group NAME])",
+                                  s.header));
+      }
+    }
+    if (cfg_.global.router_id.empty()) {
+      char host[256] = {};
+      if (::gethostname(host, sizeof host - 1) == 0) cfg_.global.router_id = host;
+    }
+    for (size_t i = 0; i < cfg_.instances.size(); ++i) finishInstance(i);
+    crossCheck();
+    flush();
+  }
+
+ private:
+  void error(int line, std::string msg) { mine_.error(cfg_.path, line, std::move(msg)); }
+  void warning(int line, std::string msg) { mine_.warning(cfg_.path, line, std::move(msg)); }
+
+  // Our problems in line order (the checks that need the whole file run
+  // last), after whatever the INI reader reported.
+  void flush() {
+    std::vector<common::Diagnostic> items = mine_.items();
+    std::stable_sort(items.begin(), items.end(),
+                     [](const auto& a, const auto& b) { return a.line < b.line; });
+    for (auto& d : items) {
+      if (d.severity == common::Severity::error) {
+        diag_.error(d.file, d.line, std::move(d.message));
+      } else {
+        diag_.warning(d.file, d.line, std::move(d.message));
+      }
+    }
+  }
+
+  template <class T>
+  bool take(const IniEntry& e, Result<T> r, T& out) {
+    if (!r) {
+      error(e.line, fmt::format("{}: {}", e.key, r.error()));
+      return false;
+    }
+    out = std::move(*r);
+    return true;
+  }
+
+  std::function<void(const IniEntry&)> flag(bool& out) {
+    return [this, &out](const IniEntry& e) { take(e, common::parseFlag(e.value), out); };
+  }
+
+  // Seconds with decimals as keepalived writes them, or nginx units.
+  std::function<void(const IniEntry&)> duration(milliseconds& out) {
+    return [this, &out](const IniEntry& e) { take(e, common::parseDuration(e.value), out); };
+  }
+
+  std::function<void(const IniEntry&)> count(int& out, int min, int max) {
+    return [this, &out, min, max](const IniEntry& e) { take(e, parseInt(e.value, min, max), out); };
+  }
+
+  // A notify or track script: the command line is run through /bin/sh -c; its
+  // first word is the program, checked here (a warning: the config may be
+  // checked on another machine). A relative path resolves against the
+  // configuration file's directory, as every relative path does.
+  std::function<void(const IniEntry&)> command(std::string& out, bool has_own_user = false) {
+    return [this, &out, has_own_user](const IniEntry& e) {
+      std::string cmd = e.value;
+      FirstWord w = firstWord(cmd);
+      if (w.word.empty()) {
+        error(e.line, fmt::format("{}: expected a command line", e.key));
+        return;
+      }
+      std::string path = w.word;
+      if (path.find('/') != std::string::npos && path[0] != '/') {
+        path = directoryOf(cfg_.path) + "/" + (path.rfind("./", 0) == 0 ? path.substr(2) : path);
+        cmd.replace(w.begin, w.end - w.begin, path);
+      }
+      out = cmd;
+      if (!has_own_user && first_script_line_ == 0) first_script_line_ = e.line;
+      checkProgram(e, path);
+    };
+  }
+
+  void checkProgram(const IniEntry& e, const std::string& program) {
+    std::string found = program;
+    if (program.find('/') == std::string::npos) {
+      // keepalived searches PATH for a bare name too.
+      const char* env = std::getenv("PATH");
+      std::string dirs = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+      found.clear();
+      size_t pos = 0;
+      while (pos <= dirs.size()) {
+        size_t colon = dirs.find(':', pos);
+        if (colon == std::string::npos) colon = dirs.size();
+        std::string dir = dirs.substr(pos, colon - pos);
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+        if (::access(candidate.c_str(), F_OK) == 0) {
+          found = candidate;
+          break;
+        }
+        pos = colon + 1;
+      }
+      if (found.empty()) {
+        warning(e.line,
+                fmt::format("{}: \"{}\" is not found in PATH on this host", e.key, program));
+        return;
+      }
+    }
+    struct stat st {};
+    if (::stat(found.c_str(), &st) != 0) {
+      warning(e.line, fmt::format("{}: \"{}\" does not exist on this host", e.key, found));
+    } else if (!S_ISREG(st.st_mode) || ::access(found.c_str(), X_OK) != 0) {
+      warning(e.line, fmt::format("{}: \"{}\" is not executable", e.key, found));
+    }
+  }
+
+  void checkUser(const IniEntry& e) {
+    if (!userExists(e.value)) {
+      warning(e.line, fmt::format("{}: user \"{}\" does not exist on this host", e.key, e.value));
+    }
+  }
+
+  void checkInterface(const IniEntry& e, const std::string& name) {
+    if (!interfaceExists(name)) {
+      warning(e.line, fmt::format("{}: interface \"{}\" does not exist on this host", e.key, name));
+    }
+  }
+
+  // ---------------------------------------------------------------- [global]
+
+  void loadGlobal(const IniSection& s) {
+    GlobalSection& g = cfg_.global;
+    SectionWalker w(cfg_.path, s, mine_);
+    w.on("router_id", [&](const IniEntry& e) { g.router_id = e.value; });
+    w.on("run_dir", [&](const IniEntry& e) {
+      if (e.value.empty()) {
+        error(e.line, "run_dir: expected a directory");
+        return;
+      }
+      g.run_dir = e.value[0] == '/' ? e.value : directoryOf(cfg_.path) + "/" + e.value;
+    });
+    w.on("script_user", [&](const IniEntry& e) {
+      auto words = splitWords(e.value);
+      if (words.size() != 1) {
+        error(e.line, "script_user: expected a user name");
+        return;
+      }
+      g.script_user = words[0];
+      checkUser(e);
+    });
+    w.on("enable_script_security", flag(g.enable_script_security));
+    w.on("vrrp_version", [&](const IniEntry& e) {
+      if (take(e, parseInt(e.value, 2, 3), g.vrrp_version)) global_version_line_ = e.line;
+    });
+    w.on("vrrp_skip_check_adv_addr", flag(g.skip_check_adv_addr));
+    w.on("v3_checksum_as_v2", flag(g.v3_checksum_as_v2));
+    w.on("vrrp_garp_interval", duration(g.garp_interval));
+    w.on("vrrp_gna_interval", duration(g.gna_interval));
+    w.on("notify_fifo", [&](const IniEntry& e) {
+      g.notify_fifo = e.value;
+      warning(e.line, "notify_fifo: not supported, ignored (use the notify scripts)");
+    });
+    w.run();
+  }
+
+  // ----------------------------------------------------------- [vrrp_script]
+
+  void loadScript(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[vrrp_script] needs a name: [vrrp_script NAME]");
+      return;
+    }
+    if (cfg_.findScript(s.label)) {
+      error(s.line, fmt::format("vrrp_script \"{}\" is duplicate", s.label));
+      return;
+    }
+    ScriptSection sc;
+    sc.name = s.label;
+    sc.line = s.line;
+    bool has_user = false;
+    for (const IniEntry& e : s.entries) has_user = has_user || e.key == "user";
+    bool have_script = false;
+    SectionWalker w(cfg_.path, s, mine_);
+    w.on("script", [&, run = command(sc.script, has_user)](const IniEntry& e) {
+      run(e);
+      have_script = !sc.script.empty();
+    });
+    w.on("interval", [&](const IniEntry& e) {
+      if (take(e, common::parseDuration(e.value), sc.interval) && sc.interval.count() == 0) {
+        error(e.line, "interval: must be more than 0");
+      }
+    });
+    w.on("timeout", [&](const IniEntry& e) {
+      milliseconds t{0};
+      if (!take(e, common::parseDuration(e.value), t)) return;
+      if (t.count() == 0) {
+        error(e.line, "timeout: must be more than 0");
+        return;
+      }
+      sc.timeout = t;
+    });
+    w.on("weight", [&](const IniEntry& e) {
+      auto words = splitWords(e.value);
+      if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "reverse")) {
+        error(e.line, fmt::format("weight: invalid value \"{}\" (expected a whole number from "
+                                  "{} to {}, optionally followed by \"reverse\")",
+                                  e.value, -kMaxWeight, kMaxWeight));
+        return;
+      }
+      if (!take(e, parseInt(words[0], -kMaxWeight, kMaxWeight), sc.weight)) return;
+      sc.reverse = words.size() == 2;
+    });
+    w.on("fall", count(sc.fall, 1, 1000000));
+    w.on("rise", count(sc.rise, 1, 1000000));
+    w.on("init_fail", flag(sc.init_fail));
+    w.on("user", [&](const IniEntry& e) {
+      auto words = splitWords(e.value);
+      if (words.size() != 1) {
+        error(e.line, "user: expected a user name");
+        return;
+      }
+      sc.user = words[0];
+      checkUser(e);
+    });
+    w.run();
+    if (!have_script) error(s.line, fmt::format("[{}] needs \"script\"", s.header));
+    cfg_.scripts.push_back(std::move(sc));
+  }
+
+  // --------------------------------------------------------- [vrrp_instance]
+
+  void loadInstance(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[vrrp_instance] needs a name: [vrrp_instance NAME]");
+      return;
+    }
+    if (cfg_.findInstance(s.label)) {
+      error(s.line, fmt::format("vrrp_instance \"{}\" is duplicate", s.label));
+      return;
+    }
+    InstanceSection in;
+    InstanceNotes notes;
+    in.name = s.label;
+    in.line = s.line;
+    SectionWalker w(cfg_.path, s, mine_);
+    w.on("state", [&](const IniEntry& e) {
+      std::string v = lower(e.value);
+      if (v == "master") {
+        in.initial_master = true;
+      } else if (v == "backup") {
+        in.initial_master = false;
+      } else {
+        error(e.line,
+              fmt::format("state: invalid value \"{}\" (expected MASTER or BACKUP)", e.value));
+        return;
+      }
+      notes.state_line = e.line;
+    });
+    w.on("interface", [&](const IniEntry& e) {
+      notes.have_interface = true;  // present, even if refused: no "needs" error then
+      auto words = splitWords(e.value);
+      if (words.size() != 1 || words[0].size() >= IFNAMSIZ) {
+        error(e.line, fmt::format("interface: invalid value \"{}\" (expected an interface name of "
+                                  "at most {} characters)",
+                                  e.value, IFNAMSIZ - 1));
+        return;
+      }
+      in.interface = words[0];
+      notes.interface_line = e.line;
+      checkInterface(e, in.interface);
+    });
+    w.on("virtual_router_id", [&](const IniEntry& e) {
+      notes.have_vrid = true;  // present, even if refused: no "needs" error then
+      if (take(e, parseInt(e.value, 1, 255), in.vrid)) notes.vrid_line = e.line;
+    });
+    w.on("priority", [&](const IniEntry& e) {
+      if (take(e, parseInt(e.value, 1, 255), in.priority)) notes.priority_line = e.line;
+    });
+    w.on("advert_int", [&](const IniEntry& e) {
+      milliseconds v{0};
+      if (!take(e, common::parseDuration(e.value), v)) return;
+      if (v.count() == 0) {
+        error(e.line, "advert_int: must be more than 0");
+        return;
+      }
+      in.advert_interval = v;
+      notes.advert_line = e.line;
+    });
+    w.on("version", [&](const IniEntry& e) {
+      if (take(e, parseInt(e.value, 2, 3), in.version)) notes.version_line = e.line;
+    });
+    w.on("nopreempt", [&](const IniEntry& e) {
+      bool nopreempt = false;
+      if (!take(e, common::parseFlag(e.value), nopreempt)) return;
+      in.preempt = !nopreempt;
+      notes.nopreempt_line = nopreempt ? e.line : 0;
+    });
+    w.on("preempt_delay", [&](const IniEntry& e) {
+      if (!take(e, common::parseDuration(e.value), in.preempt_delay)) return;
+      if (in.preempt_delay > std::chrono::seconds(1000)) {
+        error(e.line, "preempt_delay: must be at most 1000 s (as keepalived)");
+        in.preempt_delay = milliseconds(0);
+        return;
+      }
+      notes.preempt_delay_line = e.line;
+    });
+    auto source = [this](std::optional<IpAddress>& out, int& line) {
+      return [this, out = &out, line = &line](const IniEntry& e) {
+        IpAddress a;
+        if (!take(e, IpAddress::parse(e.value), a)) return;
+        *out = a;
+        *line = e.line;
+        if (!addressIsLocal(a)) {
+          warning(e.line,
+                  fmt::format("{}: {} is not configured on this host", e.key, a.toString()));
+        }
+      };
+    };
+    w.on("mcast_src_ip", source(in.mcast_src_ip, notes.mcast_src_line));
+    w.on("unicast_src_ip", source(in.unicast_src_ip, notes.unicast_src_line));
+    w.on(
+        "unicast_peer",
+        [&](const IniEntry& e) {
+          IpAddress a;
+          if (!take(e, IpAddress::parse(e.value), a)) return;
+          for (size_t i = 0; i < in.unicast_peers.size(); ++i) {
+            if (in.unicast_peers[i] == a) {
+              error(e.line, fmt::format("unicast_peer: {} is duplicate (also on line {})",
+                                        a.toString(), notes.peer_lines[i]));
+              return;
+            }
+          }
+          in.unicast_peers.push_back(a);
+          notes.peer_lines.push_back(e.line);
+        },
+        true);
+    w.on("auth_type", [&](const IniEntry& e) {
+      notes.auth_type_line = e.line;  // written, even if refused
+      std::string v = lower(e.value);
+      if (v == "pass") {
+        in.auth_type = AuthType::pass;
+      } else if (v == "none") {
+        in.auth_type = AuthType::none;
+      } else if (v == "ah") {
+        error(e.line, "auth_type: AH is not supported (keepalived has it; use PASS or none)");
+        return;
+      } else {
+        error(e.line,
+              fmt::format("auth_type: invalid value \"{}\" (expected PASS or none)", e.value));
+        return;
+      }
+    });
+    w.on("auth_pass", [&](const IniEntry& e) {
+      if (e.value.empty()) {
+        error(e.line, "auth_pass: expected a password");
+        return;
+      }
+      in.auth_pass = e.value;
+      notes.auth_pass_line = e.line;
+      if (in.auth_pass.size() > 8) {
+        in.auth_pass.resize(8);
+        warning(e.line, fmt::format("auth_pass: truncated to 8 bytes: {} (VRRP carries 8 bytes; "
+                                    "keepalived truncates it the same way)",
+                                    in.auth_pass));
+      }
+    });
+    w.on(
+        "virtual_ipaddress",
+        [&](const IniEntry& e) {
+          auto r = parseVip(e.value);
+          if (!r) {
+            error(e.line, fmt::format("virtual_ipaddress: {}", r.error()));
+            notes.bad_vip = true;
+            return;
+          }
+          Vip vip = std::move(*r);
+          vip.line = e.line;
+          if (!in.vips.empty() && in.vips.front().addr.family() != vip.addr.family()) {
+            const Vip& first = in.vips.front();
+            error(e.line,
+                  fmt::format("virtual_ipaddress: {} is {} but {} (line {}) is {}: one instance "
+                              "carries one family; put the {} addresses in a [vrrp_instance] of "
+                              "their own (keepalived ignores such an address)",
+                              vip.addr.toString(), familyName(vip.addr), first.addr.toString(),
+                              first.line, familyName(first.addr), familyName(vip.addr)));
+            notes.bad_vip = true;
+            return;
+          }
+          for (const Vip& other : in.vips) {
+            if (other.addr == vip.addr) {
+              error(e.line, fmt::format("virtual_ipaddress: {} is duplicate (also on line {})",
+                                        vip.addr.toString(), other.line));
+              notes.bad_vip = true;
+              return;
+            }
+          }
+          if (!vip.dev.empty()) checkInterface(e, vip.dev);
+          in.vips.push_back(std::move(vip));
+        },
+        true);
+    w.on(
+        "track_script",
+        [&](const IniEntry& e) {
+          auto ref = parseTrackRef(e, "NAME [weight=N]");
+          if (!ref) return;
+          for (const auto& other : in.track_scripts) {
+            if (other.name == ref->first) {
+              error(e.line, fmt::format("track_script: \"{}\" is already tracked (line {})",
+                                        ref->first, other.line));
+              return;
+            }
+          }
+          in.track_scripts.push_back(TrackScriptRef{ref->first, ref->second, e.line});
+        },
+        true);
+    w.on(
+        "track_interface",
+        [&](const IniEntry& e) {
+          auto ref = parseTrackRef(e, "INTERFACE [weight=N]");
+          if (!ref) return;
+          for (const auto& other : in.track_interfaces) {
+            if (other.name == ref->first) {
+              error(e.line, fmt::format("track_interface: \"{}\" is already tracked (line {})",
+                                        ref->first, other.line));
+              return;
+            }
+          }
+          checkInterface(e, ref->first);
+          in.track_interfaces.push_back(
+              TrackInterfaceRef{ref->first, ref->second.value_or(0), e.line});
+        },
+        true);
+    w.on("garp_master_delay", duration(in.garp_master_delay));
+    w.on("garp_master_repeat", count(in.garp_master_repeat, 1, 255));
+    w.on("garp_master_refresh", duration(in.garp_master_refresh));
+    w.on("garp_master_refresh_repeat", count(in.garp_master_refresh_repeat, 1, 255));
+    w.on("notify_master", command(in.notify_master));
+    w.on("notify_backup", command(in.notify_backup));
+    w.on("notify_fault", command(in.notify_fault));
+    w.on("notify_stop", command(in.notify_stop));
+    w.on("notify", command(in.notify));
+    w.run();
+
+    if (!notes.have_interface) error(s.line, fmt::format("[{}] needs \"interface\"", s.header));
+    if (!notes.have_vrid) {
+      error(s.line, fmt::format("[{}] needs \"virtual_router_id\" (1 to 255, the same on every "
+                                "node of the group)",
+                                s.header));
+    }
+    if (in.vips.empty() && !notes.bad_vip) {
+      error(s.line, fmt::format("[{}] needs \"virtual_ipaddress\"", s.header));
+    }
+    cfg_.instances.push_back(std::move(in));
+    notes_.push_back(std::move(notes));
+  }
+
+  // "NAME [weight=N]" (keepalived's "NAME weight N" works too).
+  std::optional<std::pair<std::string, std::optional<int>>> parseTrackRef(const IniEntry& e,
+                                                                          std::string_view form) {
+    auto words = splitWords(e.value);
+    std::optional<std::string> weight_text;
+    if (words.size() == 2 && words[1].rfind("weight=", 0) == 0) {
+      weight_text = words[1].substr(7);
+    } else if (words.size() == 3 && words[1] == "weight") {
+      weight_text = words[2];
+    } else if (words.size() != 1) {
+      error(e.line,
+            fmt::format("{}: invalid value \"{}\" (expected \"{}\")", e.key, e.value, form));
+      return std::nullopt;
+    }
+    std::optional<int> weight;
+    if (weight_text) {
+      auto r = parseInt(*weight_text, -kMaxWeight, kMaxWeight);
+      if (!r) {
+        error(e.line, fmt::format("{}: weight: {}", e.key, r.error()));
+        return std::nullopt;
+      }
+      weight = *r;
+    }
+    return std::make_pair(words[0], weight);
+  }
+
+  // Checks that need the global section (vrrp_version may come after the
+  // instance in the file).
+  void finishInstance(size_t index) {
+    InstanceSection& in = cfg_.instances[index];
+    const InstanceNotes& n = notes_[index];
+    bool v6 = !in.vips.empty() && in.vips.front().addr.isV6();
+    int family = v6 ? AF_INET6 : AF_INET;
+    const char* family_name = v6 ? "IPv6" : "IPv4";
+
+    // IPv6 forces VRRPv3, as in keepalived (which sets version 3).
+    if (v6 && in.version == 2) {
+      warning(n.version_line,
+              "version: VRRPv2 cannot carry IPv6 addresses: using version 3 "
+              "(as keepalived does)");
+      in.version = 3;
+    }
+    int version = in.effectiveVersion(cfg_.global.vrrp_version);
+    int version_line = n.version_line ? n.version_line : global_version_line_;
+    std::string version_from = version_line
+                                   ? fmt::format(" (line {})", version_line)
+                                   : std::string(v6 ? " (IPv6 addresses)" : " (the default)");
+
+    long ms = in.advert_interval.count();
+    if (version == 2 && (ms % 1000 != 0 || ms > 255000)) {
+      error(n.advert_line,
+            fmt::format("advert_int: {} is not possible with VRRPv2{}, which carries whole "
+                        "seconds from 1 to 255; use version = 3 for fractions of a second",
+                        seconds(in.advert_interval), version_from));
+    } else if (version == 3 && (ms % 10 != 0 || ms > 40950)) {
+      error(n.advert_line,
+            fmt::format("advert_int: {} is not possible with VRRPv3{}, which carries hundredths "
+                        "of a second from 0.01 to 40.95",
+                        seconds(in.advert_interval), version_from));
+    }
+
+    // Authentication.
+    if (in.auth_type == AuthType::pass && version == 3) {
+      warning(n.auth_type_line, "auth_type: VRRPv3 has no authentication: ignored (as keepalived)");
+      in.auth_type = AuthType::none;
+    } else if (in.auth_type == AuthType::pass && in.auth_pass.empty()) {
+      error(n.auth_type_line, "auth_type: PASS needs \"auth_pass\"");
+    } else if (n.auth_type_line == 0 && !in.auth_pass.empty()) {
+      warning(n.auth_pass_line, "auth_pass: not used without \"auth_type = PASS\"");
+    }
+
+    // Addresses of the other family.
+    auto checkFamily = [&](const std::optional<IpAddress>& a, int line, std::string_view key) {
+      if (a && a->family() != family) {
+        error(line, fmt::format("{}: {} is {} but the virtual addresses are {}", key, a->toString(),
+                                familyName(*a), family_name));
+      }
+    };
+    checkFamily(in.mcast_src_ip, n.mcast_src_line, "mcast_src_ip");
+    checkFamily(in.unicast_src_ip, n.unicast_src_line, "unicast_src_ip");
+    for (size_t i = 0; i < in.unicast_peers.size(); ++i) {
+      checkFamily(in.unicast_peers[i], n.peer_lines[i], "unicast_peer");
+    }
+    if (in.mcast_src_ip && in.unicast_src_ip && *in.mcast_src_ip != *in.unicast_src_ip) {
+      error(std::max(n.mcast_src_line, n.unicast_src_line),
+            "mcast_src_ip and unicast_src_ip differ: they name the same source address (as in "
+            "keepalived); give one");
+    }
+    if (in.unicast_src_ip && in.unicast_peers.empty()) {
+      warning(n.unicast_src_line,
+              "unicast_src_ip: no unicast_peer is given: adverts go to the "
+              "multicast group");
+    }
+
+    // State, priority and preemption, as keepalived's vrrp_complete_instance()
+    // settles them: a missing priority follows the state (MASTER: 255, the
+    // address owner; else 100), a missing state follows the priority.
+    if (n.priority_line == 0 && in.initial_master) {
+      in.priority = 255;
+      warning(n.state_line,
+              "state: MASTER without a priority makes this node the address owner "
+              "(priority 255, as keepalived derives it); set a priority below 255 "
+              "unless it really owns the addresses");
+    } else if (n.state_line == 0 && in.priority == 255) {
+      in.initial_master = true;
+    }
+    if (in.priority == 255 && !in.preempt) {
+      warning(n.nopreempt_line,
+              "nopreempt: priority 255 (the address owner) always preempts: "
+              "nopreempt is cleared (as keepalived)");
+      in.preempt = true;
+    }
+    if (in.priority == 255 && !in.initial_master && n.state_line) {
+      warning(n.priority_line,
+              "priority: 255 makes this node the address owner: it takes the VIP from any other "
+              "node as soon as it runs, whatever \"state = BACKUP\" says; give a backup a "
+              "priority below 255");
+    }
+    if (in.initial_master) {
+      if (!in.preempt) {
+        warning(n.nopreempt_line,
+                "nopreempt: has no effect with \"state = MASTER\" and is cleared (as keepalived "
+                "does): this node takes the VIP back whenever it returns with the highest "
+                "priority; for nopreempt to work, set \"state = BACKUP\" on every node");
+        in.preempt = true;
+      }
+      if (in.preempt_delay.count() != 0) {
+        warning(n.preempt_delay_line,
+                "preempt_delay: has no effect with \"state = MASTER\" and is "
+                "cleared (as keepalived does)");
+        in.preempt_delay = milliseconds(0);
+      }
+    } else if (!in.preempt && in.preempt_delay.count() != 0) {
+      warning(n.preempt_delay_line,
+              "preempt_delay: has no effect with nopreempt and is cleared "
+              "(as keepalived does)");
+      in.preempt_delay = milliseconds(0);
+    }
+  }
+
+  // ------------------------------------------------------- [vrrp_sync_group]
+
+  void loadSyncGroup(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[vrrp_sync_group] needs a name: [vrrp_sync_group NAME]");
+      return;
+    }
+    for (const auto& g : cfg_.sync_groups) {
+      if (g.name == s.label) {
+        error(s.line, fmt::format("vrrp_sync_group \"{}\" is duplicate", s.label));
+        return;
+      }
+    }
+    SyncGroupSection g;
+    g.name = s.label;
+    g.line = s.line;
+    std::vector<int> lines;
+    SectionWalker w(cfg_.path, s, mine_);
+    w.on(
+        "group",
+        [&](const IniEntry& e) {
+          auto words = splitWords(e.value);
+          if (words.empty()) {
+            error(e.line, "group: expected instance names, e.g. \"VI_1 VI_2\"");
+            return;
+          }
+          for (auto& name : words) {
+            if (std::find(g.members.begin(), g.members.end(), name) != g.members.end()) {
+              error(e.line, fmt::format("group: \"{}\" is listed twice", name));
+              continue;
+            }
+            g.members.push_back(name);
+            lines.push_back(e.line);
+          }
+        },
+        true);
+    w.on("notify_master", command(g.notify_master));
+    w.on("notify_backup", command(g.notify_backup));
+    w.on("notify_fault", command(g.notify_fault));
+    w.on("notify", command(g.notify));
+    w.run();
+    if (g.members.empty()) error(s.line, fmt::format("[{}] needs \"group\"", s.header));
+    sync_member_lines_.push_back(std::move(lines));
+    cfg_.sync_groups.push_back(std::move(g));
+  }
+
+  // -------------------------------------------------------- whole-file checks
+
+  void crossCheck() {
+    // track_script must name a [vrrp_script]. keepalived reports it as a
+    // configuration error ("track script X not found, ignoring...") and runs
+    // without the check; silently losing a health check is worse than
+    // refusing the file, so it is an error here.
+    for (size_t i = 0; i < cfg_.instances.size(); ++i) {
+      const InstanceSection& in = cfg_.instances[i];
+      for (const TrackScriptRef& ref : in.track_scripts) {
+        const ScriptSection* sc = cfg_.findScript(ref.name);
+        if (!sc) {
+          error(ref.line, fmt::format("track_script: no [vrrp_script {}] is defined", ref.name));
+          continue;
+        }
+        int weight = ref.weight.value_or(sc->weight);
+        // The seed's trap: with nopreempt a backup never takes over from a
+        // live master, so a weight (the seed's -2) can never move the VIP.
+        if (weight != 0 && notes_[i].nopreempt_line != 0) {
+          warning(ref.line,
+                  fmt::format("track_script {}: weight {} can never move the VIP with nopreempt "
+                              "(a BACKUP with nopreempt never takes over from a live MASTER, "
+                              "whatever the priorities); use weight 0 so that a failing script "
+                              "puts this node in FAULT and the VIP moves",
+                              ref.name, weight));
+        }
+      }
+    }
+
+    // One (interface, VRID, family) per instance: VRRP tells routers apart by
+    // VRID on a link, IPv4 and IPv6 separately.
+    for (size_t i = 0; i < cfg_.instances.size(); ++i) {
+      const InstanceSection& a = cfg_.instances[i];
+      if (a.interface.empty() || a.vrid == 0) continue;
+      for (size_t j = 0; j < i; ++j) {
+        const InstanceSection& b = cfg_.instances[j];
+        if (b.interface.empty() || b.vrid == 0) continue;
+        if (a.interface != b.interface || a.vrid != b.vrid || isV6(a) != isV6(b)) continue;
+        error(notes_[i].vrid_line,
+              fmt::format("virtual_router_id: {} on {} ({}) is also used by [vrrp_instance {}] "
+                          "(line {})",
+                          a.vrid, a.interface, isV6(a) ? "IPv6" : "IPv4", b.name, b.line));
+        break;
+      }
+    }
+
+    // Sync groups name instances, each instance in at most one group.
+    std::map<std::string, std::string> group_of;
+    for (size_t g = 0; g < cfg_.sync_groups.size(); ++g) {
+      const SyncGroupSection& sg = cfg_.sync_groups[g];
+      for (size_t k = 0; k < sg.members.size(); ++k) {
+        const std::string& name = sg.members[k];
+        int line = sync_member_lines_[g][k];
+        if (!cfg_.findInstance(name)) {
+          error(line, fmt::format("group: no [vrrp_instance {}] is defined", name));
+          continue;
+        }
+        auto [it, inserted] = group_of.emplace(name, sg.name);
+        if (!inserted) {
+          error(line, fmt::format("group: [vrrp_instance {}] is already in [vrrp_sync_group {}]",
+                                  name, it->second));
+        }
+      }
+      if (sg.members.size() == 1) {
+        warning(sync_member_lines_[g][0],
+                fmt::format("group: [vrrp_sync_group {}] has only one instance, which is probably "
+                            "not what you want (keepalived warns too)",
+                            sg.name));
+      }
+    }
+
+    // Who runs the scripts: keepalived's rule.
+    if (cfg_.global.script_user.empty() && first_script_line_ != 0 &&
+        !userExists(kDefaultScriptUser)) {
+      warning(first_script_line_,
+              fmt::format("no script_user is set and user \"{}\" does not exist on this host: "
+                          "scripts run as root (create the user or set script_user in [global])",
+                          kDefaultScriptUser));
+    }
+  }
+
+  static bool isV6(const InstanceSection& in) {
+    return !in.vips.empty() && in.vips.front().addr.isV6();
+  }
+
+  VrrpConfig& cfg_;
+  Diagnostics& diag_;
+  Diagnostics mine_;
+  std::vector<InstanceNotes> notes_;                 // parallel to cfg_.instances
+  std::vector<std::vector<int>> sync_member_lines_;  // parallel to cfg_.sync_groups
+  int global_version_line_ = 0;
+  int first_script_line_ = 0;  // first script that runs as the global script user
+};
+
+VrrpConfig build(const common::IniDocument& doc, const std::string& path, Diagnostics& diag) {
+  VrrpConfig cfg;
+  cfg.path = path;
+  Loader(cfg, diag).load(doc);
+  return cfg;
+}
+
+}  // namespace
+
+VrrpConfig loadVrrpConfig(const std::string& path, Diagnostics& diag) {
+  auto doc = common::loadIniFile(path, diag);
+  return build(doc, path, diag);
+}
+
+VrrpConfig parseVrrpConfig(std::string_view text, const std::string& path, Diagnostics& diag) {
+  auto doc = common::parseIni(text, path, diag);
+  return build(doc, path, diag);
+}
+
+}  // namespace vrrpd
