@@ -1,0 +1,398 @@
+#include "vrrpd/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/sd_notify.h"
+#include "vrrpd/interface_info.h"
+
+namespace vrrpd {
+
+namespace {
+
+std::string wallTime(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  struct tm tm;
+  ::localtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+  return buf;
+}
+
+void makeDirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || (path[i] == '/' && i > 0)) {
+      ::mkdir(path.substr(0, i).c_str(), 0755);
+    }
+  }
+}
+
+}  // namespace
+
+std::string fingerprint(const InstanceSection& s) {
+  std::string f = fmt::format(
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.initial_master,
+      s.interface, s.vrid, s.priority, s.advert_interval.count(), s.version, s.preempt,
+      s.preempt_delay.count(), s.mcast_src_ip ? s.mcast_src_ip->toString() : "",
+      s.unicast_src_ip ? s.unicast_src_ip->toString() : "", static_cast<int>(s.auth_type),
+      s.auth_pass, s.garp_master_delay.count(), s.garp_master_repeat, s.garp_master_refresh.count(),
+      s.garp_master_refresh_repeat, s.notify_master, s.notify_backup, s.notify_fault, s.notify_stop,
+      s.notify, s.track_scripts.size());
+  for (const auto& p : s.unicast_peers) f += "|peer " + p.toString();
+  for (const auto& v : s.vips) f += "|vip " + v.toString() + " " + v.label + " " + v.scope;
+  for (const auto& t : s.track_scripts) f += "|ts " + t.name + std::to_string(t.weight.value_or(0));
+  for (const auto& t : s.track_interfaces) f += "|ti " + t.name + std::to_string(t.weight);
+  return f;
+}
+
+Daemon::Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log)
+    : cfg_(std::move(cfg)), log_(std::move(log)) {}
+
+Daemon::~Daemon() {
+  instances_.clear();
+  ports_.clear();
+  signals_.clear();
+  monitor_event_.reset();
+  state_timer_.reset();
+  scripts_.reset();
+  vips_.reset();
+}
+
+std::string Daemon::stateFilePath() const {
+  return cfg_.global.run_dir + "/state.json";
+}
+
+common::Result<bool> Daemon::start() {
+  using R = common::Result<bool>;
+  base_.reset(event_base_new());
+  if (!base_) return R::fail("event_base_new() failed");
+  auto vips = VipManager::open();
+  if (!vips) return R::fail(vips.error());
+  vips_ = std::move(*vips);
+  scripts_ = std::make_unique<ScriptRunner>(base_.get(), *log_);
+
+  // keepalived's script user: the configured one, else vrrpd_script, else
+  // root with a warning (only worth saying when there is a script to run).
+  if (!cfg_.global.script_user.empty()) {
+    auto u = lookupScriptUser(cfg_.global.script_user);
+    if (u)
+      script_user_ = *u;
+    else
+      log_->warn("{}; scripts run as root", u.error());
+  } else if (auto u = defaultScriptUser()) {
+    script_user_ = *u;
+  } else {
+    bool any_script = false;
+    for (const auto& i : cfg_.instances) {
+      any_script |= !i.notify.empty() || !i.notify_master.empty() || !i.notify_backup.empty() ||
+                    !i.notify_fault.empty() || !i.notify_stop.empty();
+    }
+    if (any_script)
+      log_->warn("no script_user set and user vrrpd_script does not exist: scripts run as root");
+  }
+
+  makeDirs(cfg_.global.run_dir);
+  monitor_event_.reset(
+      event_new(base_.get(), vips_->monitorFd(), EV_READ | EV_PERSIST, onVipMonitor, this));
+  if (!monitor_event_ || event_add(monitor_event_.get(), nullptr) != 0) {
+    return R::fail("cannot watch the netlink address monitor");
+  }
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    common::EventPtr ev(evsignal_new(base_.get(), sig, onSignal, this));
+    if (!ev || event_add(ev.get(), nullptr) != 0) return R::fail("cannot install signal handlers");
+    signals_.push_back(std::move(ev));
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  state_timer_.reset(evtimer_new(base_.get(), onStateTimer, this));
+
+  for (const auto& sec : cfg_.instances) {
+    auto inst = makeInstance(sec);
+    if (!inst) return R::fail(fmt::format("{}: {}", sec.name, inst.error()));
+    instances_.push_back(std::move(*inst));
+  }
+  startInstances();
+  return true;
+}
+
+common::Result<Daemon::Port*> Daemon::port(const std::string& ifname, int family, bool multicast) {
+  using R = common::Result<Port*>;
+  auto key = std::make_pair(ifname, family);
+  if (auto it = ports_.find(key); it != ports_.end()) return it->second.get();
+  auto ifc = lookupInterface(ifname);
+  if (!ifc) return R::fail(ifc.error());
+  auto sock = VrrpSocket::open(family, ifname, ifc->index, multicast);
+  if (!sock) return R::fail(sock.error());
+  auto p = std::make_unique<Port>();
+  p->daemon = this;
+  p->ifname = ifname;
+  p->family = family;
+  p->ifc = *ifc;
+  p->socket = std::make_unique<VrrpSocket>(std::move(*sock));
+  p->event.reset(
+      event_new(base_.get(), p->socket->fd(), EV_READ | EV_PERSIST, onReadable, p.get()));
+  if (!p->event || event_add(p->event.get(), nullptr) != 0) {
+    return R::fail("event_add() failed for a VRRP socket");
+  }
+  Port* raw = p.get();
+  ports_.emplace(key, std::move(p));
+  return raw;
+}
+
+common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const InstanceSection& sec) {
+  using R = common::Result<std::unique_ptr<VrrpInstance>>;
+  int family = sec.vips.empty() ? AF_INET : sec.vips.front().addr.family();
+  // One socket per interface and family serves multicast and unicast
+  // instances alike, so it always joins the group: an instance opened
+  // later may be a multicast one.
+  auto p = port(sec.interface, family, true);
+  if (!p) return R::fail(p.error());
+  std::unique_ptr<Announcer> announcer;
+  if (auto a = Announcer::open((*p)->ifc)) {
+    announcer = std::make_unique<Announcer>(std::move(*a));
+  } else {
+    log_->error("{}: gratuitous ARP/NA disabled: {}", sec.name, a.error());
+  }
+  InstanceEnv env;
+  env.base = base_.get();
+  env.log = log_.get();
+  env.vips = vips_.get();
+  env.scripts = scripts_.get();
+  env.script_user = script_user_;
+  env.changed = [this] { scheduleStateWrite(); };
+  return std::make_unique<VrrpInstance>(sec, cfg_.global, (*p)->ifc, *(*p)->socket,
+                                        std::move(announcer), std::move(env));
+}
+
+void Daemon::startInstances() {
+  for (auto& inst : instances_) {
+    if (inst->state() == State::init) inst->start();
+  }
+  scheduleStateWrite();
+}
+
+int Daemon::run() {
+  log_->notice("vrrpd started: {} instance(s), pid {}", instances_.size(), ::getpid());
+  common::notifyReady(fmt::format("{} instance(s)", instances_.size()));
+  writeStateFile();
+  event_base_dispatch(base_.get());
+  common::notifyStopping();
+  stopAll();
+  writeStateFile();
+  log_->notice("vrrpd stopped");
+  return 0;
+}
+
+void Daemon::stopAll() {
+  for (auto& inst : instances_) inst->stop();
+  // Let the notify_stop scripts start; they are not waited for.
+}
+
+void Daemon::onReadable(evutil_socket_t, short, void* arg) {
+  auto* port = static_cast<Port*>(arg);
+  Daemon* self = port->daemon;
+  CodecOptions codec;
+  codec.v3_checksum_as_v2 = self->cfg_.global.v3_checksum_as_v2;
+  for (int budget = 0; budget < 64; ++budget) {
+    Drop why{DropReason::bad_ip_header, ""};
+    auto dg = port->socket->receive(&why);
+    if (!dg) {
+      if (!why.detail.empty()) {
+        ++port->dropped[static_cast<size_t>(why.reason)];
+        self->log_->debug("{}: dropped datagram: {} ({})", port->ifname, dropReasonName(why.reason),
+                          why.detail);
+        continue;
+      }
+      return;  // nothing more to read
+    }
+    auto decoded = decodeAdvert(dg->payload, dg->src, dg->dst, codec);
+    if (!decoded.ok()) {
+      ++port->dropped[static_cast<size_t>(decoded.drop.reason)];
+      self->log_->debug("{}: dropped packet from {}: {} ({})", port->ifname, dg->src.toString(),
+                        dropReasonName(decoded.drop.reason), decoded.drop.detail);
+      continue;
+    }
+    VrrpInstance* target = nullptr;
+    for (auto& inst : self->instances_) {
+      if (inst->vrid() == decoded.advert->vrid && inst->family() == port->family &&
+          inst->interface().name == port->ifname) {
+        target = inst.get();
+        break;
+      }
+    }
+    if (target == nullptr) {
+      ++port->dropped[static_cast<size_t>(DropReason::unknown_vrid)];
+      self->log_->debug("{}: dropped advert from {}: unknown_vrid (VRID {})", port->ifname,
+                        dg->src.toString(), decoded.advert->vrid);
+      continue;
+    }
+    target->receive(*decoded.advert, dg->src, dg->ttl);
+  }
+}
+
+void Daemon::onVipMonitor(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Daemon*>(arg);
+  self->vips_->drain([self](const common::IpAddress& addr, int ifindex) {
+    for (auto& inst : self->instances_) inst->addressDeleted(addr, ifindex);
+  });
+}
+
+void Daemon::onSignal(evutil_socket_t sig, short, void* arg) {
+  auto* self = static_cast<Daemon*>(arg);
+  switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+      self->log_->notice("signal {} received, stopping: masters send priority 0", sig);
+      event_base_loopbreak(self->base_.get());
+      break;
+    case SIGHUP:
+      self->reload();
+      break;
+    case SIGUSR1:
+      self->writeStateFile();
+      break;
+  }
+}
+
+// HUP: unchanged instances keep their state and VIPs (no flap), new ones
+// start, removed or changed ones stop (priority 0, VIPs removed) first.
+void Daemon::reload() {
+  common::notifyReloading();
+  common::Diagnostics diag;
+  VrrpConfig next = loadVrrpConfig(cfg_.path, diag);
+  for (const auto& d : diag.items()) {
+    log_->log(
+        d.severity == common::Severity::error ? common::LogLevel::error : common::LogLevel::warn,
+        "{}", d.format());
+  }
+  if (diag.hasErrors()) {
+    log_->error("reload failed: keeping the running configuration");
+    common::notifyReady("reload failed, running the previous configuration");
+    return;
+  }
+  std::vector<std::unique_ptr<VrrpInstance>> kept, started;
+  std::map<std::string, std::unique_ptr<VrrpInstance>> old;
+  for (auto& inst : instances_) {
+    std::string n = inst->name();
+    old.emplace(n, std::move(inst));
+  }
+  instances_.clear();
+  for (const auto& sec : next.instances) {
+    auto it = old.find(sec.name);
+    if (it != old.end() && fingerprint(it->second->config()) == fingerprint(sec)) {
+      it->second->reloaded();
+      kept.push_back(std::move(it->second));
+      old.erase(it);
+    }
+  }
+  for (auto& [name, inst] : old) {
+    log_->notice("{}: removed or changed by the reload, stopping it", name);
+    inst->stop();
+  }
+  old.clear();
+  cfg_ = std::move(next);
+  instances_ = std::move(kept);
+  for (const auto& sec : cfg_.instances) {
+    bool present = false;
+    for (auto& inst : instances_) present |= inst->name() == sec.name;
+    if (present) continue;
+    auto inst = makeInstance(sec);
+    if (!inst) {
+      log_->error("{}: {}", sec.name, inst.error());
+      continue;
+    }
+    instances_.push_back(std::move(*inst));
+  }
+  startInstances();
+  ++reloads_;
+  log_->notice("configuration reloaded: {} instance(s)", instances_.size());
+  common::notifyReady(fmt::format("{} instance(s)", instances_.size()));
+}
+
+void Daemon::scheduleStateWrite() {
+  if (state_write_pending_ || !state_timer_) return;
+  state_write_pending_ = true;
+  timeval tv{0, 0};
+  evtimer_add(state_timer_.get(), &tv);
+}
+
+void Daemon::onStateTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Daemon*>(arg);
+  self->state_write_pending_ = false;
+  self->writeStateFile();
+}
+
+void Daemon::writeStateFile() {
+  using nlohmann::json;
+  json doc;
+  doc["pid"] = ::getpid();
+  doc["router_id"] = cfg_.global.router_id;
+  doc["config"] = cfg_.path;
+  doc["written"] = wallTime(std::chrono::system_clock::now());
+  doc["reloads"] = reloads_;
+  json insts = json::array();
+  for (const auto& inst : instances_) {
+    const auto& c = inst->counters();
+    json drops = json::object();
+    for (size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i])
+        drops[std::string(dropReasonName(static_cast<DropReason>(i)))] = c.dropped[i];
+    }
+    json vips = json::array();
+    for (const auto& v : inst->config().vips) vips.push_back(v.toString());
+    insts.push_back({
+        {"name", inst->name()},
+        {"interface", inst->interface().name},
+        {"vrid", inst->vrid()},
+        {"version", inst->version()},
+        {"state", stateName(inst->state())},
+        {"priority", inst->priority()},
+        {"configured_priority", inst->config().priority},
+        {"master", inst->masterAddress().empty() ? "" : inst->masterAddress().toString()},
+        {"source", inst->sourceAddress().empty() ? "" : inst->sourceAddress().toString()},
+        {"vips", vips},
+        {"adverts_sent", c.adverts_sent},
+        {"adverts_received", c.adverts_received},
+        {"became_master", c.became_master},
+        {"priority_zero_sent", c.priority_zero_sent},
+        {"priority_zero_received", c.priority_zero_received},
+        {"send_errors", c.send_errors},
+        {"dropped", drops},
+        {"last_transition", inst->lastTransition()},
+        {"last_transition_time", wallTime(inst->lastTransitionTime())},
+    });
+  }
+  doc["instances"] = insts;
+  json port_drops = json::object();
+  for (const auto& [key, p] : ports_) {
+    for (size_t i = 0; i < p->dropped.size(); ++i) {
+      if (p->dropped[i]) {
+        port_drops[p->ifname][std::string(dropReasonName(static_cast<DropReason>(i)))] =
+            p->dropped[i];
+      }
+    }
+  }
+  doc["interface_drops"] = port_drops;
+  std::string path = stateFilePath();
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump(2) << "\n";
+    if (!out) {
+      log_->error("cannot write state file \"{}\"", tmp);
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    log_->error("cannot rename \"{}\" to \"{}\"", tmp, path);
+  }
+}
+
+}  // namespace vrrpd

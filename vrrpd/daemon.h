@@ -1,0 +1,76 @@
+// The running vrrpd: one raw socket per interface and address family shared
+// by that interface's instances (adverts are handed to the instance of their
+// VRID), the netlink VIP monitor, the script runner, the state file, and the
+// signals of DESIGN.md (TERM/INT stop, HUP reload, USR1 state file).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/event.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "vrrpd/config.h"
+#include "vrrpd/instance.h"
+#include "vrrpd/script_runner.h"
+#include "vrrpd/vip_manager.h"
+#include "vrrpd/vrrp_socket.h"
+
+namespace vrrpd {
+
+class Daemon {
+ public:
+  Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log);
+  ~Daemon();
+
+  common::Result<bool> start();
+  int run();  // until TERM/INT; returns the exit code
+
+  std::string stateFilePath() const;
+
+ private:
+  struct Port {
+    Daemon* daemon = nullptr;
+    std::string ifname;
+    int family = 0;
+    InterfaceInfo ifc;
+    std::unique_ptr<VrrpSocket> socket;
+    common::EventPtr event;
+    std::array<std::uint64_t, static_cast<size_t>(DropReason::count_)> dropped{};
+  };
+
+  common::Result<Port*> port(const std::string& ifname, int family, bool multicast);
+  common::Result<std::unique_ptr<VrrpInstance>> makeInstance(const InstanceSection& sec);
+  void startInstances();
+  void reload();
+  void stopAll();
+  void writeStateFile();
+  void scheduleStateWrite();
+
+  static void onReadable(evutil_socket_t, short, void* arg);
+  static void onVipMonitor(evutil_socket_t, short, void* arg);
+  static void onSignal(evutil_socket_t sig, short, void* arg);
+  static void onStateTimer(evutil_socket_t, short, void* arg);
+
+  VrrpConfig cfg_;
+  std::shared_ptr<common::Log> log_;
+  common::EventBasePtr base_;
+  std::unique_ptr<VipManager> vips_;
+  std::unique_ptr<ScriptRunner> scripts_;
+  ScriptUser script_user_;
+  std::map<std::pair<std::string, int>, std::unique_ptr<Port>> ports_;
+  std::vector<std::unique_ptr<VrrpInstance>> instances_;
+  std::vector<common::EventPtr> signals_;
+  common::EventPtr monitor_event_;
+  common::EventPtr state_timer_;
+  bool state_write_pending_ = false;
+  std::uint64_t reloads_ = 0;
+};
+
+// Text the daemon and `vrrpd --status` agree on.
+std::string fingerprint(const InstanceSection& s);
+
+}  // namespace vrrpd

@@ -1,0 +1,124 @@
+// One [vrrp_instance] at run time: carries out what its state machine asks
+// (send adverts, add and remove VIPs, announce them, arm timers, run notify
+// scripts) through the daemon's sockets, netlink and script runner.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/event.h"
+#include "common/ip_address.h"
+#include "common/log.h"
+#include "vrrpd/advert_filter.h"
+#include "vrrpd/announcer.h"
+#include "vrrpd/config.h"
+#include "vrrpd/interface_info.h"
+#include "vrrpd/script_runner.h"
+#include "vrrpd/vip_manager.h"
+#include "vrrpd/vrrp_packet.h"
+#include "vrrpd/vrrp_socket.h"
+#include "vrrpd/vrrp_state_machine.h"
+
+namespace vrrpd {
+
+struct InstanceCounters {
+  std::uint64_t adverts_sent = 0;
+  std::uint64_t adverts_received = 0;
+  std::uint64_t send_errors = 0;
+  std::uint64_t became_master = 0;
+  std::uint64_t priority_zero_received = 0;
+  std::uint64_t priority_zero_sent = 0;
+  std::array<std::uint64_t, static_cast<size_t>(DropReason::count_)> dropped{};
+};
+
+// What an instance needs from the daemon; owned by the daemon.
+struct InstanceEnv {
+  event_base* base = nullptr;
+  common::Log* log = nullptr;
+  VipManager* vips = nullptr;
+  ScriptRunner* scripts = nullptr;
+  ScriptUser script_user;
+  std::function<void()> changed;  // state or counters changed: rewrite the state file
+};
+
+class VrrpInstance {
+ public:
+  VrrpInstance(InstanceSection cfg, const GlobalSection& global, InterfaceInfo ifc,
+               VrrpSocket& socket, std::unique_ptr<Announcer> announcer, InstanceEnv env);
+  ~VrrpInstance();
+  VrrpInstance(const VrrpInstance&) = delete;
+  VrrpInstance& operator=(const VrrpInstance&) = delete;
+
+  const std::string& name() const { return cfg_.name; }
+  const InstanceSection& config() const { return cfg_; }
+  int version() const { return version_; }
+  int family() const { return family_; }
+  const InterfaceInfo& interface() const { return ifc_; }
+  std::uint8_t vrid() const { return static_cast<std::uint8_t>(cfg_.vrid); }
+
+  // Removes stale copies of our VIPs (a killed predecessor may have left
+  // them) and starts the machine.
+  void start();
+  // TERM: priority 0 if MASTER, VIPs removed.
+  void stop();
+  // HUP with this instance unchanged: a master sends an advert at once.
+  void reloaded();
+
+  // A decoded advert for our VRID arrived on our interface.
+  void receive(const Advert& advert, const common::IpAddress& src, int ttl);
+  void countDrop(DropReason r) { ++counters_.dropped[static_cast<size_t>(r)]; }
+  // An address was deleted from an interface by someone else.
+  void addressDeleted(const common::IpAddress& addr, int ifindex);
+
+  State state() const { return machine_.state(); }
+  std::uint8_t priority() const { return machine_.priority(); }
+  const InstanceCounters& counters() const { return counters_; }
+  const common::IpAddress& masterAddress() const { return machine_.masterAddress(); }
+  const common::IpAddress& sourceAddress() const { return src_; }
+  const std::string& lastTransition() const { return last_transition_; }
+  std::chrono::system_clock::time_point lastTransitionTime() const { return last_transition_at_; }
+
+ private:
+  static void onTimer(evutil_socket_t, short, void* arg);
+  void apply(const Actions& actions);
+  void sendAdvert(std::uint8_t priority);
+  void addVips();
+  void delVips();
+  void announce();
+  void transition(const Transition& t);
+  void runNotify(State to);
+  int vipIfindex(const Vip& v) const;
+
+  struct TimerSlot {
+    VrrpInstance* self = nullptr;
+    TimerKind kind{};
+    common::EventPtr event;
+  };
+
+  InstanceSection cfg_;
+  GlobalSection global_;
+  InterfaceInfo ifc_;
+  VrrpSocket& socket_;
+  std::unique_ptr<Announcer> announcer_;
+  InstanceEnv env_;
+  int version_;
+  int family_;
+  common::IpAddress src_;
+  common::IpAddress dst_;  // multicast group (unused in unicast mode)
+  Advert template_;        // our advert with everything but the priority
+  AdvertExpectation expect_;
+  CodecOptions codec_;
+  VrrpStateMachine machine_;
+  std::map<TimerKind, std::unique_ptr<TimerSlot>> timers_;
+  bool removing_vips_ = false;
+  InstanceCounters counters_;
+  std::string last_transition_ = "starting";
+  std::chrono::system_clock::time_point last_transition_at_ = std::chrono::system_clock::now();
+};
+
+}  // namespace vrrpd
