@@ -39,8 +39,9 @@ class IpAddress {
   friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
     if (a.family_ != b.family_) return a.family_ <=> b.family_;
     int c = std::memcmp(a.bytes_.data(), b.bytes_.data(), 16);
-    return c < 0 ? std::strong_ordering::less
-                 : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
+    return c < 0   ? std::strong_ordering::less
+           : c > 0 ? std::strong_ordering::greater
+                   : std::strong_ordering::equal;
   }
   friend bool operator==(const IpAddress& a, const IpAddress& b) {
     return (a <=> b) == std::strong_ordering::equal;

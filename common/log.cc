@@ -11,8 +11,8 @@
 namespace common {
 
 namespace {
-constexpr std::string_view kLevelNames[] = {"debug", "info",  "notice", "warn",
-                                            "error", "crit",  "alert",  "emerg"};
+constexpr std::string_view kLevelNames[] = {"debug", "info", "notice", "warn",
+                                            "error", "crit", "alert",  "emerg"};
 }
 
 Result<LogLevel> parseLogLevel(std::string_view text) {
@@ -24,7 +24,9 @@ Result<LogLevel> parseLogLevel(std::string_view text) {
       text));
 }
 
-std::string_view logLevelName(LogLevel level) { return kLevelNames[static_cast<int>(level)]; }
+std::string_view logLevelName(LogLevel level) {
+  return kLevelNames[static_cast<int>(level)];
+}
 
 std::string formatLogPrefix(LogLevel level) {
   time_t now = ::time(nullptr);
@@ -48,8 +50,8 @@ Result<bool> Log::openFile(const std::string& path) {
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Result<bool>::fail(fmt::format("open() \"{}\" failed ({}: {})", path, errno,
-                                          std::strerror(errno)));
+    return Result<bool>::fail(
+        fmt::format("open() \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
   }
   std::lock_guard lock(mu_);
   fd_.reset(fd);

@@ -86,7 +86,7 @@ class Log {
   std::atomic<LogLevel> minimum_;
   std::mutex mu_;  // guards fd_ and path_ against reopen
   std::string path_ = "stderr";
-  UniqueFd fd_;    // invalid: stderr
+  UniqueFd fd_;  // invalid: stderr
 };
 
 // Formats the nginx-style prefix "2026/11/26 15:34:08 [error] 1234#1234: ".

@@ -17,7 +17,9 @@ void notifyReloading() {
   sd_notify(0, fmt::format("RELOADING=1\nMONOTONIC_USEC={}", usec).c_str());
 }
 
-void notifyStopping() { sd_notify(0, "STOPPING=1"); }
+void notifyStopping() {
+  sd_notify(0, "STOPPING=1");
+}
 
 void notifyStatus(std::string_view status) {
   sd_notify(0, fmt::format("STATUS={}", status).c_str());

@@ -64,7 +64,7 @@ struct ServerSection {
   std::size_t buffer_size = 16384;
   bool half_close = false;
   bool next_upstream = true;
-  unsigned next_upstream_tries = 0;                // 0: no limit
+  unsigned next_upstream_tries = 0;                    // 0: no limit
   std::chrono::milliseconds next_upstream_timeout{0};  // 0: no limit
   std::optional<AccessLogTarget> access_log;
   std::optional<LogTarget> error_log;

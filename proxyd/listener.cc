@@ -35,8 +35,8 @@ common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& add
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   }
   if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
-    return R::fail(fmt::format("bind() to {} failed ({}: {})", addr.toString(), errno,
-                               std::strerror(errno)));
+    return R::fail(
+        fmt::format("bind() to {} failed ({}: {})", addr.toString(), errno, std::strerror(errno)));
   }
   if (::listen(fd.get(), backlog) != 0) {
     return R::fail(fmt::format("listen() to {} failed ({}: {})", addr.toString(), errno,

@@ -18,7 +18,8 @@ class Listener {
   // Opens, binds and listens (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY on
   // "[::]" as nginx, TCP_NODELAY inherited by accepted sockets). An address
   // in use is an error naming it.
-  static common::Result<common::UniqueFd> open(const common::SocketAddress& addr, int backlog = 511);
+  static common::Result<common::UniqueFd> open(const common::SocketAddress& addr,
+                                               int backlog = 511);
 
   Listener(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd fd,
            const common::SocketAddress& addr);

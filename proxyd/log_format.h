@@ -4,9 +4,9 @@
 // apart from the times.
 #pragma once
 
+#include <sys/types.h>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
 
 #include "common/result.h"

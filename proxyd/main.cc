@@ -22,7 +22,9 @@ constexpr const char* kDefaultConfig = "/etc/proxyd/proxyd.ini";
 
 void usage(std::ostream& out) {
   out << "usage: proxyd [-c FILE] [-p PREFIX] [-t] [-T] [-s reload|reopen|quit|stop] [-v]\n"
-         "  -c FILE    configuration file (default " << kDefaultConfig << ")\n"
+         "  -c FILE    configuration file (default "
+      << kDefaultConfig
+      << ")\n"
          "  -p PREFIX  directory that relative paths resolve against\n"
          "             (default: the configuration file's directory)\n"
          "  -t         check the configuration and exit\n"
@@ -49,7 +51,8 @@ int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
     return 1;
   }
   if (cfg.main.pid_path.empty()) {
-    std::cerr << "proxyd: " << cfg.path << ": [main] has no \"pid\": cannot find the running proxyd\n";
+    std::cerr << "proxyd: " << cfg.path
+              << ": [main] has no \"pid\": cannot find the running proxyd\n";
     return 1;
   }
   auto pid = common::readPidFile(cfg.main.pid_path);
@@ -76,13 +79,27 @@ int main(int argc, char** argv) {
   opterr = 0;
   while ((opt = ::getopt(argc, argv, "c:p:tTs:vh")) != -1) {
     switch (opt) {
-      case 'c': config_path = optarg; break;
-      case 'p': prefix = optarg; break;
-      case 't': test = true; break;
-      case 'T': test = dump = true; break;
-      case 's': signal_name = optarg; break;
-      case 'v': std::cout << kVersion << "\n"; return 0;
-      case 'h': usage(std::cout); return 0;
+      case 'c':
+        config_path = optarg;
+        break;
+      case 'p':
+        prefix = optarg;
+        break;
+      case 't':
+        test = true;
+        break;
+      case 'T':
+        test = dump = true;
+        break;
+      case 's':
+        signal_name = optarg;
+        break;
+      case 'v':
+        std::cout << kVersion << "\n";
+        return 0;
+      case 'h':
+        usage(std::cout);
+        return 0;
       default:
         std::cerr << "proxyd: invalid option: \"-" << static_cast<char>(optopt) << "\"\n";
         usage(std::cerr);

@@ -127,8 +127,10 @@ void Proxy::onSignal(evutil_socket_t sig, short, void* arg) {
       self->worker_->reopenLogs();
       break;
     case SIGHUP:
-      self->log_->warn("signal {} received: configuration reload is not supported yet, "
-                       "restart proxyd to apply a new configuration", sig);
+      self->log_->warn(
+          "signal {} received: configuration reload is not supported yet, "
+          "restart proxyd to apply a new configuration",
+          sig);
       break;
   }
 }

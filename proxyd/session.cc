@@ -17,9 +17,13 @@ namespace {
 
 constexpr short kSocketEvents = EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST;
 
-common::TimePoint monoNow() { return std::chrono::steady_clock::now(); }
+common::TimePoint monoNow() {
+  return std::chrono::steady_clock::now();
+}
 
-bool wouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+bool wouldBlock(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
 
 }  // namespace
 
@@ -42,7 +46,8 @@ Session::~Session() {
 }
 
 void Session::start() {
-  client_.event.reset(event_new(worker_.base(), client_.fd.get(), kSocketEvents, onClientEvent, this));
+  client_.event.reset(
+      event_new(worker_.base(), client_.fd.get(), kSocketEvents, onClientEvent, this));
   timer_.reset(evtimer_new(worker_.base(), onTimer, this));
   if (!client_.event || !timer_ || event_add(client_.event.get(), nullptr) != 0) {
     logError(common::LogLevel::alert, "event_add() failed");
@@ -79,7 +84,8 @@ void Session::connectNext() {
     int err = errno;
     block_->group->release(attempts_, false, now);
     peer_ = nullptr;
-    logError(common::LogLevel::alert, fmt::format("socket() failed ({}: {})", err, std::strerror(err)));
+    logError(common::LogLevel::alert,
+             fmt::format("socket() failed ({}: {})", err, std::strerror(err)));
     finish(502);
     return;
   }
@@ -128,8 +134,8 @@ void Session::connectFailed(const char* what, int err) {
   block_->group->release(attempts_, true, now);
   peer_ = nullptr;
   const auto& sec = block_->section;
-  bool out_of_time = sec.next_upstream_timeout.count() > 0 &&
-                     now - start_ >= sec.next_upstream_timeout;
+  bool out_of_time =
+      sec.next_upstream_timeout.count() > 0 && now - start_ >= sec.next_upstream_timeout;
   if (attempts_.triesLeft() == 0 || !sec.next_upstream || out_of_time) {
     finish(502);
     return;
@@ -343,14 +349,16 @@ void Session::finish(int status) {
 void Session::logError(common::LogLevel level, const std::string& what) {
   common::Log& log = *block_->error_log;
   if (!log.enabled(level)) return;
-  std::string upstream = record_.upstreams.empty() ? "" : fmt::format(", upstream: \"{}\"", record_.upstreams.back().addr);
+  std::string upstream = record_.upstreams.empty()
+                             ? ""
+                             : fmt::format(", upstream: \"{}\"", record_.upstreams.back().addr);
   // nginx's context: "*CONN what, client: A, server: B, upstream: "C",
   // bytes from/to client:R/S, bytes from/to upstream:R/S".
-  log.write(level, fmt::format("*{} {}, client: {}, server: {}{}, bytes from/to client:{}/{}, "
-                               "bytes from/to upstream:{}/{}",
-                               record_.connection, what, record_.remote.hostText(),
-                               block_->listen_text, upstream, up_.read, down_.written,
-                               down_.read, up_.written));
+  log.write(level,
+            fmt::format("*{} {}, client: {}, server: {}{}, bytes from/to client:{}/{}, "
+                        "bytes from/to upstream:{}/{}",
+                        record_.connection, what, record_.remote.hostText(), block_->listen_text,
+                        upstream, up_.read, down_.written, down_.read, up_.written));
 }
 
 }  // namespace proxyd

@@ -54,8 +54,8 @@ class Session {
     std::unique_ptr<char[]> held;
     std::uint32_t start = 0;
     std::uint32_t end = 0;
-    bool eof = false;       // the reading side said EOF
-    bool shut = false;      // EOF passed on with shutdown(SHUT_WR) (half-close)
+    bool eof = false;           // the reading side said EOF
+    bool shut = false;          // EOF passed on with shutdown(SHUT_WR) (half-close)
     std::uint64_t read = 0;     // bytes read from the source
     std::uint64_t written = 0;  // bytes written to the destination
     bool pending() const { return start != end; }

@@ -27,11 +27,11 @@ struct UpstreamAttempt {
 };
 
 struct SessionRecord {
-  std::uint64_t connection = 0;   // $connection: serial number of the client connection
-  common::SocketAddress remote;   // client address
-  common::SocketAddress local;    // $server_addr/$server_port (the listening side)
-  int status = 200;               // nginx stream $status
-  std::uint64_t bytes_sent = 0;   // to the client
+  std::uint64_t connection = 0;      // $connection: serial number of the client connection
+  common::SocketAddress remote;      // client address
+  common::SocketAddress local;       // $server_addr/$server_port (the listening side)
+  int status = 200;                  // nginx stream $status
+  std::uint64_t bytes_sent = 0;      // to the client
   std::uint64_t bytes_received = 0;  // from the client
   common::Duration session_time{};   // monotonic, from accept to end
   std::chrono::system_clock::time_point end_time{};  // wall clock when the line is written

@@ -46,9 +46,15 @@ void StatusPage::onRequest(evhttp_request* req, void* arg) {
   auto* self = static_cast<StatusPage*>(arg);
   std::string method;
   switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: method = "GET"; break;
-    case EVHTTP_REQ_HEAD: method = "HEAD"; break;
-    default: method = "OTHER"; break;
+    case EVHTTP_REQ_GET:
+      method = "GET";
+      break;
+    case EVHTTP_REQ_HEAD:
+      method = "HEAD";
+      break;
+    default:
+      method = "OTHER";
+      break;
   }
   const char* uri = evhttp_request_get_uri(req);
   std::string path = uri ? uri : "/";
@@ -59,8 +65,8 @@ void StatusPage::onRequest(evhttp_request* req, void* arg) {
   if (conn != nullptr) {
     const sockaddr* sa = evhttp_connection_get_addr(conn);
     if (sa != nullptr) {
-      client = common::SocketAddress(sa, sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
-                                                                   : sizeof(sockaddr_in));
+      client = common::SocketAddress(
+          sa, sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     }
   }
   StatusReply reply =

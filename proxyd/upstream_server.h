@@ -15,9 +15,9 @@ struct UpstreamServer {
   std::string name;  // the address as written, "192.0.2.11:6443" or "api.lab:6443"
   std::vector<common::SocketAddress> addrs;  // resolved at load; a name may give several
   int weight = 1;
-  int max_fails = 1;                           // 0: never marked failed
+  int max_fails = 1;  // 0: never marked failed
   std::chrono::milliseconds fail_timeout{10000};
-  int max_conns = 0;                           // 0: no limit
+  int max_conns = 0;  // 0: no limit
   bool backup = false;
   bool down = false;
 };

@@ -60,8 +60,10 @@ void Worker::adopt(std::unique_ptr<Session> s) {
 }
 
 void Worker::destroy(Session* s) {
-  if (s->prev_) s->prev_->next_ = s->next_;
-  else sessions_ = s->next_;
+  if (s->prev_)
+    s->prev_->next_ = s->next_;
+  else
+    sessions_ = s->next_;
   if (s->next_) s->next_->prev_ = s->prev_;
   --active_;
   std::unique_ptr<Session> owned(s);

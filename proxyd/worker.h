@@ -66,7 +66,10 @@ class Worker {
 
   // Runs the loop until stop(); flushes the access logs after every pass.
   void run();
-  void stop() { running_ = false; event_base_loopbreak(base_); }
+  void stop() {
+    running_ = false;
+    event_base_loopbreak(base_);
+  }
 
  private:
   event_base* base_;

@@ -106,8 +106,8 @@ TEST_CASE("config errors carry FILE:LINE") {
   }
   SECTION("proxy_pass to a missing upstream names the line of proxy_pass") {
     auto l = load("[server a]\nlisten = 1\nproxy_pass = nowhere\n");
-    CHECK_THAT(l.text(),
-               Catch::Contains("proxyd.ini:3: error: proxy_pass: no [upstream nowhere] is defined"));
+    CHECK_THAT(l.text(), Catch::Contains(
+                             "proxyd.ini:3: error: proxy_pass: no [upstream nowhere] is defined"));
   }
   SECTION("missing required keys name the section's line") {
     auto l = load("\n[server a]\nproxy_timeout = 1s\n");
@@ -121,14 +121,16 @@ TEST_CASE("config errors carry FILE:LINE") {
   }
   SECTION("an unknown log variable") {
     auto l = load("[log_format x]\nformat = $remote_addr $nope\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:2: error: format: unknown variable \"$nope\""));
+    CHECK_THAT(l.text(),
+               Catch::Contains("proxyd.ini:2: error: format: unknown variable \"$nope\""));
   }
   SECTION("access_log naming an undefined format") {
     auto l = load(
         "[upstream u]\nserver = 127.0.0.1:1\n[server a]\nlisten = 1\nproxy_pass = u\n"
         "access_log = /tmp/a.log missing\n");
-    CHECK_THAT(l.text(),
-               Catch::Contains("proxyd.ini:6: error: access_log: no [log_format missing] is defined"));
+    CHECK_THAT(
+        l.text(),
+        Catch::Contains("proxyd.ini:6: error: access_log: no [log_format missing] is defined"));
   }
   SECTION("duplicate single-valued key") {
     auto l = load(
@@ -144,13 +146,15 @@ TEST_CASE("config errors carry FILE:LINE") {
                                          "(also on line 4)"));
   }
   SECTION("backup with hash, as nginx refuses") {
-    auto l = load("[upstream u]\nhash = $remote_addr\nserver = 127.0.0.1:1\n"
-                  "server = 127.0.0.1:2 backup\n");
+    auto l = load(
+        "[upstream u]\nhash = $remote_addr\nserver = 127.0.0.1:1\n"
+        "server = 127.0.0.1:2 backup\n");
     CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:4: error: server: \"backup\""));
   }
   SECTION("an invalid balance") {
     auto l = load("[upstream u]\nbalance = fastest\nserver = 127.0.0.1:1\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:2: error: balance: invalid value \"fastest\""));
+    CHECK_THAT(l.text(),
+               Catch::Contains("proxyd.ini:2: error: balance: invalid value \"fastest\""));
   }
   SECTION("several errors are all reported") {
     auto l = load("[server a]\nfoo = 1\nbar = 2\n");
