@@ -356,6 +356,7 @@ class Loader {
       if (take(e, parseInt(e.value, 2, 3), g.vrrp_version)) global_version_line_ = e.line;
     });
     w.on("vrrp_skip_check_adv_addr", flag(g.skip_check_adv_addr));
+    w.on("vrrp_check_unicast_src", flag(g.check_unicast_src));
     w.on("v3_checksum_as_v2", flag(g.v3_checksum_as_v2));
     w.on("vrrp_garp_interval", duration(g.garp_interval));
     w.on("vrrp_gna_interval", duration(g.gna_interval));

@@ -24,6 +24,9 @@ struct GlobalSection {
   bool enable_script_security = false;
   int vrrp_version = 2;
   bool skip_check_adv_addr = false;  // vrrp_skip_check_adv_addr
+  // vrrp_check_unicast_src: in unicast mode, drop adverts whose sender is
+  // not a unicast_peer (off by default, as in keepalived).
+  bool check_unicast_src = false;
   bool v3_checksum_as_v2 = false;
   std::chrono::milliseconds garp_interval{0};  // vrrp_garp_interval: gap between GARPs of a burst
   std::chrono::milliseconds gna_interval{0};   // vrrp_gna_interval: same for NAs

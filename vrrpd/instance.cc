@@ -72,7 +72,7 @@ VrrpInstance::VrrpInstance(InstanceSection cfg, const GlobalSection& global, Int
   expect_.addrs = template_.addrs;
   expect_.skip_check_adv_addr = global_.skip_check_adv_addr;
   if (!src_.empty()) expect_.own_addresses.push_back(src_);
-  expect_.unicast_peers = cfg_.unicast_peers;
+  if (global_.check_unicast_src) expect_.unicast_peers = cfg_.unicast_peers;
 
   MachineConfig mc;
   mc.version = version_;
@@ -247,13 +247,42 @@ void VrrpInstance::delVips() {
 
 void VrrpInstance::announce() {
   if (!announcer_) return;
+  // A new burst replaces what is left of the previous one.
+  announcements_.clear();
   for (int i = 0; i < cfg_.garp_master_repeat; ++i) {
-    for (const Vip& v : cfg_.vips) {
-      if (auto r = announcer_->announce(v.addr); !r) {
-        env_.log->error("{}: announcing {} failed: {}", name(), v.addr.toString(), r.error());
-      }
+    for (const Vip& v : cfg_.vips) announcements_.push_back(v.addr);
+  }
+  announceNext();
+}
+
+// Sends the next announcement; with vrrp_garp_interval (IPv4) or
+// vrrp_gna_interval (IPv6) at 0, keepalived's default, the whole burst goes
+// at once, else one per interval.
+void VrrpInstance::announceNext() {
+  auto gap = family_ == AF_INET ? global_.garp_interval : global_.gna_interval;
+  while (!announcements_.empty()) {
+    common::IpAddress vip = announcements_.front();
+    announcements_.pop_front();
+    if (auto r = announcer_->announce(vip); !r) {
+      env_.log->error("{}: announcing {} failed: {}", name(), vip.toString(), r.error());
+    }
+    if (gap.count() > 0 && !announcements_.empty()) {
+      if (!announce_timer_) announce_timer_.reset(evtimer_new(env_.base, onAnnounceTimer, this));
+      timeval tv = common::toTimeval(std::chrono::duration_cast<std::chrono::microseconds>(gap));
+      evtimer_add(announce_timer_.get(), &tv);
+      return;
     }
   }
+}
+
+void VrrpInstance::onAnnounceTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<VrrpInstance*>(arg);
+  // A burst belongs to a MASTER: one that has stepped down stops announcing.
+  if (self->machine_.state() != State::master) {
+    self->announcements_.clear();
+    return;
+  }
+  self->announceNext();
 }
 
 void VrrpInstance::transition(const Transition& t) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -85,6 +86,8 @@ class VrrpInstance {
 
  private:
   static void onTimer(evutil_socket_t, short, void* arg);
+  static void onAnnounceTimer(evutil_socket_t, short, void* arg);
+  void announceNext();
   void apply(const Actions& actions);
   void sendAdvert(std::uint8_t priority);
   void addVips();
@@ -115,7 +118,10 @@ class VrrpInstance {
   CodecOptions codec_;
   VrrpStateMachine machine_;
   std::map<TimerKind, std::unique_ptr<TimerSlot>> timers_;
-  bool removing_vips_ = false;
+  // GARPs/NAs of the running burst still to send, spaced by
+  // vrrp_garp_interval / vrrp_gna_interval.
+  std::deque<common::IpAddress> announcements_;
+  common::EventPtr announce_timer_;
   InstanceCounters counters_;
   std::string last_transition_ = "starting";
   std::chrono::system_clock::time_point last_transition_at_ = std::chrono::system_clock::now();

@@ -413,7 +413,8 @@ TEST_CASE("errors carry FILE:LINE") {
        {err(2,
             "unknown key \"router\" in [global] (known keys: router_id, run_dir, script_user, "
             "enable_script_security, vrrp_version, vrrp_skip_check_adv_addr, "
-            "v3_checksum_as_v2, vrrp_garp_interval, vrrp_gna_interval, notify_fifo)")}},
+            "vrrp_check_unicast_src, v3_checksum_as_v2, vrrp_garp_interval, vrrp_gna_interval, "
+            "notify_fifo)")}},
       {"duplicate key",
        head + "priority = 100\npriority = 90\n",
        {err(9, "\"priority\" is duplicate in [vrrp_instance VI_1]")}},
