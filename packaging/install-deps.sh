@@ -11,7 +11,7 @@ packages=(
   libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   nginx-light libnginx-mod-stream haproxy keepalived
-  wrk tcpdump iproute2 curl procps psmisc python3 openssl
+  wrk tcpdump strace iproute2 curl procps psmisc python3 openssl
 )
 
 missing=()
