@@ -58,6 +58,8 @@ Daemon::Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log)
 
 Daemon::~Daemon() {
   instances_.clear();
+  track_scripts_.clear();
+  link_event_.reset();
   ports_.clear();
   signals_.clear();
   monitor_event_.reset();
@@ -104,6 +106,14 @@ common::Result<bool> Daemon::start() {
       event_new(base_.get(), vips_->monitorFd(), EV_READ | EV_PERSIST, onVipMonitor, this));
   if (!monitor_event_ || event_add(monitor_event_.get(), nullptr) != 0) {
     return R::fail("cannot watch the netlink address monitor");
+  }
+  auto links = LinkMonitor::open();
+  if (!links) return R::fail(links.error());
+  links_ = std::move(*links);
+  link_event_.reset(
+      event_new(base_.get(), links_->fd(), EV_READ | EV_PERSIST, onLinkMonitor, this));
+  if (!link_event_ || event_add(link_event_.get(), nullptr) != 0) {
+    return R::fail("cannot watch the netlink link monitor");
   }
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     common::EventPtr ev(evsignal_new(base_.get(), sig, onSignal, this));
@@ -167,11 +177,83 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
   env.scripts = scripts_.get();
   env.script_user = script_user_;
   env.changed = [this] { scheduleStateWrite(); };
+  env.transitioned = [this](VrrpInstance& i, State from, State to) { onTransition(i, from, to); };
   return std::make_unique<VrrpInstance>(sec, cfg_.global, (*p)->ifc, *(*p)->socket,
                                         std::move(announcer), std::move(env));
 }
 
+void Daemon::wireTracking() {
+  // Scripts are rebuilt on every (re)load: their settings may have changed.
+  // A fresh script starts as keepalived's do: OK unless init_fail.
+  std::map<std::string, std::unique_ptr<TrackScript>> scripts;
+  std::vector<TrackScript*> fresh;
+  for (const auto& inst : instances_) {
+    for (const auto& ref : inst->config().track_scripts) {
+      if (scripts.count(ref.name)) continue;
+      const ScriptSection* sec = cfg_.findScript(ref.name);
+      if (sec == nullptr) continue;  // the config check made this an error
+      auto it = track_scripts_.find(ref.name);
+      if (it != track_scripts_.end() && it->second->config().script == sec->script &&
+          it->second->config().interval == sec->interval) {
+        scripts.emplace(ref.name, std::move(it->second));  // keep its state: no flap on HUP
+        continue;
+      }
+      ScriptUser user = script_user_;
+      if (!sec->user.empty()) {
+        if (auto u = lookupScriptUser(sec->user))
+          user = *u;
+        else
+          log_->warn("vrrp_script {}: {}; running it as {}", sec->name, u.error(), user.name);
+      }
+      auto script = std::make_unique<TrackScript>(*sec, base_.get(), *scripts_, user, *log_);
+      script->subscribe([this](const TrackScript&) {
+        for (auto& inst : instances_) inst->reevaluate();
+      });
+      fresh.push_back(script.get());
+      scripts.emplace(ref.name, std::move(script));
+    }
+  }
+  track_scripts_ = std::move(scripts);
+  for (auto& inst : instances_) {
+    std::vector<TrackedScript> tracked;
+    for (const auto& ref : inst->config().track_scripts) {
+      auto it = track_scripts_.find(ref.name);
+      if (it == track_scripts_.end()) continue;
+      const ScriptSection& sec = it->second->config();
+      int weight = ref.weight.value_or(sec.reverse ? -sec.weight : sec.weight);
+      tracked.push_back({it->second.get(), weight});
+    }
+    inst->trackScripts(std::move(tracked));
+  }
+  for (TrackScript* script : fresh) script->start();
+}
+
+// keepalived's sync groups: a FAULT in one member faults them all, and
+// they leave FAULT together.
+void Daemon::onTransition(VrrpInstance& inst, State from, State to) {
+  if ((to == State::fault) == (from == State::fault)) return;
+  for (const auto& group : cfg_.sync_groups) {
+    if (std::find(group.members.begin(), group.members.end(), inst.name()) == group.members.end()) {
+      continue;
+    }
+    std::string cause;
+    for (const auto& member : group.members) {
+      for (auto& other : instances_) {
+        if (other->name() == member && other->ownFault() && cause.empty()) {
+          cause = fmt::format("sync group {}: {} is FAULT", group.name, member);
+        }
+      }
+    }
+    for (const auto& member : group.members) {
+      for (auto& other : instances_) {
+        if (other->name() == member && other.get() != &inst) other->setGroupFault(cause);
+      }
+    }
+  }
+}
+
 void Daemon::startInstances() {
+  wireTracking();
   for (auto& inst : instances_) {
     if (inst->state() == State::init) inst->start();
   }
@@ -241,6 +323,13 @@ void Daemon::onVipMonitor(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Daemon*>(arg);
   self->vips_->drain([self](const common::IpAddress& addr, int ifindex) {
     for (auto& inst : self->instances_) inst->addressDeleted(addr, ifindex);
+  });
+}
+
+void Daemon::onLinkMonitor(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Daemon*>(arg);
+  self->links_->drain([self](int ifindex, bool up) {
+    for (auto& inst : self->instances_) inst->linkChanged(ifindex, up);
   });
 }
 

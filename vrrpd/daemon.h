@@ -15,7 +15,9 @@
 #include "common/result.h"
 #include "vrrpd/config.h"
 #include "vrrpd/instance.h"
+#include "vrrpd/link_monitor.h"
 #include "vrrpd/script_runner.h"
+#include "vrrpd/track_script.h"
 #include "vrrpd/vip_manager.h"
 #include "vrrpd/vrrp_socket.h"
 
@@ -45,6 +47,10 @@ class Daemon {
   common::Result<Port*> port(const std::string& ifname, int family, bool multicast);
   common::Result<std::unique_ptr<VrrpInstance>> makeInstance(const InstanceSection& sec);
   void startInstances();
+  // (Re)builds the track scripts the instances use and hands each instance
+  // its scripts and weights.
+  void wireTracking();
+  void onTransition(VrrpInstance& inst, State from, State to);
   void reload();
   void stopAll();
   void writeStateFile();
@@ -52,6 +58,7 @@ class Daemon {
 
   static void onReadable(evutil_socket_t, short, void* arg);
   static void onVipMonitor(evutil_socket_t, short, void* arg);
+  static void onLinkMonitor(evutil_socket_t, short, void* arg);
   static void onSignal(evutil_socket_t sig, short, void* arg);
   static void onStateTimer(evutil_socket_t, short, void* arg);
 
@@ -63,6 +70,9 @@ class Daemon {
   ScriptUser script_user_;
   std::map<std::pair<std::string, int>, std::unique_ptr<Port>> ports_;
   std::vector<std::unique_ptr<VrrpInstance>> instances_;
+  std::map<std::string, std::unique_ptr<TrackScript>> track_scripts_;
+  std::unique_ptr<LinkMonitor> links_;
+  common::EventPtr link_event_;
   std::vector<common::EventPtr> signals_;
   common::EventPtr monitor_event_;
   common::EventPtr state_timer_;

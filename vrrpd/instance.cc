@@ -1,6 +1,10 @@
 #include "vrrpd/instance.h"
 
+#include "vrrpd/link_monitor.h"
+
 #include <net/if.h>
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -115,15 +119,93 @@ void VrrpInstance::start() {
       if (auto r = env_.vips->remove(v, idx); !r) env_.log->error("{}: {}", name(), r.error());
     }
   }
-  common::TimePoint now = monoNow();
-  apply(machine_.onStartup(now));
+  link_up_[ifc_.index] = ifc_.up;
+  for (const auto& t : cfg_.track_interfaces) {
+    int idx = static_cast<int>(::if_nametoindex(t.name.c_str()));
+    if (idx > 0) link_up_[idx] = linkIsUp(idx);
+  }
+  // A fault known before the start (a failing init_fail script, a down
+  // link) starts the instance in FAULT rather than flapping through
+  // BACKUP or MASTER.
+  started_ = true;
+  std::string fault = currentFault();
+  if (!fault.empty()) {
+    fault_cause_ = fault;
+    apply(machine_.onFault(true, fault, monoNow()));
+  }
+  apply(machine_.onStartup(monoNow()));
+  reevaluate();
+}
+
+void VrrpInstance::linkChanged(int ifindex, bool up) {
+  auto it = link_up_.find(ifindex);
+  if (it == link_up_.end() || it->second == up) return;
+  it->second = up;
+  reevaluate();
+}
+
+void VrrpInstance::setGroupFault(const std::string& cause) {
+  if (group_fault_ == cause) return;
+  group_fault_ = cause;
+  reevaluate();
+}
+
+// Why the instance must be in FAULT now ("" if it need not be), and the
+// sum of the weights that apply (delta_).
+std::string VrrpInstance::currentFault() {
+  std::string fault;
+  int delta = 0;
   if (src_.empty()) {
-    apply(machine_.onFault(true,
-                           fmt::format("no {} address on {} to send from",
-                                       family_ == AF_INET ? "IPv4" : "IPv6 link-local", ifc_.name),
-                           now));
-  } else if (!ifc_.up) {
-    apply(machine_.onFault(true, fmt::format("interface {} is down", ifc_.name), now));
+    fault = fmt::format("no {} address on {} to send from",
+                        family_ == AF_INET ? "IPv4" : "IPv6 link-local", ifc_.name);
+  } else if (!link_up_[ifc_.index]) {
+    fault = fmt::format("interface {} is down", ifc_.name);
+  }
+  for (const auto& t : cfg_.track_interfaces) {
+    int idx = static_cast<int>(::if_nametoindex(t.name.c_str()));
+    bool up = idx > 0 && link_up_.count(idx) && link_up_[idx];
+    if (t.weight == 0) {
+      if (!up && fault.empty()) fault = fmt::format("tracked interface {} is down", t.name);
+    } else if (t.weight > 0 ? up : !up) {
+      delta += t.weight;
+    }
+  }
+  for (const auto& ts : scripts_) {
+    bool ok = ts.script->ok();
+    if (ts.weight == 0) {
+      if (!ok && fault.empty()) {
+        fault =
+            fmt::format("track script {} failed ({})", ts.script->name(),
+                        ts.script->lastFailure().empty() ? "init_fail" : ts.script->lastFailure());
+      }
+    } else if (ts.weight > 0 ? ok : !ok) {
+      delta += ts.weight;
+    }
+  }
+  delta_ = delta;
+  own_fault_ = fault;
+  return fault.empty() ? group_fault_ : fault;
+}
+
+// Recomputes FAULT and the effective priority from everything tracked.
+void VrrpInstance::reevaluate() {
+  if (!started_ || machine_.state() == State::init) return;  // not started, or stopped
+  std::string fault = currentFault();
+  int delta = delta_;
+  common::TimePoint now = monoNow();
+  if (!fault.empty() && machine_.state() != State::fault) {
+    fault_cause_ = fault;
+    apply(machine_.onFault(true, fault, now));
+  } else if (fault.empty() && machine_.state() == State::fault) {
+    apply(machine_.onFault(false, fmt::format("fault cleared (was: {})", fault_cause_), now));
+    fault_cause_.clear();
+  }
+  int base = cfg_.priority;
+  int prio = base == 255 ? 255 : std::clamp(base + delta, 1, 254);
+  if (prio != machine_.priority()) {
+    env_.log->notice("{}: effective priority {} -> {}", name(), machine_.priority(), prio);
+    apply(machine_.onPriority(static_cast<std::uint8_t>(prio), now));
+    if (env_.changed) env_.changed();
   }
 }
 
@@ -292,6 +374,7 @@ void VrrpInstance::transition(const Transition& t) {
   env_.log->notice("{}: {}", name(), last_transition_);
   runNotify(t.to);
   if (env_.changed) env_.changed();
+  if (env_.transitioned) env_.transitioned(*this, t.from, t.to);
 }
 
 void VrrpInstance::runNotify(State to) {

@@ -20,12 +20,15 @@
 #include "vrrpd/config.h"
 #include "vrrpd/interface_info.h"
 #include "vrrpd/script_runner.h"
+#include "vrrpd/track_script.h"
 #include "vrrpd/vip_manager.h"
 #include "vrrpd/vrrp_packet.h"
 #include "vrrpd/vrrp_socket.h"
 #include "vrrpd/vrrp_state_machine.h"
 
 namespace vrrpd {
+
+class VrrpInstance;
 
 struct InstanceCounters {
   std::uint64_t adverts_sent = 0;
@@ -45,6 +48,15 @@ struct InstanceEnv {
   ScriptRunner* scripts = nullptr;
   ScriptUser script_user;
   std::function<void()> changed;  // state or counters changed: rewrite the state file
+  // A transition happened (sync groups follow their members).
+  std::function<void(VrrpInstance&, State from, State to)> transitioned;
+};
+
+// A `track_script` of an instance: the script and the weight it carries
+// here (the instance's override, else the script's, `reverse` applied).
+struct TrackedScript {
+  const TrackScript* script = nullptr;
+  int weight = 0;
 };
 
 class VrrpInstance {
@@ -76,6 +88,16 @@ class VrrpInstance {
   // An address was deleted from an interface by someone else.
   void addressDeleted(const common::IpAddress& addr, int ifindex);
 
+  // Tracking (keepalived's track_script / track_interface / sync group):
+  // weight 0 and failing -> FAULT; otherwise weights move the effective
+  // priority, clamped to 1..254 (an owner's 255 never changes).
+  void trackScripts(std::vector<TrackedScript> scripts) { scripts_ = std::move(scripts); }
+  void linkChanged(int ifindex, bool up);
+  void setGroupFault(const std::string& cause);  // empty: cleared
+  void reevaluate();
+  // FAULT for a reason of this instance's own (not its sync group's).
+  bool ownFault() const { return !own_fault_.empty(); }
+
   State state() const { return machine_.state(); }
   std::uint8_t priority() const { return machine_.priority(); }
   const InstanceCounters& counters() const { return counters_; }
@@ -96,6 +118,7 @@ class VrrpInstance {
   void transition(const Transition& t);
   void runNotify(State to);
   int vipIfindex(const Vip& v) const;
+  std::string currentFault();
 
   struct TimerSlot {
     VrrpInstance* self = nullptr;
@@ -118,6 +141,13 @@ class VrrpInstance {
   CodecOptions codec_;
   VrrpStateMachine machine_;
   std::map<TimerKind, std::unique_ptr<TimerSlot>> timers_;
+  std::vector<TrackedScript> scripts_;
+  std::map<int, bool> link_up_;  // ifindex -> up, for our interface and tracked ones
+  std::string own_fault_;        // why this instance is FAULT of its own accord
+  std::string group_fault_;      // why its sync group put it in FAULT
+  std::string fault_cause_;      // the cause the machine was given
+  int delta_ = 0;                // sum of the tracking weights that apply
+  bool started_ = false;
   // GARPs/NAs of the running burst still to send, spaced by
   // vrrp_garp_interval / vrrp_gna_interval.
   std::deque<common::IpAddress> announcements_;

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""vrrpd's track scripts in the namespace lab (tests/lib/netlab.py).
+
+The seed's two-node pair (VRRPv2, PASS, every node BACKUP with nopreempt,
+advert_int 1) with a [vrrp_script] on each node that fails while a flag
+file exists -- the way check_proxyd.sh fails while proxyd is down:
+
+- weight 0 (DESIGN.md's recommendation): the failing master enters FAULT,
+  sends priority 0, drops its VIPs, and the backup takes over within
+  Skew_Time even though every node has nopreempt; when the script passes
+  again the node returns as BACKUP and the VIP stays where it is;
+- a negative weight with preemption: the failing master's priority drops
+  below the backup's, which preempts it;
+- `init_fail`: a node whose script has never passed starts in FAULT.
+
+Needs root: skipped (exit 77) without it, a failure under CI=true.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import netlab  # noqa: E402
+
+VIP = "192.0.2.100/24"
+SLACK = 1.0
+
+
+def setUpModule():
+    netlab.require("vrrpd")
+
+
+def report(msg: str) -> None:
+    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
+
+
+class TrackedDaemon(netlab.Daemon):
+    """vrrpd with a [vrrp_script chk] that fails while `flag` exists."""
+
+    def __init__(self, lab, host, cfg, flag, weight, init_fail=False):
+        self.flag, self.weight, self.init_fail = flag, weight, init_fail
+        super().__init__(lab, "vrrpd", host, cfg, start=False)
+
+    def write_config(self, cfg=None):
+        super().write_config(cfg)
+        with open(self.conf_path, "a") as f:
+            f.write("\n[vrrp_script chk]\n"
+                    f"script = /bin/sh -c 'test ! -e {self.flag}'\n"
+                    "interval = 1\n"
+                    "timeout = 1\n"
+                    "fall = 1\n"
+                    "rise = 1\n"
+                    f"weight = {self.weight}\n"
+                    f"init_fail = {'yes' if self.init_fail else 'no'}\n")
+
+
+def state_of(d) -> str:
+    out = d.status().stdout
+    for line in out.splitlines():
+        if line.startswith("VI_1"):
+            return line.split()[4]
+    return "?"
+
+
+class Tracking(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.lab = netlab.Lab(name=type(self).__name__, nodes=2)
+        self.addCleanup(self.lab.close)
+        self.n1, self.n2 = self.lab.nodes
+
+    def start(self, host, priority, weight, nopreempt=True, init_fail=False):
+        flag = os.path.join(host.tmp, "fail")
+        cfg = netlab.seed_config(host, priority, vips=[VIP], nopreempt=nopreempt,
+                                 extra=[("track_script", "chk")])
+        d = TrackedDaemon(self.lab, host, cfg, flag, weight, init_fail)
+        d.start()
+        self.lab.daemons.append(d)
+        self.addCleanup(d.stop)
+        return d, flag
+
+    def holders(self):
+        return self.lab.vip_holders(VIP)
+
+    def wait_holder(self, name, timeout):
+        return netlab.wait_for(lambda: self.holders() == [name], timeout)
+
+    def test_weight_zero_failure_moves_vip_despite_nopreempt(self):
+        d1, flag1 = self.start(self.n1, 100, weight=0)
+        d2, _ = self.start(self.n2, 80, weight=0)
+        t = self.wait_holder("n1", 10)
+        self.assertIsNotNone(t, f"n1 never held the VIP alone: {self.holders()}")
+
+        t0 = time.monotonic()
+        open(flag1, "w").close()           # the check starts failing on n1
+        t = self.wait_holder("n2", 10)
+        bound = 1.0 + netlab.skew_time(80)  # one script interval + Skew_Time(80)
+        report(f"weight 0: script fails on the master -> n2 holds the VIP after "
+               f"{t if t is None else round(t, 3)} s (bound: interval 1 s + "
+               f"Skew_Time(80) {netlab.skew_time(80):.3f} s = {bound:.3f} s)")
+        self.assertIsNotNone(t, f"the VIP did not move: {self.holders()}")
+        self.assertLess(t, bound + SLACK)
+        self.assertEqual(state_of(d1), "FAULT")
+
+        os.unlink(flag1)                   # healthy again
+        back = netlab.wait_for(lambda: state_of(d1) == "BACKUP", 5)
+        report(f"weight 0: script passes again -> n1 BACKUP after "
+               f"{back if back is None else round(back, 3)} s")
+        self.assertIsNotNone(back, "n1 did not return as BACKUP")
+        time.sleep(2.5)                    # nopreempt: the VIP stays on n2
+        self.assertEqual(self.holders(), ["n2"])
+        self.assertLess(time.monotonic() - t0, 60)
+
+    def test_negative_weight_lowers_priority_and_the_backup_preempts(self):
+        d1, flag1 = self.start(self.n1, 100, weight=-30, nopreempt=False)
+        d2, _ = self.start(self.n2, 80, weight=-30, nopreempt=False)
+        self.assertIsNotNone(self.wait_holder("n1", 10), f"holders: {self.holders()}")
+        open(flag1, "w").close()           # 100 - 30 = 70 < 80
+        t = self.wait_holder("n2", 10)
+        bound = 1.0 + netlab.master_down_interval(80)
+        report(f"weight -30 with preempt: n2 preempts after "
+               f"{t if t is None else round(t, 3)} s (loose bound {bound:.3f} s)")
+        self.assertIsNotNone(t, f"n2 did not preempt: {self.holders()}")
+        self.assertLess(t, bound + SLACK)
+        self.assertIn("70", d1.status().stdout)   # the effective priority shown
+
+    def test_init_fail_starts_in_fault(self):
+        d1, flag1 = self.start(self.n1, 100, weight=0, init_fail=True)
+        open(flag1, "w").close()
+        d2, _ = self.start(self.n2, 80, weight=0)
+        t = self.wait_holder("n2", 10)
+        self.assertIsNotNone(t, f"holders: {self.holders()}")
+        self.assertEqual(state_of(d1), "FAULT")
+
+
+if __name__ == "__main__":
+    netlab.main()

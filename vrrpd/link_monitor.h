@@ -1,0 +1,36 @@
+// Interface up/down events from netlink (RTNLGRP_LINK), for the instance's
+// own interface (down -> FAULT, as keepalived) and `track_interface`.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "common/result.h"
+
+struct nl_sock;
+
+namespace vrrpd {
+
+class LinkMonitor {
+ public:
+  static common::Result<std::unique_ptr<LinkMonitor>> open();
+  ~LinkMonitor();
+
+  int fd() const;
+  // Reads every pending notification; reports (ifindex, up) for each, where
+  // up means IFF_UP and IFF_RUNNING (carrier), as keepalived judges a link.
+  void drain(const std::function<void(int ifindex, bool up)>& on_change);
+
+ private:
+  LinkMonitor() = default;
+  struct NlSockDeleter {
+    void operator()(nl_sock* s) const;
+  };
+  std::unique_ptr<nl_sock, NlSockDeleter> sock_;
+};
+
+// Whether the interface is up now (IFF_UP and IFF_RUNNING); false if it is
+// missing.
+bool linkIsUp(int ifindex);
+
+}  // namespace vrrpd
