@@ -32,8 +32,15 @@ asan-test: deps $(ASAN_BUILD)/CMakeCache.txt
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j 2 -LE bench $(CTEST_ARGS)
 
+# The seed's three-node setup in network namespaces with a live view of
+# failovers (root). KEEP=1 leaves the lab running; LOCAL=1 runs the small
+# loopback demo of proxyd alone (no root needed).
 demo: build
+ifeq ($(LOCAL),1)
 	examples/demo/local-demo.sh $(BUILD)/bin/proxyd
+else
+	python3 examples/demo/seed-demo.py $(if $(filter 1,$(KEEP)),--keep) $(BUILD)/bin/proxyd $(BUILD)/bin/vrrpd
+endif
 
 bench: build
 	bench/run.sh $(BUILD)/bin/proxyd
