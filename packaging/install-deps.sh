@@ -12,6 +12,8 @@ packages=(
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   nginx-light libnginx-mod-stream haproxy keepalived
   wrk tcpdump strace iproute2 curl procps psmisc python3 openssl
+  # make package (dpkg-shlibdeps needs file) and its test (groff, systemd-analyze)
+  dpkg-dev file groff-base systemd
 )
 
 missing=()
