@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps test asan-test demo bench format clean
+.PHONY: all build deps test asan-test demo bench package format clean
 
 all: build
 
@@ -44,6 +44,10 @@ endif
 
 bench: build
 	bench/run.sh $(BUILD)/bin/proxyd
+
+# Debian packages: build/proxyd_VERSION-1_ARCH.deb and build/vrrpd_VERSION-1_ARCH.deb.
+package: build
+	cmake --build $(BUILD) --target package
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
