@@ -132,6 +132,16 @@ class Loader {
       }
     });
     w.on("error_log", [&](const IniEntry& e) { cfg_.main.error_log = parseErrorLog(e); });
+    w.on("worker_rlimit_nofile", [&](const IniEntry& e) {
+      std::uint64_t n = 0;
+      if (take(e, common::parseUnsigned(e.value, 1 << 30), n)) {
+        if (n < 16) error(e.line, "worker_rlimit_nofile: expected a number of at least 16");
+        cfg_.main.worker_rlimit_nofile = static_cast<int>(n);
+      }
+    });
+    w.on("worker_shutdown_timeout", [&](const IniEntry& e) {
+      take(e, common::parseDuration(e.value), cfg_.main.worker_shutdown_timeout);
+    });
     w.on("pid", [&](const IniEntry& e) {
       cfg_.main.pid_path = resolvePath(cfg_.prefix, e.value);
       checkLogDirectory(e, cfg_.main.pid_path);
@@ -201,6 +211,7 @@ class Loader {
     UpstreamSection up;
     up.name = s.label;
     up.line = s.line;
+    for (const IniEntry& e : s.entries) up.source_text += e.key + "=" + e.value + "\n";
     bool have_method = false;
     std::vector<int> backup_lines;
     SectionWalker w(cfg_.path, s, diag_);
@@ -246,6 +257,7 @@ class Loader {
                                   e.value));
       }
     });
+    w.on("health_check", [&](const IniEntry& e) { up.health_check = parseHealthCheckKey(e); });
     w.on(
         "server",
         [&](const IniEntry& e) {
@@ -272,6 +284,22 @@ class Loader {
       error(s.line, fmt::format("[{}] has only backup servers", s.header));
     }
     cfg_.upstreams.push_back(std::move(up));
+  }
+
+  // health_check: the options, with ca/cert/key resolved against the
+  // prefix. A file missing here is a warning (the config may be checked on
+  // another machine, DESIGN.md); proxyd then fails to start (exit 2).
+  std::optional<HealthCheckOptions> parseHealthCheckKey(const IniEntry& e) {
+    HealthCheckOptions hc;
+    if (!take(e, parseHealthCheck(e.value), hc)) return std::nullopt;
+    for (std::string* path : {&hc.ca, &hc.cert, &hc.key}) {
+      if (path->empty()) continue;
+      *path = resolvePath(cfg_.prefix, *path);
+      if (::access(path->c_str(), R_OK) != 0) {
+        warning(e.line, fmt::format("health_check: cannot read \"{}\"", *path));
+      }
+    }
+    return hc;
   }
 
   void loadServer(const IniSection& s) {
@@ -333,6 +361,15 @@ class Loader {
       checkLogDirectory(e, sv.access_log->path);
     });
     w.on("error_log", [&](const IniEntry& e) { sv.error_log = parseErrorLog(e); });
+    // nginx stream's allow/deny (ngx_stream_access_module): first match wins.
+    auto rule = [&](bool allow) {
+      return [&, allow](const IniEntry& e) {
+        common::Cidr c;
+        if (take(e, common::Cidr::parse(e.value), c)) sv.access_rules.push_back({allow, c});
+      };
+    };
+    w.on("allow", rule(true), true);
+    w.on("deny", rule(false), true);
     w.run();
     if (sv.listen.empty()) error(s.line, fmt::format("[{}] needs \"listen\"", s.header));
     if (sv.proxy_pass.empty()) {
@@ -361,6 +398,7 @@ class Loader {
       UpstreamSection up;
       up.name = sv.proxy_pass;
       up.line = line;
+      up.source_text = "server=" + sv.proxy_pass + "\n";
       up.servers.push_back(std::move(*server));
       cfg_.upstreams.push_back(std::move(up));
     }

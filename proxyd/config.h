@@ -13,6 +13,7 @@
 #include "common/address.h"
 #include "common/ini_file.h"
 #include "common/log.h"
+#include "proxyd/health_check.h"
 #include "proxyd/log_format.h"
 #include "proxyd/upstream_group.h"
 
@@ -28,6 +29,10 @@ struct MainSection {
   int worker_connections = 1024;
   std::optional<LogTarget> error_log;  // none: stderr at "error", as nginx's default level
   std::string pid_path;                // empty: no pid file
+  int worker_rlimit_nofile = 0;        // 0: leave RLIMIT_NOFILE as inherited
+  // QUIT: sessions still running after this are closed; 0 waits for them
+  // (nginx's default).
+  std::chrono::milliseconds worker_shutdown_timeout{0};
 };
 
 struct AccessRule {
@@ -47,6 +52,11 @@ struct UpstreamSection {
   std::string hash_key;  // the key's text, "$remote_addr"
   std::vector<UpstreamServer> servers;
   int line = 0;
+  // Active health checks (health_check.h); ca/cert/key resolved against the prefix.
+  std::optional<HealthCheckOptions> health_check;
+  // The section's entries as written ("key=value\n" each): a reload keeps
+  // the live state of a group whose text and resolved addresses are unchanged.
+  std::string source_text;
 };
 
 struct AccessLogTarget {
@@ -68,6 +78,7 @@ struct ServerSection {
   std::chrono::milliseconds next_upstream_timeout{0};  // 0: no limit
   std::optional<AccessLogTarget> access_log;
   std::optional<LogTarget> error_log;
+  std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
 };
 
 struct ProxyConfig {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -16,7 +17,6 @@ namespace proxyd {
 
 namespace {
 constexpr int kAcceptBatch = 32;
-constexpr std::chrono::milliseconds kAcceptPause{500};  // nginx's pause on EMFILE/ENFILE
 }  // namespace
 
 common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr, int backlog) {
@@ -55,36 +55,29 @@ Listener::Listener(Worker& worker, std::shared_ptr<const ServerBlock> block, com
 
 Listener::~Listener() {
   event_.reset();
-  resume_.reset();
 }
 
 common::Result<bool> Listener::enable() {
-  event_.reset(event_new(worker_.base(), fd_.get(), EV_READ | EV_PERSIST, onAccept, this));
-  resume_.reset(evtimer_new(worker_.base(), onResume, this));
-  if (!event_ || !resume_ || event_add(event_.get(), nullptr) != 0) {
+  if (!event_) {
+    event_.reset(event_new(worker_.base(), fd_.get(), EV_READ | EV_PERSIST, onAccept, this));
+    if (!event_) return common::Result<bool>::fail("event_new() failed for a listener");
+  }
+  if (enabled_) return true;
+  if (event_add(event_.get(), nullptr) != 0) {
     return common::Result<bool>::fail("event_add() failed for a listener");
   }
+  enabled_ = true;
   return true;
 }
 
 void Listener::disable() {
-  if (event_) event_del(event_.get());
-  if (resume_) event_del(resume_.get());
-}
-
-void Listener::pause() {
-  event_del(event_.get());
-  timeval tv = common::toTimeval(kAcceptPause);
-  evtimer_add(resume_.get(), &tv);
-}
-
-void Listener::onResume(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<Listener*>(arg);
-  event_add(self->event_.get(), nullptr);
+  if (event_ && enabled_) event_del(event_.get());
+  enabled_ = false;
 }
 
 void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
   auto* self = static_cast<Listener*>(arg);
+  Worker& worker = self->worker_;
   const ServerBlock& block = *self->block_;
   const bool need_local = self->bound_wildcard_ && block.access_format &&
                           (block.access_format->uses(Variable::server_addr));
@@ -98,14 +91,20 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       if (err == EMFILE || err == ENFILE) {
         // Out of descriptors: stop accepting for a while rather than spin on
         // a listener that stays readable (as nginx does).
-        self->worker_.log().alert("accept4() failed ({}: {}), pausing accepts for {} ms", err,
-                                  std::strerror(err), kAcceptPause.count());
-        self->pause();
+        worker.pauseAccepting(err);
         return;
       }
-      self->worker_.log().error("accept4() failed ({}: {})", err, std::strerror(err));
+      worker.log().error("accept4() failed ({}: {})", err, std::strerror(err));
       return;
     }
+    worker.counters().accepted.add();
+    if (!worker.admitSession()) {
+      // nginx closes a connection it has no room for ("worker_connections
+      // are not enough"): accepted, not handled.
+      ::close(cfd);
+      continue;
+    }
+    worker.counters().handled.add();
     common::SocketAddress local = self->addr_;
     if (need_local) {
       *local.lenPtr() = common::SocketAddress::capacity();

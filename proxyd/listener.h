@@ -1,4 +1,6 @@
 // A listening socket of one [server] on one worker, accepting sessions.
+// Each worker has its own socket per address (SO_REUSEPORT): the kernel
+// spreads new connections over the workers.
 #pragma once
 
 #include <memory>
@@ -30,18 +32,21 @@ class Listener {
   common::Result<bool> enable();
   void disable();
 
+  const common::SocketAddress& address() const { return addr_; }
+  // After a reload: new sessions on this (kept) socket use `block`;
+  // running ones keep the block they were accepted by.
+  void setBlock(std::shared_ptr<const ServerBlock> block) { block_ = std::move(block); }
+
  private:
   static void onAccept(evutil_socket_t fd, short what, void* arg);
-  static void onResume(evutil_socket_t fd, short what, void* arg);
-  void pause();
 
   Worker& worker_;
   std::shared_ptr<const ServerBlock> block_;
   common::UniqueFd fd_;
   common::SocketAddress addr_;
   common::EventPtr event_;
-  common::EventPtr resume_;
   bool bound_wildcard_;
+  bool enabled_ = false;
 };
 
 }  // namespace proxyd

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "proxyd/config.h"
 #include "proxyd/log_format.h"
+#include "proxyd/stats.h"
 #include "proxyd/upstream_group.h"
 
 namespace proxyd {
@@ -22,6 +23,18 @@ struct ServerBlock {
   std::optional<LogFormat> access_format;  // none: no access log
   std::shared_ptr<common::Log> error_log;  // the server's own, or the main one
   std::string listen_text;                 // "0.0.0.0:10443", for error-log context
+  // Counters of this [server] (kept by name across reloads) and the last
+  // connect error of each peer of its group (shared by the group's blocks).
+  std::shared_ptr<ServerStats> stats;
+  std::shared_ptr<PeerErrors> peer_errors;
+
+  // allow/deny (ngx_stream_access_module): first match wins, none: allowed.
+  bool allows(const common::SocketAddress& client) const {
+    for (const AccessRule& rule : section.access_rules) {
+      if (rule.cidr.contains(client)) return rule.allow;
+    }
+    return true;
+  }
 };
 
 }  // namespace proxyd

@@ -29,8 +29,10 @@ bool wouldBlock(int err) {
 
 Session::Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
                  const common::SocketAddress& remote, const common::SocketAddress& local)
-    : worker_(worker), block_(std::move(block)) {
+    : worker_(worker), block_(std::move(block)), counters_(block_->stats->slot(worker.index())) {
   client_.fd = std::move(client);
+  counters_.active.add();
+  counters_.total.add();
   start_ = monoNow();
   last_activity_ = start_;
   record_.connection = worker_.nextConnectionNumber();
@@ -52,6 +54,12 @@ void Session::start() {
   if (!client_.event || !timer_ || event_add(client_.event.get(), nullptr) != 0) {
     logError(common::LogLevel::alert, "event_add() failed");
     finish(500);
+    return;
+  }
+  if (!block_->allows(record_.remote)) {
+    // ngx_stream_access_module: logged at error, status 403, no upstream.
+    logError(common::LogLevel::error, "access forbidden by rule");
+    finish(403);
     return;
   }
   std::string key;
@@ -116,6 +124,7 @@ void Session::connectNext() {
 void Session::onConnected(common::TimePoint now) {
   phase_ = Phase::proxying;
   record_.upstreams.back().connect_time = now - try_start_;
+  counters_.observeConnect(now - try_start_);
   upstream_.writable = true;
   last_activity_ = now;
   armTimer(block_->section.timeout);
@@ -127,8 +136,10 @@ void Session::onConnected(common::TimePoint now) {
 // budget, proxy_next_upstream and proxy_next_upstream_timeout allow.
 void Session::connectFailed(const char* what, int err) {
   common::TimePoint now = monoNow();
-  logError(common::LogLevel::error,
-           fmt::format("{} ({}: {}) while connecting to upstream", what, err, std::strerror(err)));
+  std::string reason = fmt::format("{} ({}: {})", what, err, std::strerror(err));
+  logError(common::LogLevel::error, reason + " while connecting to upstream");
+  counters_.connect_failures.add();
+  block_->peer_errors->record(record_.upstreams.back().addr, std::move(reason));
   upstream_.event.reset();
   upstream_.fd.reset();
   block_->group->release(attempts_, true, now);
@@ -333,6 +344,12 @@ void Session::finish(int status) {
   record_.bytes_received = up_.read;
   record_.bytes_sent = down_.written;
   record_.session_time = now - start_;
+  counters_.active.sub();
+  counters_.by_status[statusIndex(status)].add();
+  counters_.client_received.add(up_.read);
+  counters_.client_sent.add(down_.written);
+  counters_.upstream_sent.add(up_.written);
+  counters_.upstream_received.add(down_.read);
   if (block_->access_format) {
     record_.end_time = std::chrono::system_clock::now();
     AccessLog* log = worker_.accessLog(block_->section.access_log->path);

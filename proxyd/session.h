@@ -79,6 +79,7 @@ class Session {
 
   Worker& worker_;
   std::shared_ptr<const ServerBlock> block_;
+  ServerCounters& counters_;  // this worker's slot of the block's counters
   Side client_;
   Side upstream_;
   Flow up_;    // client -> upstream

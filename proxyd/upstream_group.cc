@@ -47,6 +47,11 @@ bool failedNow(const Peer& peer, TimePoint now) {
          now - peer.checked <= peer.fail_timeout;
 }
 
+// Skipped by every balancer next to `down`: failing its active health check.
+bool failingCheck(const Peer& peer) {
+  return peer.unhealthy;
+}
+
 bool full(const Peer& peer) {
   return peer.max_conns != 0 && peer.conns >= peer.max_conns;
 }
@@ -195,6 +200,28 @@ std::vector<Peer> UpstreamGroup::snapshot() const {
   return all;
 }
 
+void UpstreamGroup::enableHealthChecks(bool mandatory) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto* list : {&primary_, &backup_}) {
+    for (Peer& peer : *list) {
+      peer.health_checked = true;
+      peer.unhealthy = mandatory;
+      if (mandatory) peer.last_check_error = "not checked yet (mandatory)";
+    }
+  }
+}
+
+void UpstreamGroup::recordHealthCheck(std::size_t index, bool unhealthy, std::string error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (index >= primary_.size() + backup_.size()) return;
+  Peer& peer = index < primary_.size() ? primary_[index] : backup_[index - primary_.size()];
+  ++peer.health_checks;
+  if (!error.empty()) ++peer.health_check_fails;
+  if (unhealthy && !peer.unhealthy) ++peer.unhealthy_times;
+  peer.unhealthy = unhealthy;
+  peer.last_check_error = std::move(error);
+}
+
 // Commits the choice of peer `i` of the current list: the bookkeeping every
 // nginx balancer does once it has a peer.
 void UpstreamGroup::take(Attempts& a, Peer& peer, std::size_t i, TimePoint now) {
@@ -219,7 +246,7 @@ Peer* UpstreamGroup::getRoundRobin(Attempts& a, TimePoint now) {
   if (!a.backup_ && single_) {
     // The single-peer shortcut checks neither fails nor the tried bit.
     Peer& peer = peers[0];
-    if (!peer.down && !full(peer)) {
+    if (!peer.down && !failingCheck(peer) && !full(peer)) {
       a.current_ = 0;
       ++peer.conns;
       return &peer;
@@ -245,7 +272,8 @@ Peer* UpstreamGroup::getSmoothWeighted(Attempts& a, std::vector<Peer>& peers, Ti
   int total = 0;
   for (std::size_t i = 0; i < peers.size(); ++i) {
     Peer& peer = peers[i];
-    if (tried(a, i) || peer.down || failedNow(peer, now) || full(peer)) continue;
+    if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
+      continue;
 
     peer.current_weight += peer.effective_weight;
     total += peer.effective_weight;
@@ -282,7 +310,8 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   bool many = false;
   for (std::size_t i = 0; i < peers.size(); ++i) {
     Peer& peer = peers[i];
-    if (tried(a, i) || peer.down || failedNow(peer, now) || full(peer)) continue;
+    if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
+      continue;
     if (best == nullptr || load(peer, *best) < load(*best, peer)) {
       best = &peer;
       best_i = i;
@@ -304,7 +333,7 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   if (many) {
     for (std::size_t i = best_i; i < peers.size(); ++i) {
       Peer& peer = peers[i];
-      if (tried(a, i) || peer.down) continue;
+      if (tried(a, i) || peer.down || failingCheck(peer)) continue;
       if (load(peer, *best) != load(*best, peer)) continue;
       if (failedNow(peer, now) || full(peer)) continue;
 
@@ -348,7 +377,7 @@ Peer* UpstreamGroup::getHash(Attempts& a, TimePoint now) {
     }
 
     Peer& peer = primary_[p];
-    if (!tried(a, p) && !peer.down && !failedNow(peer, now) && !full(peer)) {
+    if (!tried(a, p) && !peer.down && !failingCheck(peer) && !failedNow(peer, now) && !full(peer)) {
       take(a, peer, p, now);
       return &peer;
     }
@@ -372,7 +401,8 @@ Peer* UpstreamGroup::getConsistentHash(Attempts& a, TimePoint now) {
     int total = 0;
     for (std::size_t i = 0; i < primary_.size(); ++i) {
       Peer& peer = primary_[i];
-      if (tried(a, i) || peer.down || failedNow(peer, now) || full(peer)) continue;
+      if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
+        continue;
       if (server_id_[i] != server) continue;
 
       peer.current_weight += peer.effective_weight;
@@ -422,7 +452,7 @@ Peer* UpstreamGroup::getRandom(Attempts& a, TimePoint now) {
   for (;;) {
     std::size_t i = peekRandom();
     Peer& peer = primary_[i];
-    if (!tried(a, i) && !peer.down && !failedNow(peer, now) && !full(peer)) {
+    if (!tried(a, i) && !peer.down && !failingCheck(peer) && !failedNow(peer, now) && !full(peer)) {
       take(a, peer, i, now);
       return &peer;
     }
@@ -441,8 +471,8 @@ Peer* UpstreamGroup::getRandomTwo(Attempts& a, TimePoint now) {
   for (;;) {
     std::size_t i = peekRandom();
     Peer& peer = primary_[i];
-    bool usable =
-        &peer != prev && !tried(a, i) && !peer.down && !failedNow(peer, now) && !full(peer);
+    bool usable = &peer != prev && !tried(a, i) && !peer.down && !failingCheck(peer) &&
+                  !failedNow(peer, now) && !full(peer);
     if (usable) {
       if (prev != nullptr) {
         Peer* chosen = &peer;

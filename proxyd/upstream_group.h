@@ -49,6 +49,16 @@ struct Peer {
   common::TimePoint checked{};
   std::uint64_t total_selected = 0;
   std::uint64_t total_failures = 0;
+
+  // Active health checks (health_checker.h), guarded by the group's mutex.
+  // An unhealthy peer is skipped by every balancer, as a `down` one is, until
+  // `rise` checks pass; the passive max_fails accounting above still applies.
+  bool health_checked = false;  // the group has a health_check
+  bool unhealthy = false;
+  std::uint64_t health_checks = 0;       // checks run
+  std::uint64_t health_check_fails = 0;  // checks failed
+  std::uint64_t unhealthy_times = 0;     // times the peer became unhealthy
+  std::string last_check_error;          // why the last check failed; empty if it passed
 };
 
 class UpstreamGroup {
@@ -107,6 +117,15 @@ class UpstreamGroup {
   // A copy of every peer's state, primary then backup, for tests and the
   // status page.
   std::vector<Peer> snapshot() const;
+
+  // Active health checks. enableHealthChecks marks every peer checked and,
+  // with `mandatory`, unhealthy until its first check passes.
+  // recordHealthCheck stores the result of one check of the peer at `index`
+  // (snapshot() order) and its health after fall/rise counting; `error` is
+  // empty when the check passed. When no peer is healthy the group has no
+  // live upstream (502), as with every peer `down`.
+  void enableHealthChecks(bool mandatory);
+  void recordHealthCheck(std::size_t index, bool unhealthy, std::string error);
 
  private:
   std::string name_;

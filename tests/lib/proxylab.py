@@ -501,6 +501,7 @@ class ServerBlock:
     proxy_buffer_size: Optional[str] = None
     log_format: Optional[str] = None   # name of a Config.log_formats entry
     error_log_level: str = "info"
+    extra: list = dataclasses.field(default_factory=list)  # [(key, value)], proxyd only
 
 
 @dataclasses.dataclass
@@ -509,6 +510,9 @@ class Config:
     servers: list
     log_formats: dict = dataclasses.field(default_factory=dict)
     worker_processes: Optional[int] = None   # None: proxyd default, nginx 1
+    main_extra: list = dataclasses.field(default_factory=list)   # [(key, value)] for [main]
+    status_listen: Optional[int] = None      # proxyd [status] listen on 127.0.0.1
+    status_rules: list = dataclasses.field(default_factory=list)  # [("allow"|"deny", cidr)]
 
 
 def simple_config(servers: list, *, listen: Optional[int] = None,
@@ -553,6 +557,13 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
         s.append(_ini_kv("worker_processes", str(cfg.worker_processes)))
     s.append(_ini_kv("error_log", f"{tmp}/error.log info"))
     s.append(_ini_kv("pid", f"{tmp}/proxyd.pid"))
+    for key, value in cfg.main_extra:
+        s.append(_ini_kv(key, str(value)))
+    if cfg.status_listen is not None:
+        s.append("\n[status]\n")
+        s.append(_ini_kv("listen", f"127.0.0.1:{cfg.status_listen}"))
+        for key, value in cfg.status_rules:
+            s.append(_ini_kv(key, value))
     for name, fmt in cfg.log_formats.items():
         if " ;" in fmt or "\t;" in fmt:
             raise ValueError("log format contains ' ;', which INI reads as a comment")
@@ -580,6 +591,8 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
         if sb.log_format:
             s.append(_ini_kv("access_log", f"{access_log_path(tmp, sb)} {sb.log_format}"))
         s.append(_ini_kv("error_log", f"{tmp}/error_{sb.name}.log {sb.error_log_level}"))
+        for key, value in sb.extra:
+            s.append(_ini_kv(key, str(value)))
     return "".join(s)
 
 
@@ -670,7 +683,9 @@ class Proxy:
         self._stderr = None
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, config: Config, timeout: float = 5.0) -> "Proxy":
+    def start(self, config: Config, timeout: float = 5.0,
+              env: Optional[dict] = None) -> "Proxy":
+        """`env`: extra environment variables for the proxy (NOTIFY_SOCKET)."""
         if self.proc is not None:
             raise RuntimeError("proxy already started")
         self.config = config
@@ -694,6 +709,7 @@ class Proxy:
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self._stderr, stderr=self._stderr,
                                      start_new_session=True,
+                                     env=dict(os.environ, **(env or {})),
                                      preexec_fn=_die_with_parent)
         _register(self)
         deadline = time.monotonic() + timeout
@@ -768,6 +784,21 @@ class Proxy:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def rewrite_config(self, config: Config) -> None:
+        """Writes `config` over the running proxy's file (then reload it)."""
+        assert self.impl == "proxyd", "rewrite_config is for proxyd"
+        self.config = config
+        with open(self.conf_path, "w") as f:
+            f.write(render_proxyd_ini(config, self.tmp))
+
+    def pid_file(self) -> str:
+        return os.path.join(self.tmp, "proxyd.pid")
+
+    def control(self, action: str) -> subprocess.CompletedProcess:
+        """`proxyd -c CONF -s ACTION` (through the pid file)."""
+        return subprocess.run([self.binary, "-c", self.conf_path, "-s", action],
+                              capture_output=True, text=True, timeout=10)
 
     # -- introspection -----------------------------------------------------
     @property
@@ -873,6 +904,22 @@ def connect(port: int, host: str = "127.0.0.1", source: Optional[str] = None,
         s.bind((source, 0))
     s.connect((host, port))
     return s
+
+
+def http_request(port: int, path: str = "/", method: str = "GET",
+                 host: str = "127.0.0.1", timeout: float = 5.0):
+    """One HTTP/1.0 request; returns (status, headers dict lower-cased, body bytes)."""
+    with connect(port, host=host, timeout=timeout) as s:
+        s.sendall(f"{method} {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        data, _, _ = recv_until_closed(s, timeout)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    headers = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
 
 
 def recv_exactly(s: socket.socket, n: int) -> bytes:

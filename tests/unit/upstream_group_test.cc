@@ -481,3 +481,94 @@ TEST_CASE("a name with several addresses gives one peer each", "[upstream_group]
   CHECK(a.triesLeft() == 1);
   CHECK(g.snapshot()[0].fails == 1);
 }
+
+TEST_CASE("unhealthy servers (active health checks) are skipped by every balancer",
+          "[upstream_group][health_check]") {
+  common::FakeClock clock;
+  for (BalanceMethod m :
+       {BalanceMethod::round_robin, BalanceMethod::least_conn, BalanceMethod::hash,
+        BalanceMethod::consistent_hash, BalanceMethod::random, BalanceMethod::random_two}) {
+    UpstreamGroup g("g", m, {server(A), server(B), server(C)});
+    g.enableHealthChecks(false);
+    CHECK(peerOf(g, B).health_checked);
+    CHECK_FALSE(peerOf(g, B).unhealthy);
+    g.recordHealthCheck(1, true, "HTTP 500 from /readyz");  // B, in snapshot() order
+    CHECK(peerOf(g, B).unhealthy);
+    CHECK(peerOf(g, B).last_check_error == "HTTP 500 from /readyz");
+    std::map<std::string, int> seen;
+    for (int i = 0; i < 300; ++i) {
+      ++seen[pickOnce(g, clock.now(), false, "client-" + std::to_string(i))];
+    }
+    CHECK(seen.count(B) == 0);
+    CHECK(seen[A] > 0);
+    CHECK(seen[C] > 0);
+    // Back after rise: chosen again.
+    g.recordHealthCheck(1, false, "");
+    CHECK(peerOf(g, B).last_check_error.empty());
+    seen.clear();
+    for (int i = 0; i < 300; ++i) {
+      ++seen[pickOnce(g, clock.now(), false, "client-" + std::to_string(i))];
+    }
+    CHECK(seen[B] > 0);
+  }
+}
+
+TEST_CASE("consistent hash walks past an unhealthy server to the next on the ring",
+          "[upstream_group][health_check]") {
+  common::FakeClock clock;
+  UpstreamGroup g("g", BalanceMethod::consistent_hash, {server(A), server(B), server(C)});
+  g.enableHealthChecks(false);
+  // Keys that the ring gives to B move; the others stay where they were.
+  std::map<std::string, std::string> before;
+  for (int i = 0; i < 200; ++i) {
+    std::string key = "10.0.0." + std::to_string(i);
+    before[key] = pickOnce(g, clock.now(), false, key);
+  }
+  g.recordHealthCheck(1, true, "connect() failed (111: Connection refused)");
+  int moved = 0;
+  for (const auto& [key, was] : before) {
+    std::string now = pickOnce(g, clock.now(), false, key);
+    CHECK(now != B);
+    if (was != B) CHECK(now == was);
+    if (was == B) ++moved;
+  }
+  CHECK(moved > 0);
+}
+
+TEST_CASE("health checks: every server unhealthy is no live upstreams; backup takes over",
+          "[upstream_group][health_check]") {
+  common::FakeClock clock;
+  UpstreamGroup lone("lone", BalanceMethod::round_robin, {server(A)});
+  lone.enableHealthChecks(false);
+  lone.recordHealthCheck(0, true, "timed out after 1000 ms (connecting)");
+  CHECK(pickOnce(lone, clock.now()) == "-");
+
+  UpstreamGroup g("g", BalanceMethod::round_robin,
+                  {server(A), server(B), server(C, {.backup = true})});
+  g.enableHealthChecks(false);
+  g.recordHealthCheck(0, true, "x");
+  g.recordHealthCheck(1, true, "x");
+  CHECK(pickOnce(g, clock.now()) == C);
+  g.recordHealthCheck(2, true, "x");  // the backup, after the primaries
+  CHECK(pickOnce(g, clock.now()) == "-");
+}
+
+TEST_CASE("health checks: counters and mandatory start", "[upstream_group][health_check]") {
+  UpstreamGroup g("g", BalanceMethod::round_robin, {server(A), server(B)});
+  CHECK_FALSE(peerOf(g, A).health_checked);
+  g.enableHealthChecks(true);
+  CHECK(peerOf(g, A).unhealthy);  // mandatory: out until the first check passes
+  common::FakeClock clock;
+  CHECK(pickOnce(g, clock.now()) == "-");
+  g.recordHealthCheck(0, false, "");
+  g.recordHealthCheck(1, true, "HTTP 503 from /readyz");
+  g.recordHealthCheck(1, true, "HTTP 503 from /readyz");
+  g.recordHealthCheck(1, false, "");
+  g.recordHealthCheck(1, true, "HTTP 503 from /readyz");
+  const Peer& b = peerOf(g, B);
+  CHECK(b.health_checks == 4);
+  CHECK(b.health_check_fails == 3);
+  CHECK(b.unhealthy_times == 1);  // mandatory's initial state is not a transition
+  CHECK(pickOnce(g, clock.now()) == A);
+  g.recordHealthCheck(7, true, "out of range: ignored");
+}
