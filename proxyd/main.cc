@@ -8,11 +8,13 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "common/pid_file.h"
 #include "proxyd/config.h"
+#include "proxyd/nginx_import.h"
 #include "proxyd/proxy.h"
 
 namespace {
@@ -22,6 +24,7 @@ constexpr const char* kDefaultConfig = "/etc/proxyd/proxyd.ini";
 
 void usage(std::ostream& out) {
   out << "usage: proxyd [-c FILE] [-p PREFIX] [-t] [-T] [-s reload|reopen|quit|stop] [-v]\n"
+         "       proxyd --import-nginx NGINX.CONF   (prints the equivalent proxyd.ini)\n"
          "  -c FILE    configuration file (default "
       << kDefaultConfig
       << ")\n"
@@ -71,6 +74,14 @@ int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --import-nginx FILE: prints the equivalent INI on stdout, warnings (and
+  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
+  if (argc == 3 && std::string_view(argv[1]) == "--import-nginx") {
+    auto imported = proxyd::importNginx(argv[2]);
+    std::cout << imported.ini;
+    for (const auto& w : imported.warnings) std::cerr << w << "\n";
+    return imported.ok ? 0 : 1;
+  }
   std::string config_path = kDefaultConfig;
   std::string prefix;
   std::string signal_name;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "common/pid_file.h"
 #include "vrrpd/config.h"
 #include "vrrpd/daemon.h"
+#include "vrrpd/keepalived_import.h"
 
 namespace {
 
@@ -29,6 +31,7 @@ constexpr const char* kDefaultConfig = "/etc/vrrpd/vrrpd.ini";
 void usage(std::ostream& out) {
   out << "usage: vrrpd [-f FILE] [-t] [-l] [-D] [-p PIDFILE] [-v]\n"
          "       vrrpd --status [-f FILE]\n"
+         "       vrrpd --import-keepalived KEEPALIVED.CONF   (prints the equivalent vrrpd.ini)\n"
          "  -f, --use-file FILE   configuration file (default "
       << kDefaultConfig
       << ")\n"
@@ -100,6 +103,14 @@ int printStatus(const vrrpd::VrrpConfig& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --import-keepalived FILE: prints the equivalent INI on stdout, warnings (and
+  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
+  if (argc == 3 && std::string_view(argv[1]) == "--import-keepalived") {
+    auto imported = vrrpd::importKeepalived(argv[2]);
+    std::cout << imported.ini;
+    for (const auto& w : imported.warnings) std::cerr << w << "\n";
+    return imported.ok ? 0 : 1;
+  }
   std::string config_path = kDefaultConfig;
   std::string pid_path;
   bool test = false, detail = false, status = false;
