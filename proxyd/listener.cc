@@ -16,7 +16,11 @@
 namespace proxyd {
 
 namespace {
-constexpr int kAcceptBatch = 32;
+// One accept per readiness, as nginx without multi_accept: the listening
+// event is level-triggered, so connections still queued are reported again
+// by the next epoll_wait, which the loop makes anyway. Accepting until
+// EAGAIN would cost a failing accept4() on every wakeup.
+constexpr int kAcceptBatch = 1;
 }  // namespace
 
 common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr, int backlog) {

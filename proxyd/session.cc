@@ -170,6 +170,13 @@ void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
   if (what & EV_CLOSED) s->upstream_.peer_closed = true;
   if (s->phase_ == Phase::connecting) {
     if (!(what & (EV_WRITE | EV_READ | EV_CLOSED))) return;
+    // Writable and nothing else is a connect that succeeded: a failed one
+    // is reported with EPOLLERR/EPOLLHUP, which libevent turns into
+    // EV_READ as well. Only then is SO_ERROR worth a system call.
+    if ((what & (EV_READ | EV_WRITE | EV_CLOSED)) == EV_WRITE) {
+      s->onConnected(monoNow());
+      return;
+    }
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
