@@ -7,10 +7,14 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
 
 namespace proxyd {
+
+using common::directoryOf;
+using common::splitWords;
 
 using common::Diagnostics;
 using common::IniEntry;
@@ -18,25 +22,6 @@ using common::IniSection;
 using common::SectionWalker;
 
 namespace {
-
-std::vector<std::string> splitWords(std::string_view text) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) words.emplace_back(text.substr(start, i - start));
-  }
-  return words;
-}
-
-std::string directoryOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 std::string resolvePath(const std::string& prefix, const std::string& path) {
   if (path.empty() || path[0] == '/' || path == "stderr") return path;

@@ -7,25 +7,16 @@
 #include <utility>
 #include <vector>
 
+#include "common/config_text.h"
 #include "common/duration.h"
 
 namespace proxyd {
+
+using common::splitWords;
 namespace {
 
 using common::Result;
 using Options = HealthCheckOptions;
-
-std::vector<std::string_view> splitWords(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    std::size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) words.push_back(text.substr(start, i - start));
-  }
-  return words;
-}
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';

@@ -20,11 +20,14 @@
 #include <tuple>
 
 #include "common/address.h"
+#include "common/config_text.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "proxyd/log_format.h"
 
 namespace proxyd {
+
+using common::directoryOf;
 
 namespace {
 
@@ -1130,13 +1133,6 @@ class Importer {
   std::map<std::string, Noise> noise_;
   std::vector<std::string> noise_order_;
 };
-
-std::string directoryOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 }  // namespace
 

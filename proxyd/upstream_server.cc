@@ -4,24 +4,15 @@
 
 #include <climits>
 
+#include "common/config_text.h"
 #include "common/duration.h"
 
 namespace proxyd {
+
+using common::splitWords;
 namespace {
 
 using common::Result;
-
-std::vector<std::string_view> splitWords(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    std::size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) words.push_back(text.substr(start, i - start));
-  }
-  return words;
-}
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -40,7 +31,7 @@ Result<int> parseIntParam(std::string_view what, std::string_view value, int min
 }  // namespace
 
 Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
-  std::vector<std::string_view> words = splitWords(text);
+  std::vector<std::string> words = splitWords(text);
   if (words.empty()) return Result<UpstreamServer>::fail("no address in \"server\"");
 
   UpstreamServer server;

@@ -14,10 +14,14 @@
 #include <map>
 #include <set>
 
+#include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
 
 namespace vrrpd {
+
+using common::directoryOf;
+using common::splitWords;
 
 using common::Diagnostics;
 using common::IniEntry;
@@ -52,25 +56,6 @@ namespace {
 
 constexpr int kMaxWeight = 253;  // keepalived: -253..253 (254 would cross 1..254)
 constexpr const char* kDefaultScriptUser = "vrrpd_script";
-
-std::vector<std::string> splitWords(std::string_view text) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) words.emplace_back(text.substr(start, i - start));
-  }
-  return words;
-}
-
-std::string directoryOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -5,6 +5,7 @@
 // quoted string, "include" relative to the including file's directory. A walk
 // over the tree then writes vrrpd.ini.
 #include "vrrpd/keepalived_import.h"
+#include "common/config_text.h"
 
 #include <glob.h>
 
@@ -21,6 +22,8 @@
 #include <tuple>
 
 namespace vrrpd {
+
+using common::directoryOf;
 
 namespace {
 
@@ -90,13 +93,6 @@ struct Statement {
     return v;
   }
 };
-
-std::string directoryOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 bool isSpace(char c) {
   return std::isspace(static_cast<unsigned char>(c)) != 0;
