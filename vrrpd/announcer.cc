@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "vrrpd/vrrp_socket.h"
+
 namespace vrrpd {
 namespace {
 
@@ -150,31 +152,13 @@ common::Result<bool> Announcer::announce(const common::IpAddress& vip) {
   to.sin6_addr.s6_addr[1] = 0x02;
   to.sin6_addr.s6_addr[15] = 0x01;
   to.sin6_scope_id = static_cast<std::uint32_t>(ifc_.index);
-  iovec iov{const_cast<std::uint8_t*>(na.data()), na.size()};
   // keepalived (vrrp_ndisc.c) sends the NA from the VIP itself; the VIP is
   // added with NODAD so it is usable at once. If it is not (yet) on the
   // interface the kernel refuses that source, and we let it pick one.
-  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-  msghdr mh{};
-  mh.msg_name = &to;
-  mh.msg_namelen = sizeof to;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = IPPROTO_IPV6;
-  c->cmsg_type = IPV6_PKTINFO;
-  c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-  in6_pktinfo pi{};
-  pi.ipi6_addr = vip.toIn6();
-  pi.ipi6_ifindex = static_cast<unsigned>(ifc_.index);
-  std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-  ssize_t n = ::sendmsg(icmp6_.get(), &mh, 0);
+  ssize_t n = sendFrom6(icmp6_.get(), na, to, vip.toIn6(), ifc_.index, 0);
   if (n < 0 && (errno == EINVAL || errno == EADDRNOTAVAIL)) {
-    mh.msg_control = nullptr;
-    mh.msg_controllen = 0;
-    n = ::sendmsg(icmp6_.get(), &mh, 0);
+    n = ::sendto(icmp6_.get(), na.data(), na.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                 sizeof to);
   }
   if (n < 0)
     return common::Result<bool>::fail(fmt::format("unsolicited NA for {} on {}: {}", vip.toString(),

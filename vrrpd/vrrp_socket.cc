@@ -49,6 +49,28 @@ void buildIpv4Header(std::uint8_t* h, std::size_t payload_len, const common::IpA
 
 }  // namespace
 
+ssize_t sendFrom6(int fd, std::span<const std::uint8_t> data, const sockaddr_in6& to,
+                  const in6_addr& src, int ifindex, int flags) {
+  iovec iov{const_cast<std::uint8_t*>(data.data()), data.size()};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+  msghdr mh{};
+  mh.msg_name = const_cast<sockaddr_in6*>(&to);
+  mh.msg_namelen = sizeof to;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = IPPROTO_IPV6;
+  c->cmsg_type = IPV6_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+  in6_pktinfo pi{};
+  pi.ipi6_addr = src;
+  pi.ipi6_ifindex = static_cast<unsigned>(ifindex);
+  std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  return ::sendmsg(fd, &mh, flags);
+}
+
 ControlInfo parseControl(const msghdr& msg) {
   ControlInfo info;
   if (msg.msg_control == nullptr) return info;
@@ -196,30 +218,13 @@ common::Result<bool> VrrpSocket::send(std::span<const std::uint8_t> msg,
     // The source is the link-local address (RFC 5798 5.1.2.2), set per
     // datagram with IPV6_PKTINFO; hop limit and traffic class come from
     // the socket options.
-    iovec iov{const_cast<std::uint8_t*>(msg.data()), msg.size()};
     sockaddr_in6 to{};
     to.sin6_family = AF_INET6;
     to.sin6_addr = dst.toIn6();
     if (IN6_IS_ADDR_LINKLOCAL(&to.sin6_addr) || IN6_IS_ADDR_MULTICAST(&to.sin6_addr))
       to.sin6_scope_id = static_cast<std::uint32_t>(ifindex_);
-    alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-    msghdr mh{};
-    mh.msg_name = &to;
-    mh.msg_namelen = sizeof to;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-    in6_pktinfo pi{};
-    pi.ipi6_addr = src.toIn6();
-    pi.ipi6_ifindex = static_cast<unsigned>(ifindex_);
-    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
     expected = msg.size();
-    n = ::sendmsg(fd_.get(), &mh, MSG_DONTWAIT);
+    n = sendFrom6(fd_.get(), msg, to, src.toIn6(), ifindex_, MSG_DONTWAIT);
   }
   if (n < 0)
     return common::Result<bool>::fail(fmt::format("send VRRP from {} to {}: {}", src.toString(),

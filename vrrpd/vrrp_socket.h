@@ -5,6 +5,7 @@
 // vrrp_packet.h.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -37,6 +38,12 @@ struct ControlInfo {
   int hoplimit = -1;
 };
 ControlInfo parseControl(const msghdr& msg);
+
+// sendmsg() of `data` to `to` with the source address and interface given
+// in an IPV6_PKTINFO control message (VRRPv3 adverts from the link-local
+// address, NAs from the VIP). Returns what sendmsg() returns; errno is set.
+ssize_t sendFrom6(int fd, std::span<const std::uint8_t> data, const sockaddr_in6& to,
+                  const in6_addr& src, int ifindex, int flags);
 
 class VrrpSocket {
  public:
