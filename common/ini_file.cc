@@ -1,5 +1,7 @@
 #include "common/ini_file.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <ini.h>
 #include <unistd.h>
@@ -35,6 +37,22 @@ bool Diagnostics::hasErrors() const {
     if (d.severity == Severity::error) return true;
   }
   return false;
+}
+
+std::vector<std::string> Diagnostics::formattedInSourceOrder() const {
+  std::vector<std::string> files;
+  std::vector<std::pair<std::pair<size_t, int>, const Diagnostic*>> order;
+  for (const Diagnostic& d : items_) {
+    auto it = std::find(files.begin(), files.end(), d.file);
+    size_t rank = static_cast<size_t>(it - files.begin());
+    if (it == files.end()) files.push_back(d.file);
+    order.push_back({{rank, d.line}, &d});
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (const auto& [key, d] : order) out.push_back(d->format());
+  return out;
 }
 
 void Diagnostics::print(std::ostream& out) const {

@@ -34,6 +34,9 @@ class Diagnostics {
   bool hasErrors() const;
   const std::vector<Diagnostic>& items() const { return items_; }
   void print(std::ostream& out) const;  // one formatted line each
+  // The formatted lines in the order of the source: by file (in the order
+  // the files first show up) and line, whatever order they were found in.
+  std::vector<std::string> formattedInSourceOrder() const;
 
  private:
   std::vector<Diagnostic> items_;

@@ -6,6 +6,7 @@
 // over the tree then writes vrrpd.ini.
 #include "vrrpd/keepalived_import.h"
 #include "common/config_text.h"
+#include "common/ini_file.h"
 
 #include <glob.h>
 
@@ -27,45 +28,7 @@ using common::directoryOf;
 
 namespace {
 
-// Diagnostics in the order of the source: by file (in the order the files
-// first show up) and line, whatever order the walk found them in.
-class Messages {
- public:
-  void warning(const std::string& file, int line, const std::string& msg) {
-    add(file, line, fmt::format("{}:{}: warning: {}", file, line, msg));
-  }
-  void error(const std::string& file, int line, const std::string& msg) {
-    add(file, line,
-        line > 0 ? fmt::format("{}:{}: error: {}", file, line, msg)
-                 : fmt::format("{}: error: {}", file, msg));
-    failed = true;
-  }
-  std::vector<std::string> sorted() const {
-    std::vector<Item> items = items_;
-    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-      return std::tie(a.file_rank, a.line) < std::tie(b.file_rank, b.line);
-    });
-    std::vector<std::string> out;
-    for (auto& i : items) out.push_back(i.text);
-    return out;
-  }
-  bool failed = false;
-
- private:
-  struct Item {
-    size_t file_rank;
-    int line;
-    std::string text;
-  };
-  void add(const std::string& file, int line, std::string text) {
-    auto it = std::find(files_.begin(), files_.end(), file);
-    size_t rank = static_cast<size_t>(it - files_.begin());
-    if (it == files_.end()) files_.push_back(file);
-    items_.push_back({rank, line, std::move(text)});
-  }
-  std::vector<std::string> files_;
-  std::vector<Item> items_;
-};
+using Messages = common::Diagnostics;
 
 // ------------------------------------------------------------ the reader
 
@@ -762,8 +725,8 @@ ImportResult importKeepalived(const std::string& path) {
   if (reader.lexFile(path, lexes, 0, nullptr) && Parser(lexes, msg).parse(top)) {
     result.ini = Importer(path, msg).run(top);
   }
-  result.warnings = msg.sorted();
-  result.ok = !msg.failed;
+  result.warnings = msg.formattedInSourceOrder();
+  result.ok = !msg.hasErrors();
   return result;
 }
 
