@@ -35,6 +35,13 @@ void makeDirs(const std::string& path) {
   }
 }
 
+// Whether two [vrrp_script] sections run and judge the script the same way
+// (the weight may differ: it is the instances' business).
+bool sameRun(const ScriptSection& a, const ScriptSection& b) {
+  return a.script == b.script && a.interval == b.interval && a.timeout == b.timeout &&
+         a.fall == b.fall && a.rise == b.rise && a.init_fail == b.init_fail && a.user == b.user;
+}
+
 }  // namespace
 
 std::string fingerprint(const InstanceSection& s) {
@@ -193,8 +200,9 @@ void Daemon::wireTracking() {
       const ScriptSection* sec = cfg_.findScript(ref.name);
       if (sec == nullptr) continue;  // the config check made this an error
       auto it = track_scripts_.find(ref.name);
-      if (it != track_scripts_.end() && it->second->config().script == sec->script &&
-          it->second->config().interval == sec->interval) {
+      // A script whose way of running and judging is unchanged keeps its
+      // state (no flap on HUP); its weight is read from the new file below.
+      if (it != track_scripts_.end() && sameRun(it->second->config(), *sec)) {
         scripts.emplace(ref.name, std::move(it->second));  // keep its state: no flap on HUP
         continue;
       }
@@ -219,7 +227,7 @@ void Daemon::wireTracking() {
     for (const auto& ref : inst->config().track_scripts) {
       auto it = track_scripts_.find(ref.name);
       if (it == track_scripts_.end()) continue;
-      const ScriptSection& sec = it->second->config();
+      const ScriptSection& sec = *cfg_.findScript(ref.name);
       int weight = ref.weight.value_or(sec.reverse ? -sec.weight : sec.weight);
       tracked.push_back({it->second.get(), weight});
     }
@@ -255,7 +263,11 @@ void Daemon::onTransition(VrrpInstance& inst, State from, State to) {
 void Daemon::startInstances() {
   wireTracking();
   for (auto& inst : instances_) {
-    if (inst->state() == State::init) inst->start();
+    // Instances kept by a reload may track with new weights now.
+    if (inst->state() == State::init)
+      inst->start();
+    else
+      inst->reevaluate();
   }
   scheduleStateWrite();
 }

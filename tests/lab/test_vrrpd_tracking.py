@@ -17,6 +17,7 @@ Needs root: skipped (exit 77) without it, a failure under CI=true.
 """
 
 import os
+import signal
 import sys
 import time
 import unittest
@@ -126,6 +127,20 @@ class Tracking(unittest.TestCase):
         self.assertIsNotNone(t, f"n2 did not preempt: {self.holders()}")
         self.assertLess(t, bound + SLACK)
         self.assertIn("70", d1.status().stdout)   # the effective priority shown
+
+    def test_reload_applies_a_new_script_weight_without_a_flap(self):
+        d1, flag1 = self.start(self.n1, 100, weight=-10, nopreempt=False)
+        d2, _ = self.start(self.n2, 80, weight=-10, nopreempt=False)
+        self.assertIsNotNone(self.wait_holder("n1", 10), f"holders: {self.holders()}")
+        open(flag1, "w").close()           # 100 - 10 = 90: still above 80
+        self.assertIsNotNone(netlab.wait_for(lambda: "90" in d1.status().stdout, 5))
+        self.assertEqual(self.holders(), ["n1"])
+        d1.weight = -30                    # HUP with the script's weight changed
+        d1.write_config()
+        d1.send_signal(signal.SIGHUP)
+        t = self.wait_holder("n2", 10)     # 100 - 30 = 70 < 80: n2 preempts
+        report(f"reload to weight -30: n2 preempts after {t if t is None else round(t, 3)} s")
+        self.assertIsNotNone(t, f"the new weight was not applied: {d1.status().stdout}")
 
     def test_init_fail_starts_in_fault(self):
         d1, flag1 = self.start(self.n1, 100, weight=0, init_fail=True)
