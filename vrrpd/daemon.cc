@@ -184,7 +184,8 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
   env.scripts = scripts_.get();
   env.script_user = script_user_;
   env.changed = [this] { scheduleStateWrite(); };
-  env.transitioned = [this](VrrpInstance& i, State from, State to) { onTransition(i, from, to); };
+  env.transitioned = [this](VrrpInstance&, State, State) { syncGroups(); };
+  env.fault_changed = [this] { syncGroups(); };
   return std::make_unique<VrrpInstance>(sec, cfg_.global, (*p)->ifc, *(*p)->socket,
                                         std::move(announcer), std::move(env));
 }
@@ -237,25 +238,26 @@ void Daemon::wireTracking() {
 }
 
 // keepalived's sync groups: a FAULT in one member faults them all, and
-// they leave FAULT together.
-void Daemon::onTransition(VrrpInstance& inst, State from, State to) {
-  if ((to == State::fault) == (from == State::fault)) return;
+// they leave FAULT together. Each member's group fault names another member
+// that is FAULT of its own accord; recomputed whenever a member's state or
+// own fault changes (setGroupFault does nothing when the cause is the same).
+void Daemon::syncGroups() {
   for (const auto& group : cfg_.sync_groups) {
-    if (std::find(group.members.begin(), group.members.end(), inst.name()) == group.members.end()) {
-      continue;
-    }
-    std::string cause;
     for (const auto& member : group.members) {
+      VrrpInstance* target = nullptr;
+      std::string cause;
       for (auto& other : instances_) {
-        if (other->name() == member && other->ownFault() && cause.empty()) {
-          cause = fmt::format("sync group {}: {} is FAULT", group.name, member);
+        if (other->name() == member) target = other.get();
+      }
+      for (const auto& peer : group.members) {
+        if (peer == member || !cause.empty()) continue;
+        for (auto& other : instances_) {
+          if (other->name() == peer && other->ownFault()) {
+            cause = fmt::format("sync group {}: {} is FAULT", group.name, peer);
+          }
         }
       }
-    }
-    for (const auto& member : group.members) {
-      for (auto& other : instances_) {
-        if (other->name() == member && other.get() != &inst) other->setGroupFault(cause);
-      }
+      if (target != nullptr) target->setGroupFault(cause);
     }
   }
 }

@@ -50,7 +50,7 @@ class Daemon {
   // (Re)builds the track scripts the instances use and hands each instance
   // its scripts and weights.
   void wireTracking();
-  void onTransition(VrrpInstance& inst, State from, State to);
+  void syncGroups();
   void reload();
   void stopAll();
   void writeStateFile();

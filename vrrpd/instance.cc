@@ -183,7 +183,9 @@ std::string VrrpInstance::currentFault() {
     }
   }
   delta_ = delta;
+  bool own_changed = own_fault_.empty() != fault.empty();
   own_fault_ = fault;
+  if (own_changed && env_.fault_changed) env_.fault_changed();
   return fault.empty() ? group_fault_ : fault;
 }
 

@@ -50,6 +50,8 @@ struct InstanceEnv {
   std::function<void()> changed;  // state or counters changed: rewrite the state file
   // A transition happened (sync groups follow their members).
   std::function<void(VrrpInstance&, State from, State to)> transitioned;
+  // This instance's own reason to be FAULT appeared or went away.
+  std::function<void()> fault_changed;
 };
 
 // A `track_script` of an instance: the script and the weight it carries

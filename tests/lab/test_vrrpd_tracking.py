@@ -57,12 +57,21 @@ class TrackedDaemon(netlab.Daemon):
                     f"init_fail = {'yes' if self.init_fail else 'no'}\n")
 
 
-def state_of(d) -> str:
+def state_of(d, instance: str = "VI_1") -> str:
     out = d.status().stdout
     for line in out.splitlines():
-        if line.startswith("VI_1"):
+        if line.startswith(instance + " "):
             return line.split()[4]
     return "?"
+
+
+class GroupedDaemon(netlab.Daemon):
+    """vrrpd with VI_1 and VI_2 in one [vrrp_sync_group]."""
+
+    def write_config(self, cfg=None):
+        super().write_config(cfg)
+        with open(self.conf_path, "a") as f:
+            f.write("\n[vrrp_sync_group G1]\ngroup = VI_1 VI_2\n")
 
 
 class Tracking(unittest.TestCase):
@@ -141,6 +150,58 @@ class Tracking(unittest.TestCase):
         t = self.wait_holder("n2", 10)     # 100 - 30 = 70 < 80: n2 preempts
         report(f"reload to weight -30: n2 preempts after {t if t is None else round(t, 3)} s")
         self.assertIsNotNone(t, f"the new weight was not applied: {d1.status().stdout}")
+
+    def test_own_interface_and_tracked_interface_down_mean_fault(self):
+        # A second link on n1 to track: a veth pair inside n1's namespace.
+        self.lab.ip(self.n1.ns, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
+        self.lab.ip(self.n1.ns, "link", "set", "trk1", "up")
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "up")
+        cfg = netlab.seed_config(self.n1, 100, vips=[VIP], extra=[("track_interface", "trk0")])
+        d1 = self.lab.start_vrrpd(self.n1, cfg)
+        self.lab.start_vrrpd(self.n2, netlab.seed_config(self.n2, 80, vips=[VIP]))
+        self.assertIsNotNone(self.wait_holder("n1", 10), f"holders: {self.holders()}")
+
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "down")
+        t = self.wait_holder("n2", 5)
+        report(f"tracked interface down on the master -> n2 holds the VIP after "
+               f"{t if t is None else round(t, 3)} s (Skew_Time(80) {netlab.skew_time(80):.3f} s)")
+        self.assertIsNotNone(t, f"holders: {self.holders()}")
+        self.assertEqual(state_of(d1), "FAULT")
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "up")
+        self.assertIsNotNone(netlab.wait_for(lambda: state_of(d1) == "BACKUP", 5))
+
+        # Its own interface going down is a FAULT too (keepalived's default).
+        self.lab.ip(self.n1.ns, "link", "set", "eth0", "down")
+        self.assertIsNotNone(netlab.wait_for(lambda: state_of(d1) == "FAULT", 5),
+                             d1.status().stdout)
+        self.lab.ip(self.n1.ns, "link", "set", "eth0", "up")
+        self.assertIsNotNone(netlab.wait_for(lambda: state_of(d1) == "BACKUP", 5),
+                             d1.status().stdout)
+
+    def test_sync_group_faults_together(self):
+        self.lab.ip(self.n1.ns, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
+        self.lab.ip(self.n1.ns, "link", "set", "trk1", "up")
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "up")
+        cfg = netlab.seed_config(self.n1, 100, vips=[VIP], extra=[("track_interface", "trk0")])
+        cfg.instances.append(netlab.Instance(name="VI_2", virtual_router_id=52, priority=100,
+                                             mcast_src_ip=self.n1.ip4,
+                                             virtual_ipaddresses=["203.0.113.100/24"]))
+        d1 = GroupedDaemon(self.lab, "vrrpd", self.n1, cfg)
+        self.lab.daemons.append(d1)
+        self.addCleanup(d1.stop)
+        self.assertIsNotNone(netlab.wait_for(
+            lambda: state_of(d1, "VI_1") == "MASTER" and state_of(d1, "VI_2") == "MASTER", 10))
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "down")   # only VI_1 tracks it
+        t = netlab.wait_for(
+            lambda: state_of(d1, "VI_1") == "FAULT" and state_of(d1, "VI_2") == "FAULT", 5)
+        report(f"sync group: VI_1's tracked link down -> both FAULT after "
+               f"{t if t is None else round(t, 3)} s")
+        self.assertIsNotNone(t, d1.status().stdout)
+        self.assertEqual(self.lab.vip_holders("203.0.113.100/24"), [])
+        self.lab.ip(self.n1.ns, "link", "set", "trk0", "up")
+        self.assertIsNotNone(netlab.wait_for(
+            lambda: "FAULT" not in (state_of(d1, "VI_1"), state_of(d1, "VI_2")), 5),
+            d1.status().stdout)
 
     def test_init_fail_starts_in_fault(self):
         d1, flag1 = self.start(self.n1, 100, weight=0, init_fail=True)
