@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -126,6 +127,7 @@ _procs: list = []       # NsProcess objects still to stop
 _namespaces: list = []  # namespace names registered BEFORE `ip netns add`
 _tmpdirs: list = []
 _cleaning = False
+_lab_serial = itertools.count(1)
 
 
 def run_prefix() -> str:
@@ -566,7 +568,9 @@ class Lab:
                  name: str = "lab"):
         require()
         reap_dead_runs()
-        self.id = f"{_RUN_PREFIX}{secrets.token_hex(1)}"   # unique per Lab in this run
+        # Unique per Lab in this run: a counter, not a random byte (with
+        # dozens of labs in one run, 256 random values collided).
+        self.id = f"{_RUN_PREFIX}{next(_lab_serial):02x}"
         self.ipv6 = ipv6
         self.tmp = _mkdtemp(f"netlab-{name}-")
         self.subnets: dict = {}
