@@ -56,6 +56,13 @@ bool full(const Peer& peer) {
   return peer.max_conns != 0 && peer.conns >= peer.max_conns;
 }
 
+// The tests every balancer makes before it considers a peer: not `down`,
+// not failing its health check, not inside a max_fails window, not at
+// max_conns. (Whether this session already tried it is the caller's.)
+bool usable(const Peer& peer, TimePoint now) {
+  return !peer.down && !failingCheck(peer) && !failedNow(peer, now) && !full(peer);
+}
+
 }  // namespace
 
 bool UpstreamGroup::allowsBackup(BalanceMethod method) {
@@ -272,8 +279,7 @@ Peer* UpstreamGroup::getSmoothWeighted(Attempts& a, std::vector<Peer>& peers, Ti
   int total = 0;
   for (std::size_t i = 0; i < peers.size(); ++i) {
     Peer& peer = peers[i];
-    if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
-      continue;
+    if (tried(a, i) || !usable(peer, now)) continue;
 
     peer.current_weight += peer.effective_weight;
     total += peer.effective_weight;
@@ -310,8 +316,7 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   bool many = false;
   for (std::size_t i = 0; i < peers.size(); ++i) {
     Peer& peer = peers[i];
-    if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
-      continue;
+    if (tried(a, i) || !usable(peer, now)) continue;
     if (best == nullptr || load(peer, *best) < load(*best, peer)) {
       best = &peer;
       best_i = i;
@@ -333,9 +338,8 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   if (many) {
     for (std::size_t i = best_i; i < peers.size(); ++i) {
       Peer& peer = peers[i];
-      if (tried(a, i) || peer.down || failingCheck(peer)) continue;
+      if (tried(a, i) || !usable(peer, now)) continue;
       if (load(peer, *best) != load(*best, peer)) continue;
-      if (failedNow(peer, now) || full(peer)) continue;
 
       peer.current_weight += peer.effective_weight;
       total += peer.effective_weight;
@@ -377,7 +381,7 @@ Peer* UpstreamGroup::getHash(Attempts& a, TimePoint now) {
     }
 
     Peer& peer = primary_[p];
-    if (!tried(a, p) && !peer.down && !failingCheck(peer) && !failedNow(peer, now) && !full(peer)) {
+    if (!tried(a, p) && usable(peer, now)) {
       take(a, peer, p, now);
       return &peer;
     }
@@ -401,8 +405,7 @@ Peer* UpstreamGroup::getConsistentHash(Attempts& a, TimePoint now) {
     int total = 0;
     for (std::size_t i = 0; i < primary_.size(); ++i) {
       Peer& peer = primary_[i];
-      if (tried(a, i) || peer.down || failingCheck(peer) || failedNow(peer, now) || full(peer))
-        continue;
+      if (tried(a, i) || !usable(peer, now)) continue;
       if (server_id_[i] != server) continue;
 
       peer.current_weight += peer.effective_weight;
@@ -452,7 +455,7 @@ Peer* UpstreamGroup::getRandom(Attempts& a, TimePoint now) {
   for (;;) {
     std::size_t i = peekRandom();
     Peer& peer = primary_[i];
-    if (!tried(a, i) && !peer.down && !failingCheck(peer) && !failedNow(peer, now) && !full(peer)) {
+    if (!tried(a, i) && usable(peer, now)) {
       take(a, peer, i, now);
       return &peer;
     }
@@ -471,9 +474,8 @@ Peer* UpstreamGroup::getRandomTwo(Attempts& a, TimePoint now) {
   for (;;) {
     std::size_t i = peekRandom();
     Peer& peer = primary_[i];
-    bool usable = &peer != prev && !tried(a, i) && !peer.down && !failingCheck(peer) &&
-                  !failedNow(peer, now) && !full(peer);
-    if (usable) {
+    bool candidate = &peer != prev && !tried(a, i) && usable(peer, now);
+    if (candidate) {
       if (prev != nullptr) {
         Peer* chosen = &peer;
         std::size_t chosen_i = i;
