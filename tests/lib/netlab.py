@@ -55,6 +55,10 @@ import time
 import unittest
 from typing import Callable, Optional
 
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testenv  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_VRRPD = os.path.join(REPO, "build", "bin", "vrrpd")
@@ -62,7 +66,7 @@ KEEPALIVED_BIN = os.environ.get("KEEPALIVED_BIN", "/usr/sbin/keepalived")
 IP = shutil.which("ip") or "/usr/sbin/ip"
 SYSCTL = shutil.which("sysctl") or "/usr/sbin/sysctl"
 
-SKIP_RETURN_CODE = 77
+SKIP_RETURN_CODE = testenv.SKIP_RETURN_CODE
 NS_PREFIX_BASE = "vlab"
 
 SUBNETS = {
@@ -76,8 +80,8 @@ SUBNETS = {
 # ---------------------------------------------------------------------------
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# One skip rule for the whole suite (tests/lib/testenv.py), re-exported here.
+in_ci = testenv.in_ci
 
 
 def vrrpd_binary() -> str:
@@ -1093,19 +1097,18 @@ class Daemon:
 
 
 def main() -> None:
-    """unittest.main(verbosity=2) with ctest-friendly exit codes: 1 on any
-    failure or error, 77 (SKIP_RETURN_CODE) when nothing failed but something
-    was skipped, else 0.  Checks that no namespace of this run is left."""
-    prog = unittest.main(verbosity=2, exit=False)
-    res = prog.result
-    cleanup_all()
-    left = [ns for ns in _list_netns() if ns.startswith(_RUN_PREFIX)]
-    if left:
-        print(f"netlab: namespaces left behind: {left}", file=sys.stderr)
-        sys.exit(1)
-    if not res.wasSuccessful():
-        sys.exit(1)
-    if res.skipped:
-        print(f"{len(res.skipped)} skipped: exit {SKIP_RETURN_CODE}", file=sys.stderr)
-        sys.exit(SKIP_RETURN_CODE)
-    sys.exit(0)
+    """unittest.main(verbosity=2) with ctest-friendly exit codes
+    (testenv.main): 1 on any failure or error, or under CI on a skip not on
+    tests/lib/allowed_skips.txt; 77 (SKIP_RETURN_CODE) when nothing failed
+    but something was skipped, else 0.  Checks that no namespace of this run
+    is left."""
+
+    def no_namespace_left() -> int:
+        cleanup_all()
+        left = [ns for ns in _list_netns() if ns.startswith(_RUN_PREFIX)]
+        if left:
+            print(f"netlab: namespaces left behind: {left}", file=sys.stderr)
+            return 1
+        return 0
+
+    testenv.main(after=no_namespace_left)

@@ -34,7 +34,12 @@ import tempfile
 import threading
 import time
 import unittest
+import sys
 from typing import Optional
+
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testenv  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Environment and implementation selection
@@ -77,8 +82,9 @@ def proxyd_binary() -> str:
     return os.environ.get("PROXYD_BIN", DEFAULT_PROXYD)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# One skip rule for the whole suite (tests/lib/testenv.py), re-exported here.
+in_ci = testenv.in_ci
+SKIP_RETURN_CODE = testenv.SKIP_RETURN_CODE
 
 
 def _nginx_stream_is_static() -> bool:
@@ -1011,20 +1017,10 @@ def ketama_pick(ring: list, key: str) -> str:
 # Entry point for the test files
 # ---------------------------------------------------------------------------
 
-SKIP_RETURN_CODE = 77
-
-
 def main() -> None:
-    """unittest.main(verbosity=2) with ctest-friendly exit codes: 1 on any
-    failure or error, 77 (ctest SKIP_RETURN_CODE) when nothing failed but
-    something was skipped (a skipped check is never reported as passed),
-    else 0."""
-    import sys
-    prog = unittest.main(verbosity=2, exit=False)
-    res = prog.result
-    if not res.wasSuccessful():
-        sys.exit(1)
-    if res.skipped:
-        print(f"{len(res.skipped)} skipped: exit {SKIP_RETURN_CODE}", file=sys.stderr)
-        sys.exit(SKIP_RETURN_CODE)
-    sys.exit(0)
+    """unittest.main(verbosity=2) with ctest-friendly exit codes
+    (testenv.main): 1 on any failure or error, or under CI on a skip not on
+    tests/lib/allowed_skips.txt; 77 (ctest SKIP_RETURN_CODE) when nothing
+    failed but something was skipped (a skipped check is never reported as
+    passed), else 0.  Each test's outcome is printed at the end."""
+    testenv.main()
