@@ -6,7 +6,8 @@
   session stops after the second attempt (nginx: the next server is tried
   only while less than the cap has passed since the first, so attempt 1 ends
   at 0.5 s < 0.75 s, attempt 2 at 1.0 s >= 0.75 s) instead of trying all five;
-  without the cap all five are tried.
+  without the cap all five are tried.  The same test passes against nginx:
+  `PROXY_IMPL=nginx python3 tests/integration/test_upstream_paths.py`.
 - IPv6: a listener on [::1] and upstream servers on [::1], the session
   forwarded and logged with the IPv6 addresses.
 
@@ -24,7 +25,7 @@ import proxylab as lab  # noqa: E402
 
 
 def setUpModule():
-    lab.require_impl("proxyd")
+    lab.require_impl(lab.impl_from_env())
 
 
 def tearDownModule():
@@ -32,7 +33,7 @@ def tearDownModule():
 
 
 def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+    print(f"\n    [{lab.impl_from_env()}] {msg}", file=sys.stderr, flush=True)
 
 
 def ipv6_loopback() -> bool:
@@ -49,7 +50,7 @@ class UpstreamCase(unittest.TestCase):
     maxDiff = None
 
     def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
+        proxy = lab.Proxy(lab.impl_from_env())
         proxy.start(config, **kw)
         self.addCleanup(self._stop_clean, proxy)
         return proxy
@@ -72,8 +73,7 @@ class NextUpstreamTimeout(UpstreamCase):
                 self.skipTest("this kernel accepts SYNs beyond a full listen(0) queue")
             holes.append(b)
         cfg = lab.simple_config([b.addr for b in holes], proxy_connect_timeout="500ms")
-        if next_timeout:
-            cfg.servers[0].extra = [("proxy_next_upstream_timeout", next_timeout)]
+        cfg.servers[0].proxy_next_upstream_timeout = next_timeout
         proxy = self.start(cfg)
         t0 = time.monotonic()
         with lab.connect(proxy.listen_port()) as s:

@@ -520,6 +520,7 @@ class ServerBlock:
     error_log_level: str = "info"
     error_log: Optional[str] = None    # path (+ level); None: TMP/error_NAME.log LEVEL
     extra: list = dataclasses.field(default_factory=list)  # [(key, value)], proxyd only
+    proxy_next_upstream_timeout: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -601,7 +602,7 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
         s.append(_ini_kv("listen", host_port(sb.listen_host, sb.listen)))
         s.append(_ini_kv("proxy_pass", sb.proxy_pass))
         for key in ("proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size",
-                    "proxy_next_upstream_tries"):
+                    "proxy_next_upstream_tries", "proxy_next_upstream_timeout"):
             v = getattr(sb, key)
             if v is not None:
                 s.append(_ini_kv(key, str(v)))
@@ -643,7 +644,7 @@ def render_nginx_conf(cfg: Config, tmp: str) -> str:
         s.append(f"        listen {host_port(sb.listen_host, sb.listen)};\n")
         s.append(f"        proxy_pass {sb.proxy_pass};\n")
         for key in ("proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size",
-                    "proxy_next_upstream_tries"):
+                    "proxy_next_upstream_tries", "proxy_next_upstream_timeout"):
             v = getattr(sb, key)
             if v is not None:
                 s.append(f"        {key} {v};\n")
