@@ -113,12 +113,11 @@ def unavailable_reason(impl: Optional[str] = None) -> Optional[str]:
 
 def require(impl: Optional[str] = None) -> None:
     """Skip the calling test (module) when the lab or `impl` cannot run here;
-    under CI=true that is a failure, never a skip."""
+    under CI the runner (testenv.main) makes that skip a failure unless it is
+    on tests/lib/allowed_skips.txt."""
     reason = unavailable_reason(impl)
     if reason is None:
         return
-    if in_ci():
-        raise RuntimeError(f"{reason} (CI=true: required, not skipped)")
     raise unittest.SkipTest(reason)
 
 

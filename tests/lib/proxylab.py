@@ -111,13 +111,12 @@ def unavailable_reason(impl: str) -> Optional[str]:
 
 
 def require_impl(impl: str) -> None:
-    """Skip the calling test module when `impl` is missing; under CI=true a
-    missing implementation is a failure, never a skip."""
+    """Skip the calling test module when `impl` is missing; under CI the
+    runner (testenv.main) makes that skip a failure unless it is on
+    tests/lib/allowed_skips.txt."""
     reason = unavailable_reason(impl)
     if reason is None:
         return
-    if in_ci():
-        raise RuntimeError(f"{reason} (CI=true: required, not skipped)")
     raise unittest.SkipTest(reason)
 
 

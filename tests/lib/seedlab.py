@@ -240,13 +240,12 @@ def unavailable_reason(proxyd: Optional[str] = None, vrrpd: Optional[str] = None
 
 
 def require() -> None:
-    """Skip (or, under CI=true, fail) when the seed lab cannot run here."""
+    """Skip when the seed lab cannot run here (under CI the runner makes the
+    skip a failure unless tests/lib/allowed_skips.txt lists it)."""
     import unittest
     reason = unavailable_reason()
     if reason is None:
         return
-    if netlab.in_ci():
-        raise RuntimeError(f"{reason} (CI=true: required, not skipped)")
     raise unittest.SkipTest(reason)
 
 
