@@ -29,6 +29,12 @@ TESTS = os.path.dirname(LIB)
 sys.path.insert(0, LIB)
 import testenv  # noqa: E402
 
+def lab_tests_bin() -> str:
+    """$LAB_TESTS_BIN (ctest sets it), else build/bin/lab_tests."""
+    return os.path.abspath(os.environ.get("LAB_TESTS_BIN") or
+                           os.path.join(TESTS, "..", "build", "bin", "lab_tests"))
+
+
 CI_TRUE = ["true", "1", "yes", "TRUE", " True ", "Yes"]
 CI_FALSE = ["", "0", "false", "no", "off"]
 
@@ -110,7 +116,7 @@ class LabBinary(unittest.TestCase):
     """lab_main.cc, run as nobody: the same CI rule and list as testenv."""
 
     def setUp(self):
-        self.bin = os.environ.get("LAB_TESTS_BIN", "")
+        self.bin = lab_tests_bin()
         testenv.require(None if os.access(self.bin, os.X_OK) else
                         f"lab_tests not built (LAB_TESTS_BIN={self.bin!r})")
         self.tmp = tempfile.mkdtemp(prefix="test_testenv.")
@@ -164,7 +170,7 @@ class EveryTestFile(unittest.TestCase):
                 self.assertRegex(main, r"\b(lab|netlab|testenv|proxylab)\.main\(\)")
 
     def test_ctest_entries_have_skip_return_code_77(self):
-        build = os.path.dirname(os.path.dirname(os.environ.get("LAB_TESTS_BIN", "")))
+        build = os.path.dirname(os.path.dirname(lab_tests_bin()))
         testenv.require(None if os.path.exists(os.path.join(build, "CTestTestfile.cmake"))
                         else "no build directory (LAB_TESTS_BIN) to ask ctest")
         r = subprocess.run(["ctest", "--show-only=json-v1"], cwd=build, capture_output=True,
