@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/pid_file.h"
+#include "common/safe_file.h"
 #include "proxyd/config.h"
 #include "proxyd/nginx_import.h"
 #include "proxyd/proxy.h"
@@ -58,7 +59,10 @@ int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
               << ": [main] has no \"pid\": cannot find the running proxyd\n";
     return 1;
   }
-  auto pid = common::readPidFile(cfg.main.pid_path);
+  // Only the process that holds the pid file's lock is signalled: a pid
+  // read from the file may belong to anything by now (nginx's `-s` trusts
+  // the number; a stale file then signals an unrelated process).
+  auto pid = common::pidFileHolder(cfg.main.pid_path);
   if (!pid) {
     std::cerr << "proxyd: " << pid.error() << "\n";
     return 2;
@@ -151,11 +155,25 @@ int main(int argc, char** argv) {
   }
   std::optional<common::PidFile> pid_file;
   if (!cfg.main.pid_path.empty()) {
-    auto pf = common::PidFile::create(cfg.main.pid_path);
+    // The pid file's directory follows vrrpd's run_dir rules: created 0755
+    // when missing, refused when anyone else could plant a file in it.
+    const std::string& path = cfg.main.pid_path;
+    auto slash = path.find_last_of('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    auto pf = [&]() -> common::Result<common::PidFile> {
+      if (auto r = common::prepareRunDir(dir, ::geteuid()); !r) {
+        return common::Result<common::PidFile>::fail(r.error());
+      }
+      return common::PidFile::create(path);
+    }();
     if (!pf) {
       log->emerg("{}", pf.error());
-      std::cerr << "proxyd: " << pf.error() << "\n";
+      if (log->path() != "stderr") std::cerr << "proxyd: " << pf.error() << "\n";
       return 2;
+    }
+    if (auto old = pf->tookOverFrom()) {
+      log->notice("pid file \"{}\" named pid {}, which does not hold its lock: taken over", path,
+                  *old);
     }
     pid_file.emplace(std::move(*pf));
   }

@@ -156,7 +156,7 @@ common::Result<bool> Proxy::start() {
   const auto n = static_cast<std::size_t>(std::max(1, initial_cfg_.main.worker_processes));
   finished_ = std::make_unique<std::atomic<bool>[]>(n);
   for (std::size_t i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(i, *log_, process_);
+    auto w = std::make_unique<Worker>(i, *log_, process_, access_log_locks_);
     if (auto r = w->init(); !r) return r;
     workers_.push_back(std::move(w));
   }
@@ -509,6 +509,7 @@ StatsSnapshot Proxy::snapshot() const {
     ws.handled = c.handled.get();
     ws.active = c.active.get();
     ws.accept_pauses = c.accept_pauses.get();
+    ws.access_log_lost_lines = c.access_log_lost_lines.get();
     ws.heartbeat_age =
         static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
     snap.workers.push_back(ws);

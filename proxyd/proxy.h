@@ -96,7 +96,8 @@ class Proxy {
   std::shared_ptr<common::Log> log_;
   ProcessInfo process_;
   ProxyConfig initial_cfg_;
-  common::EventBasePtr base_;  // the control loop
+  common::EventBasePtr base_;        // the control loop
+  AccessLogLocks access_log_locks_;  // before workers_: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::unique_ptr<std::atomic<bool>[]> finished_;

@@ -92,6 +92,7 @@ struct alignas(64) WorkerCounters {
   Counter handled;        // stub_status "handled": accepted and not refused for worker_connections
   Counter active;         // sessions running now
   Counter accept_pauses;  // EMFILE/ENFILE pauses
+  Counter access_log_lost_lines;  // lines a full disk (or any write error) kept out
   // Monotonic time (ns since the clock's epoch) of the worker's last
   // heartbeat: the status page's GET / proves every loop alive with it.
   std::atomic<std::int64_t> heartbeat_ns{0};

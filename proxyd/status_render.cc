@@ -237,6 +237,7 @@ std::string renderStatusJson(const StatsSnapshot& snap) {
                        {"accepted", w.accepted},
                        {"handled", w.handled},
                        {"accept_pauses", w.accept_pauses},
+                       {"access_log_lost_lines", w.access_log_lost_lines},
                        {"heartbeat_age_seconds", std::round(w.heartbeat_age * 1000) / 1000}});
   }
   doc["workers"] = workers;
@@ -313,6 +314,12 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   m.family("proxyd_accept_pauses_total", "counter",
            "Times accepting paused for 500 ms on EMFILE/ENFILE.");
   m.sample("proxyd_accept_pauses_total", "", pauses);
+  std::uint64_t lost_lines = 0;
+  for (const WorkerSnapshot& w : snap.workers) lost_lines += w.access_log_lost_lines;
+  m.family("proxyd_access_log_lost_lines_total", "counter",
+           "Access log lines not written (full disk or another write error): whole lines are "
+           "written or none.");
+  m.sample("proxyd_access_log_lost_lines_total", "", lost_lines);
   m.family("proxyd_worker_heartbeat_age_seconds", "gauge",
            "Seconds since each worker loop last ran its heartbeat.");
   for (std::size_t i = 0; i < snap.workers.size(); ++i) {

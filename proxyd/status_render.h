@@ -67,6 +67,7 @@ struct WorkerSnapshot {
   std::uint64_t handled = 0;
   std::uint64_t active = 0;
   std::uint64_t accept_pauses = 0;
+  std::uint64_t access_log_lost_lines = 0;
   double heartbeat_age = 0;  // seconds since the worker's loop last ran its heartbeat
 };
 

@@ -29,8 +29,9 @@ void BufferPool::give(std::unique_ptr<char[]> buf, size_t size) {
   if (list.size() < keep_) list.push_back(std::move(buf));
 }
 
-Worker::Worker(std::size_t index, common::Log& log, const ProcessInfo& process)
-    : index_(index), log_(log), process_(process) {}
+Worker::Worker(std::size_t index, common::Log& log, const ProcessInfo& process,
+               AccessLogLocks& access_log_locks)
+    : index_(index), log_(log), process_(process), access_log_locks_(access_log_locks) {}
 
 Worker::~Worker() {
   closeAllSessions();
@@ -185,7 +186,7 @@ void Worker::stop() {
 AccessLog* Worker::accessLog(const std::string& path) {
   auto it = access_logs_.find(path);
   if (it != access_logs_.end()) return it->second.get();
-  auto log = std::make_unique<AccessLog>(path);
+  auto log = std::make_unique<AccessLog>(path, clock_, access_log_locks_.forPath(path));
   if (auto r = log->open(); !r) {
     log_.alert("{}", r.error());
     return nullptr;
@@ -194,12 +195,16 @@ AccessLog* Worker::accessLog(const std::string& path) {
 }
 
 void Worker::flushAccessLogs() {
-  for (auto& [path, log] : access_logs_) log->flush(log_);
+  std::uint64_t lost = 0;
+  for (auto& [path, log] : access_logs_) lost += log->flush(log_);
+  if (lost != 0) counters_.access_log_lost_lines.add(lost);
 }
 
 void Worker::reopenLogs() {
   for (auto& [path, log] : access_logs_) {
-    if (auto r = log->reopen(); !r) log_.alert("{}", r.error());
+    std::uint64_t lost = 0;
+    if (auto r = log->reopen(log_, lost); !r) log_.alert("{}", r.error());
+    if (lost != 0) counters_.access_log_lost_lines.add(lost);
   }
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/clock.h"
 #include "common/event.h"
 #include "common/log.h"
 #include "common/result.h"
@@ -55,7 +56,8 @@ struct ListenerPlan {
 
 class Worker {
  public:
-  Worker(std::size_t index, common::Log& log, const ProcessInfo& process);
+  Worker(std::size_t index, common::Log& log, const ProcessInfo& process,
+         AccessLogLocks& access_log_locks);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -129,6 +131,8 @@ class Worker {
   std::size_t index_;
   common::Log& log_;
   ProcessInfo process_;
+  AccessLogLocks& access_log_locks_;
+  common::MonotonicClock clock_;
   WorkerCounters counters_;
   common::EventBasePtr base_;
   common::UniqueFd wake_fd_;

@@ -208,6 +208,19 @@ class Loader {
   void error(int line, std::string msg) { mine_.error(cfg_.path, line, std::move(msg)); }
   void warning(int line, std::string msg) { mine_.warning(cfg_.path, line, std::move(msg)); }
 
+  // The password is a secret on the segment: a configuration that other
+  // users can read gives it away (keepalived says nothing; sshd refuses a
+  // readable key). Said once per file, at the first auth_pass.
+  void warnIfPasswordReadable(int line) {
+    if (password_mode_checked_) return;
+    password_mode_checked_ = true;
+    struct stat st {};
+    if (::stat(cfg_.path.c_str(), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
+    warning(line, fmt::format("auth_pass: \"{}\" is readable by other users (mode {:04o}): "
+                              "they can read the password (chmod 0600 it)",
+                              cfg_.path, st.st_mode & 07777));
+  }
+
   // Our problems in line order (the checks that need the whole file run
   // last), after whatever the INI reader reported.
   void flush() {
@@ -546,6 +559,7 @@ class Loader {
       }
       in.auth_pass = e.value;
       notes.auth_pass_line = e.line;
+      warnIfPasswordReadable(e.line);
       if (in.auth_pass.size() > 8) {
         in.auth_pass.resize(8);
         warning(e.line, fmt::format("auth_pass: truncated to 8 bytes: {} (VRRP carries 8 bytes; "
@@ -915,6 +929,7 @@ class Loader {
   }
 
   VrrpConfig& cfg_;
+  bool password_mode_checked_ = false;
   Diagnostics& diag_;
   Diagnostics mine_;
   std::vector<InstanceNotes> notes_;                 // parallel to cfg_.instances

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/safe_file.h"
 #include "common/sd_notify.h"
 #include "vrrpd/interface_info.h"
 
@@ -483,18 +484,9 @@ void Daemon::writeStateFile() {
     }
   }
   doc["interface_drops"] = port_drops;
-  std::string path = stateFilePath();
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << doc.dump(2) << "\n";
-    if (!out) {
-      log_->error("cannot write state file \"{}\"", tmp);
-      return;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    log_->error("cannot rename \"{}\" to \"{}\"", tmp, path);
+  // Never through a planted link or a fixed temporary name (issue 9).
+  if (auto r = common::replaceFile(stateFilePath(), doc.dump(2) + "\n"); !r) {
+    log_->error("cannot write state file: {}", r.error());
   }
 }
 

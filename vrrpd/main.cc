@@ -1,6 +1,6 @@
 // vrrpd: command line as keepalived's (DESIGN.md), always in the foreground.
 //   vrrpd [-f FILE] [-t] [-l] [-D] [-p PIDFILE] [-v]
-//   vrrpd --status [-f FILE]
+//   vrrpd --status [-f FILE] [-p FILE]
 // Exit codes: 0 success, 1 configuration error, 2 runtime failure.
 #include <getopt.h>
 #include <signal.h>
@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/pid_file.h"
+#include "common/safe_file.h"
 #include "vrrpd/config.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/keepalived_import.h"
@@ -30,7 +31,7 @@ constexpr const char* kDefaultConfig = "/etc/vrrpd/vrrpd.ini";
 
 void usage(std::ostream& out) {
   out << "usage: vrrpd [-f FILE] [-t] [-l] [-D] [-p PIDFILE] [-v]\n"
-         "       vrrpd --status [-f FILE]\n"
+         "       vrrpd --status [-f FILE] [-p FILE]\n"
          "       vrrpd --import-keepalived KEEPALIVED.CONF   (prints the equivalent vrrpd.ini)\n"
          "  -f, --use-file FILE   configuration file (default "
       << kDefaultConfig
@@ -46,7 +47,7 @@ void usage(std::ostream& out) {
 
 // `vrrpd --status`: asks the running daemon for a fresh state file (USR1)
 // and prints it.
-int printStatus(const vrrpd::VrrpConfig& cfg) {
+int printStatus(const vrrpd::VrrpConfig& cfg, const std::string& pid_path) {
   std::string path = cfg.global.run_dir + "/state.json";
   struct stat before {};
   bool had = ::stat(path.c_str(), &before) == 0;
@@ -65,9 +66,14 @@ int printStatus(const vrrpd::VrrpConfig& cfg) {
     std::cerr << "vrrpd: no state file " << path << ": vrrpd is not running\n";
     return 2;
   }
+  // USR1's default action kills: only the process that holds the pid
+  // file's lock is provably vrrpd (state.json's pid may be anyone's now).
   pid_t pid = doc.value("pid", 0);
-  bool alive = pid > 0 && (::kill(pid, SIGUSR1) == 0 || errno == EPERM);
-  if (alive) {
+  auto holder = common::pidFileHolder(pid_path);
+  if (!holder) std::cerr << "vrrpd: " << holder.error() << "\n";
+  if (holder) pid = *holder;
+  bool alive = holder.ok();
+  if (alive && ::kill(pid, SIGUSR1) == 0) {
     for (int i = 0; i < 50; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       struct stat now {};
@@ -169,7 +175,7 @@ int main(int argc, char** argv) {
       diag.print(std::cerr);
       return 1;
     }
-    return printStatus(cfg);
+    return printStatus(cfg, pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : pid_path);
   }
   diag.print(std::cerr);
   if (test) {
@@ -185,11 +191,20 @@ int main(int argc, char** argv) {
     log->warn("not running as root: raw sockets and netlink need CAP_NET_RAW and CAP_NET_ADMIN");
   }
   if (pid_path.empty()) pid_path = cfg.global.run_dir + "/vrrpd.pid";
-  ::mkdir(cfg.global.run_dir.c_str(), 0755);
+  // run_dir holds state.json and (by default) the pid file: created 0755
+  // when missing, refused when another user could plant a file in it.
+  if (auto r = common::prepareRunDir(cfg.global.run_dir, ::geteuid()); !r) {
+    log->emerg("{}", r.error());
+    return 2;
+  }
   auto pid_file = common::PidFile::create(pid_path);
   if (!pid_file) {
     log->emerg("{}", pid_file.error());
     return 2;
+  }
+  if (auto old = pid_file->tookOverFrom()) {
+    log->notice("pid file \"{}\" named pid {}, which does not hold its lock: taken over", pid_path,
+                *old);
   }
   vrrpd::Daemon daemon(std::move(cfg), log);
   if (auto r = daemon.start(); !r) {
