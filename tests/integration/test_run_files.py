@@ -171,19 +171,18 @@ class VrrpdFiles(FilesCase):
         return subprocess.run([vrrpd_binary(), "--status", "-f", self.conf],
                               capture_output=True, text=True, timeout=10)
 
-    def test_missing_run_dir_is_created_0755_whatever_the_umask(self):
+    def test_run_dir_created_0755_and_refused_when_others_can_write(self):
         old = os.umask(0)
         try:
             p = self.start_running()
         finally:
             os.umask(old)
         mode = stat.S_IMODE(os.stat(self.run_dir).st_mode)
-        report(f"run_dir created with mode {mode:04o}")
+        report(f"missing run_dir created with mode {mode:04o}")
         self.assertEqual(mode, 0o755)
         with open(self.pid_path) as f:
             self.assertEqual(int(f.read()), p.pid)
-
-    def test_run_dir_writable_by_others_or_not_ours_is_refused(self):
+        p.stop()
         for how, fix in (("chmod 1777", lambda: os.chmod(self.run_dir, 0o1777)),
                          ("chmod 0775", lambda: os.chmod(self.run_dir, 0o775)),
                          ("chown nobody", lambda: os.chown(self.run_dir, NOBODY, -1))):
@@ -192,7 +191,10 @@ class VrrpdFiles(FilesCase):
                 os.mkdir(self.run_dir, 0o755)
                 fix()
                 p = self.start(how.replace(" ", "_"))
-                rc = p.wait()
+                try:
+                    rc = p.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.fail(f"vrrpd started in a run_dir after {how}")
                 out = p.output()
                 report(f"{how}: exit {rc}: {out.strip().splitlines()[-1] if out else ''}")
                 self.assertEqual(rc, 2, out)
@@ -286,7 +288,7 @@ class VrrpdFiles(FilesCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 hit = f"{self.conf}:{line}: warning: auth_pass:" in r.stderr and \
                     "readable by other users" in r.stderr
-                if warned:
+                if hit:
                     report(f"mode {mode:04o}: " + next(
                         ln for ln in r.stderr.splitlines() if "readable" in ln))
                 self.assertEqual(hit, warned, r.stderr)
@@ -370,7 +372,10 @@ class ProxydPidFile(FilesCase):
         os.mkdir(self.pid_dir, 0o755)
         os.chmod(self.pid_dir, 0o1777)
         p = self.start()
-        rc = p.wait()
+        try:
+            rc = p.wait(5)
+        except subprocess.TimeoutExpired:
+            self.fail("proxyd started with a world-writable pid directory")
         report(f"pid dir 1777: exit {rc}: {p.output().strip()}")
         self.assertEqual(rc, 2, p.output())
         self.assertIn("writable by other users", p.output() + self.error_log())
