@@ -44,8 +44,8 @@ def vrrpd_binary() -> str:
 
 
 def skip_or_fail(reason: str) -> None:
-    if lab.in_ci():
-        raise RuntimeError(f"{reason} (CI=true: required, not skipped)")
+    """A skip; under CI testenv.main() makes it a failure (not on the
+    allowed list)."""
     raise unittest.SkipTest(reason)
 
 
