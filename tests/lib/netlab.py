@@ -1014,6 +1014,7 @@ class Daemon:
         self.dir = os.path.join(host.tmp, impl)
         self.run_dir = os.path.join(self.dir, "run")
         os.makedirs(self.run_dir, exist_ok=True)
+        os.chmod(self.run_dir, 0o755)  # vrrpd refuses a group/other-writable run_dir (umask 002)
         self.proc: Optional[NsProcess] = None
         self.expect_alive = False   # Lab.check_daemons() complains when it died
         self.starts = 0

@@ -313,6 +313,7 @@ class Proxyd:
         self.slab, self.host, self.binary = slab, host, binary
         self.dir = os.path.join(host.tmp, "proxyd")
         os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)  # the pid file's directory: not group/other-writable
         self.conf_path = os.path.join(self.dir, "proxyd.ini")
         self.access_log = os.path.join(self.dir, "10443_access.log")
         self.error_log = os.path.join(self.dir, "10443_error.log")
