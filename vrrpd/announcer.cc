@@ -14,6 +14,10 @@
 
 #include "vrrpd/vrrp_socket.h"
 
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70  // linux/in6.h; glibc's netinet/in.h lacks it
+#endif
+
 namespace vrrpd {
 namespace {
 
@@ -118,6 +122,11 @@ common::Result<Announcer> Announcer::open(const InterfaceInfo& ifc) {
   if (::setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifc.name.c_str(),
                    static_cast<socklen_t>(ifc.name.size() + 1)) < 0)
     return sysFail(ifc, "SO_BINDTODEVICE");
+  // keepalived writes its NA whole, with flow label 0; the kernel would give
+  // this socket an automatic one (net.ipv6.auto_flowlabels), the only field
+  // in which our NA differed from keepalived's (tests/interop). Best effort:
+  // kernels before 4.7 have no switch.
+  (void)setOpt(s, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, off);
   // Send only: let no ICMPv6 message queue up here.
   icmp6_filter filter;
   ICMP6_FILTER_SETBLOCKALL(&filter);

@@ -31,6 +31,7 @@ struct GlobalSection {
   std::chrono::milliseconds garp_interval{0};  // vrrp_garp_interval: gap between GARPs of a burst
   std::chrono::milliseconds gna_interval{0};   // vrrp_gna_interval: same for NAs
   std::string notify_fifo;                     // not supported yet: a warning
+  bool operator==(const GlobalSection&) const = default;
 };
 
 struct ScriptSection {
@@ -51,12 +52,14 @@ struct TrackScriptRef {
   std::string name;
   std::optional<int> weight;  // overrides the script's
   int line = 0;
+  bool operator==(const TrackScriptRef&) const = default;
 };
 
 struct TrackInterfaceRef {
   std::string name;
   int weight = 0;  // 0: down -> FAULT
   int line = 0;
+  bool operator==(const TrackInterfaceRef&) const = default;
 };
 
 struct InstanceSection {
@@ -86,6 +89,8 @@ struct InstanceSection {
 
   bool unicast() const { return !unicast_peers.empty(); }
   int effectiveVersion(int global_version) const;  // IPv6 VIPs force 3
+  // By value, every field (reload_plan.h decides with it).
+  bool operator==(const InstanceSection&) const = default;
 };
 
 struct SyncGroupSection {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -45,22 +46,6 @@ bool sameRun(const ScriptSection& a, const ScriptSection& b) {
 
 }  // namespace
 
-std::string fingerprint(const InstanceSection& s) {
-  std::string f = fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.initial_master,
-      s.interface, s.vrid, s.priority, s.advert_interval.count(), s.version, s.preempt,
-      s.preempt_delay.count(), s.mcast_src_ip ? s.mcast_src_ip->toString() : "",
-      s.unicast_src_ip ? s.unicast_src_ip->toString() : "", static_cast<int>(s.auth_type),
-      s.auth_pass, s.garp_master_delay.count(), s.garp_master_repeat, s.garp_master_refresh.count(),
-      s.garp_master_refresh_repeat, s.notify_master, s.notify_backup, s.notify_fault, s.notify_stop,
-      s.notify, s.track_scripts.size());
-  for (const auto& p : s.unicast_peers) f += "|peer " + p.toString();
-  for (const auto& v : s.vips) f += "|vip " + v.toString() + " " + v.label + " " + v.scope;
-  for (const auto& t : s.track_scripts) f += "|ts " + t.name + std::to_string(t.weight.value_or(0));
-  for (const auto& t : s.track_interfaces) f += "|ti " + t.name + std::to_string(t.weight);
-  return f;
-}
-
 Daemon::Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log)
     : cfg_(std::move(cfg)), log_(std::move(log)) {}
 
@@ -72,6 +57,7 @@ Daemon::~Daemon() {
   signals_.clear();
   monitor_event_.reset();
   state_timer_.reset();
+  drop_log_timer_.reset();
   scripts_.reset();
   vips_.reset();
 }
@@ -130,6 +116,7 @@ common::Result<bool> Daemon::start() {
   }
   std::signal(SIGPIPE, SIG_IGN);
   state_timer_.reset(evtimer_new(base_.get(), onStateTimer, this));
+  drop_log_timer_.reset(evtimer_new(base_.get(), onDropLogTimer, this));
 
   for (const auto& sec : cfg_.instances) {
     auto inst = makeInstance(sec);
@@ -187,7 +174,8 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
   env.changed = [this] { scheduleStateWrite(); };
   env.transitioned = [this](VrrpInstance&, State, State) { syncGroups(); };
   env.fault_changed = [this] { syncGroups(); };
-  return std::make_unique<VrrpInstance>(sec, cfg_.global, (*p)->ifc, *(*p)->socket,
+  env.log_drop = [this](DropReason r) { return logDrop(r); };
+  return std::make_unique<VrrpInstance>(sec, globalsFor(sec, cfg_.global), (*p)->ifc, *(*p)->socket,
                                         std::move(announcer), std::move(env));
 }
 
@@ -303,8 +291,10 @@ void Daemon::onReadable(evutil_socket_t, short, void* arg) {
     if (!dg) {
       if (!why.detail.empty()) {
         ++port->dropped[static_cast<size_t>(why.reason)];
-        self->log_->debug("{}: dropped datagram: {} ({})", port->ifname, dropReasonName(why.reason),
-                          why.detail);
+        if (self->logDrop(why.reason)) {
+          self->log_->debug("{}: dropped datagram: {} ({})", port->ifname,
+                            dropReasonName(why.reason), why.detail);
+        }
         continue;
       }
       return;  // nothing more to read
@@ -312,8 +302,10 @@ void Daemon::onReadable(evutil_socket_t, short, void* arg) {
     auto decoded = decodeAdvert(dg->payload, dg->src, dg->dst, codec);
     if (!decoded.ok()) {
       ++port->dropped[static_cast<size_t>(decoded.drop.reason)];
-      self->log_->debug("{}: dropped packet from {}: {} ({})", port->ifname, dg->src.toString(),
-                        dropReasonName(decoded.drop.reason), decoded.drop.detail);
+      if (self->logDrop(decoded.drop.reason)) {
+        self->log_->debug("{}: dropped packet from {}: {} ({})", port->ifname, dg->src.toString(),
+                          dropReasonName(decoded.drop.reason), decoded.drop.detail);
+      }
       continue;
     }
     VrrpInstance* target = nullptr;
@@ -326,8 +318,10 @@ void Daemon::onReadable(evutil_socket_t, short, void* arg) {
     }
     if (target == nullptr) {
       ++port->dropped[static_cast<size_t>(DropReason::unknown_vrid)];
-      self->log_->debug("{}: dropped advert from {}: unknown_vrid (VRID {})", port->ifname,
-                        dg->src.toString(), decoded.advert->vrid);
+      if (self->logDrop(DropReason::unknown_vrid)) {
+        self->log_->debug("{}: dropped advert from {}: unknown_vrid (VRID {})", port->ifname,
+                          dg->src.toString(), decoded.advert->vrid);
+      }
       continue;
     }
     target->receive(*decoded.advert, dg->src, dg->ttl);
@@ -381,25 +375,27 @@ void Daemon::reload() {
     common::notifyReady("reload failed, running the previous configuration");
     return;
   }
-  std::vector<std::unique_ptr<VrrpInstance>> kept, started;
+  // planReload() decides from the two configurations alone, [global]
+  // values the instance uses included (reload_plan.h).
+  std::vector<std::unique_ptr<VrrpInstance>> kept;
   std::map<std::string, std::unique_ptr<VrrpInstance>> old;
   for (auto& inst : instances_) {
     std::string n = inst->name();
     old.emplace(n, std::move(inst));
   }
   instances_.clear();
-  for (const auto& sec : next.instances) {
-    auto it = old.find(sec.name);
-    if (it != old.end() && fingerprint(it->second->config()) == fingerprint(sec)) {
+  for (const auto& step : planReload(cfg_, next)) {
+    auto it = old.find(step.name);
+    if (step.step == ReloadStep::keep && it != old.end()) {
       it->second->reloaded();
       kept.push_back(std::move(it->second));
       old.erase(it);
+    } else if (it != old.end()) {
+      log_->notice("{}: {} by the reload ({}), stopping it", step.name,
+                   step.step == ReloadStep::stop ? "removed" : "restarted", step.why);
     }
   }
-  for (auto& [name, inst] : old) {
-    log_->notice("{}: removed or changed by the reload, stopping it", name);
-    inst->stop();
-  }
+  for (auto& [name, inst] : old) inst->stop();
   old.clear();
   cfg_ = std::move(next);
   instances_ = std::move(kept);
@@ -418,6 +414,35 @@ void Daemon::reload() {
   ++reloads_;
   log_->notice("configuration reloaded: {} instance(s)", instances_.size());
   common::notifyReady(fmt::format("{} instance(s)", instances_.size()));
+}
+
+bool Daemon::logDrop(DropReason reason) {
+  if (!log_->enabled(common::LogLevel::debug)) return false;
+  auto v = drop_log_.admit(reason, std::chrono::steady_clock::now());
+  if (v.suppressed > 0) {
+    log_->debug("dropped packets: {} more {} line(s) suppressed in the last second", v.suppressed,
+                dropReasonName(reason));
+  }
+  if (drop_log_timer_ && !evtimer_pending(drop_log_timer_.get(), nullptr)) armDropLogTimer();
+  return v.log;
+}
+
+void Daemon::armDropLogTimer() {
+  auto at = drop_log_.nextReport();
+  if (!at) return;
+  auto wait = std::max(common::Duration::zero(), *at - std::chrono::steady_clock::now());
+  timeval tv = common::toTimeval(std::chrono::duration_cast<std::chrono::microseconds>(wait));
+  evtimer_add(drop_log_timer_.get(), &tv);
+}
+
+// A flood's last window: said once it is over, even if no packet follows.
+void Daemon::onDropLogTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Daemon*>(arg);
+  for (const auto& s : self->drop_log_.expire(std::chrono::steady_clock::now())) {
+    self->log_->debug("dropped packets: {} more {} line(s) suppressed in the last second", s.count,
+                      dropReasonName(s.reason));
+  }
+  self->armDropLogTimer();
 }
 
 void Daemon::scheduleStateWrite() {
@@ -474,14 +499,20 @@ void Daemon::writeStateFile() {
     });
   }
   doc["instances"] = insts;
-  json port_drops = json::object();
+  // One entry per socket, that is per interface AND family: keyed by the
+  // name alone, the IPv6 socket's counters overwrote the IPv4 ones.
+  json port_drops = json::array();
   for (const auto& [key, p] : ports_) {
+    json drops = json::object();
     for (size_t i = 0; i < p->dropped.size(); ++i) {
       if (p->dropped[i]) {
-        port_drops[p->ifname][std::string(dropReasonName(static_cast<DropReason>(i)))] =
-            p->dropped[i];
+        drops[std::string(dropReasonName(static_cast<DropReason>(i)))] = p->dropped[i];
       }
     }
+    if (drops.empty()) continue;
+    port_drops.push_back({{"interface", p->ifname},
+                          {"family", p->family == AF_INET6 ? "ipv6" : "ipv4"},
+                          {"dropped", drops}});
   }
   doc["interface_drops"] = port_drops;
   // Never through a planted link or a fixed temporary name (issue 9).

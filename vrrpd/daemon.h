@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "vrrpd/config.h"
+#include "vrrpd/drop_log_limiter.h"
 #include "vrrpd/instance.h"
 #include "vrrpd/link_monitor.h"
 #include "vrrpd/script_runner.h"
@@ -61,6 +62,11 @@ class Daemon {
   static void onLinkMonitor(evutil_socket_t, short, void* arg);
   static void onSignal(evutil_socket_t sig, short, void* arg);
   static void onStateTimer(evutil_socket_t, short, void* arg);
+  // -D: whether this drop's line is written (DropLogLimiter), and the
+  // "N more suppressed" lines of the windows that are over.
+  bool logDrop(DropReason reason);
+  static void onDropLogTimer(evutil_socket_t, short, void* arg);
+  void armDropLogTimer();  // at the end of the first window with suppressed lines
 
   VrrpConfig cfg_;
   std::shared_ptr<common::Log> log_;
@@ -78,9 +84,9 @@ class Daemon {
   common::EventPtr state_timer_;
   bool state_write_pending_ = false;
   std::uint64_t reloads_ = 0;
+  // With -D: 5 lines a second per drop reason (README "Logging").
+  DropLogLimiter drop_log_{5, std::chrono::seconds(1)};
+  common::EventPtr drop_log_timer_;
 };
-
-// Text the daemon and `vrrpd --status` agree on.
-std::string fingerprint(const InstanceSection& s);
 
 }  // namespace vrrpd

@@ -32,7 +32,7 @@ const char* notifyStateName(State s) {
 
 }  // namespace
 
-VrrpInstance::VrrpInstance(InstanceSection cfg, const GlobalSection& global, InterfaceInfo ifc,
+VrrpInstance::VrrpInstance(InstanceSection cfg, const InstanceGlobals& global, InterfaceInfo ifc,
                            VrrpSocket& socket, std::unique_ptr<Announcer> announcer,
                            InstanceEnv env)
     : cfg_(std::move(cfg)),
@@ -41,7 +41,7 @@ VrrpInstance::VrrpInstance(InstanceSection cfg, const GlobalSection& global, Int
       socket_(socket),
       announcer_(std::move(announcer)),
       env_(std::move(env)),
-      version_(cfg_.effectiveVersion(global.vrrp_version)),
+      version_(global.version),
       family_(cfg_.vips.empty() ? AF_INET : cfg_.vips.front().addr.family()),
       machine_(MachineConfig{}) {
   // The source address: configured, else the interface's primary address
@@ -229,8 +229,11 @@ void VrrpInstance::receive(const Advert& advert, const common::IpAddress& src, i
   if (auto drop =
           filterAdvert(advert, src, static_cast<std::uint8_t>(ttl < 0 ? 0 : ttl), expect_)) {
     countDrop(drop->reason);
-    env_.log->debug("{}: dropped advert from {}: {} ({})", name(), src.toString(),
-                    dropReasonName(drop->reason), drop->detail);
+    if (env_.log->enabled(common::LogLevel::debug) &&
+        (!env_.log_drop || env_.log_drop(drop->reason))) {
+      env_.log->debug("{}: dropped advert from {}: {} ({})", name(), src.toString(),
+                      dropReasonName(drop->reason), drop->detail);
+    }
     return;
   }
   ++counters_.adverts_received;
@@ -343,7 +346,7 @@ void VrrpInstance::announce() {
 // vrrp_gna_interval (IPv6) at 0, keepalived's default, the whole burst goes
 // at once, else one per interval.
 void VrrpInstance::announceNext() {
-  auto gap = family_ == AF_INET ? global_.garp_interval : global_.gna_interval;
+  auto gap = global_.announce_interval;
   while (!announcements_.empty()) {
     common::IpAddress vip = announcements_.front();
     announcements_.pop_front();

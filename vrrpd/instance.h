@@ -19,6 +19,7 @@
 #include "vrrpd/announcer.h"
 #include "vrrpd/config.h"
 #include "vrrpd/interface_info.h"
+#include "vrrpd/reload_plan.h"
 #include "vrrpd/script_runner.h"
 #include "vrrpd/track_script.h"
 #include "vrrpd/vip_manager.h"
@@ -52,6 +53,9 @@ struct InstanceEnv {
   std::function<void(VrrpInstance&, State from, State to)> transitioned;
   // This instance's own reason to be FAULT appeared or went away.
   std::function<void()> fault_changed;
+  // Whether the debug line of a drop for this reason may be written (the
+  // daemon's DropLogLimiter); unset: always.
+  std::function<bool(DropReason)> log_drop;
 };
 
 // A `track_script` of an instance: the script and the weight it carries
@@ -63,7 +67,7 @@ struct TrackedScript {
 
 class VrrpInstance {
  public:
-  VrrpInstance(InstanceSection cfg, const GlobalSection& global, InterfaceInfo ifc,
+  VrrpInstance(InstanceSection cfg, const InstanceGlobals& globals, InterfaceInfo ifc,
                VrrpSocket& socket, std::unique_ptr<Announcer> announcer, InstanceEnv env);
   ~VrrpInstance();
   VrrpInstance(const VrrpInstance&) = delete;
@@ -71,6 +75,7 @@ class VrrpInstance {
 
   const std::string& name() const { return cfg_.name; }
   const InstanceSection& config() const { return cfg_; }
+  const InstanceGlobals& globals() const { return global_; }
   int version() const { return version_; }
   int family() const { return family_; }
   const InterfaceInfo& interface() const { return ifc_; }
@@ -129,7 +134,7 @@ class VrrpInstance {
   };
 
   InstanceSection cfg_;
-  GlobalSection global_;
+  InstanceGlobals global_;  // the only [global] values it reads (reload_plan.h)
   InterfaceInfo ifc_;
   VrrpSocket& socket_;
   std::unique_ptr<Announcer> announcer_;

@@ -103,6 +103,16 @@ int printStatus(const vrrpd::VrrpConfig& cfg, const std::string& pid_path) {
       std::cout << fmt::format("{:<12}   dropped {}: {}\n", "", k, v.get<std::uint64_t>());
     }
   }
+  // Drops before an instance was found (bad header, checksum, unknown
+  // VRID), per interface and family.
+  if (doc.contains("interface_drops") && doc["interface_drops"].is_array()) {
+    for (const auto& p : doc["interface_drops"]) {
+      for (const auto& [k, v] : p["dropped"].items()) {
+        std::cout << fmt::format("interface {} {}: dropped {}: {}\n", p.value("interface", ""),
+                                 p.value("family", ""), k, v.get<std::uint64_t>());
+      }
+    }
+  }
   return alive ? 0 : 2;
 }
 

@@ -27,6 +27,7 @@ struct Vip {
 
   int prefixLength() const { return prefix >= 0 ? prefix : (addr.isV4() ? 32 : 128); }
   std::string toString() const;  // "192.0.2.100/24 dev eth0"
+  bool operator==(const Vip&) const = default;
 };
 common::Result<Vip> parseVip(std::string_view text);
 

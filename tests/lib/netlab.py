@@ -423,6 +423,8 @@ import json, socket, struct, sys, time
 out, ifname = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
 s.bind((ifname, 0))
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 f = open(out, "a", buffering=1)
 f.write(json.dumps({"t": time.monotonic(), "kind": "ready"}) + "\n")
 def mac(b): return ":".join("%02x" % x for x in b)
@@ -443,11 +445,16 @@ def vrrp(rec, p, fam):
         conv = v4 if fam == 4 else v6
         rec["addrs"] = [conv(p[8 + alen * i:8 + alen * (i + 1)]) for i in range(n)]
 while True:
-    pkt, sa = s.recvfrom(65535)
+    pkt, anc, _, sa = s.recvmsg(65535, socket.CMSG_SPACE(16))
     t = time.monotonic()
+    kt = None
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, ns = struct.unpack("qq", data[:16]); kt = sec + ns / 1e9
     if len(pkt) < 14: continue
     et = struct.unpack("!H", pkt[12:14])[0]
-    rec = {"t": t, "dst_mac": mac(pkt[0:6]), "src_mac": mac(pkt[6:12]), "outgoing": sa[2] == 4}
+    rec = {"t": t, "kt": kt, "dst_mac": mac(pkt[0:6]), "src_mac": mac(pkt[6:12]),
+           "outgoing": sa[2] == 4, "raw": pkt.hex()}
     p = pkt[14:]
     try:
         if et == 0x0806 and len(p) >= 28:
@@ -481,7 +488,10 @@ while True:
 class Capture:
     """Records ARP, neighbour advertisements and VRRP adverts seen on a
     namespace's interface, one JSON object per line, each with `t`
-    (time.monotonic(), comparable with the test's clock)."""
+    (time.monotonic(), comparable with the test's clock), `kt` (the
+    kernel's receive time, CLOCK_REALTIME: for gaps between two packets,
+    free of the capture process's scheduling) and `raw` (the whole Ethernet
+    frame, hex, for byte comparisons)."""
 
     def __init__(self, lab: "Lab", ns: str, ifname: str = "eth0", name: str = "capture"):
         self.path = os.path.join(lab.tmp, f"{name}.jsonl")
