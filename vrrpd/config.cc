@@ -1,5 +1,6 @@
 #include "vrrpd/config.h"
 
+#include <grp.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <pwd.h>
@@ -17,6 +18,8 @@
 #include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
+#include "vrrpd/script_runner.h"
+#include "vrrpd/script_security.h"
 
 namespace vrrpd {
 
@@ -105,6 +108,10 @@ bool interfaceExists(const std::string& name) {
 
 bool userExists(const std::string& name) {
   return ::getpwnam(name.c_str()) != nullptr;
+}
+
+bool groupExists(const std::string& name) {
+  return ::getgrnam(name.c_str()) != nullptr;
 }
 
 bool addressIsLocal(const IpAddress& a) {
@@ -263,8 +270,8 @@ class Loader {
   // first word is the program, checked here (a warning: the config may be
   // checked on another machine). A relative path resolves against the
   // configuration file's directory, as every relative path does.
-  std::function<void(const IniEntry&)> command(std::string& out, bool has_own_user = false) {
-    return [this, &out, has_own_user](const IniEntry& e) {
+  std::function<void(const IniEntry&)> command(std::string& out, int* line = nullptr) {
+    return [this, &out, line](const IniEntry& e) {
       std::string cmd = e.value;
       FirstWord w = firstWord(cmd);
       if (w.word.empty()) {
@@ -277,7 +284,7 @@ class Loader {
         cmd.replace(w.begin, w.end - w.begin, path);
       }
       out = cmd;
-      if (!has_own_user && first_script_line_ == 0) first_script_line_ = e.line;
+      if (line != nullptr) *line = e.line;
       checkProgram(e, path);
     };
   }
@@ -285,9 +292,9 @@ class Loader {
   void checkProgram(const IniEntry& e, const std::string& program) {
     std::string found = program;
     if (program.find('/') == std::string::npos) {
-      // keepalived searches PATH for a bare name too.
-      const char* env = std::getenv("PATH");
-      std::string dirs = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+      // keepalived searches PATH for a bare name too; a script gets
+      // kScriptPath, whatever vrrpd's own PATH.
+      std::string dirs = kScriptPath;
       found.clear();
       size_t pos = 0;
       while (pos <= dirs.size()) {
@@ -315,16 +322,73 @@ class Loader {
     }
   }
 
-  void checkUser(const IniEntry& e) {
-    if (!userExists(e.value)) {
-      warning(e.line, fmt::format("{}: user \"{}\" does not exist on this host", e.key, e.value));
+  // `KEY = NAME [GROUP]`: keepalived's `[username [groupname]]`.
+  bool runAs(const IniEntry& e, ScriptRunAs& out) {
+    auto words = splitWords(e.value);
+    if (words.empty() || words.size() > 2 || words[0].empty()) {
+      error(e.line,
+            fmt::format("{}: expected a user name, optionally followed by a group name", e.key));
+      return false;
     }
+    if (words[0][0] == ':' || (words.size() == 2 && words[1][0] == ':')) {
+      error(e.line, fmt::format("{}: \":GROUP\" (keepalived's supplementary groups) is not "
+                                "supported: scripts run with no supplementary groups",
+                                e.key));
+      return false;
+    }
+    out.user = words[0];
+    out.group = words.size() == 2 ? words[1] : "";
+    // A missing user or group is host-dependent (a warning), but a script
+    // that would run as it does not run at all.
+    if (!userExists(out.user)) {
+      warning(e.line, fmt::format("{}: user \"{}\" does not exist on this host: scripts that "
+                                  "run as it will not run",
+                                  e.key, out.user));
+    } else if (!out.group.empty() && !groupExists(out.group)) {
+      warning(e.line, fmt::format("{}: group \"{}\" does not exist on this host: scripts that "
+                                  "run as it will not run",
+                                  e.key, out.group));
+    }
+    return true;
+  }
+
+  // A script the checks at the end look at: who runs it, and is it safe.
+  struct ScriptUse {
+    int line = 0;     // the command's line
+    std::string key;  // script, notify_master, ...
+    std::string command;
+    ScriptRunAs as;   // empty user: the global script user
+    int as_line = 0;  // the line of its user key
+  };
+  void useScript(int line, const std::string& key, const std::string& command,
+                 const ScriptRunAs& as, int as_line) {
+    if (line != 0 && !command.empty()) uses_.push_back({line, key, command, as, as_line});
   }
 
   void checkInterface(const IniEntry& e, const std::string& name) {
     if (!interfaceExists(name)) {
       warning(e.line, fmt::format("{}: interface \"{}\" does not exist on this host", e.key, name));
     }
+  }
+
+  // notify_STATE = COMMAND and notify_STATE_user = NAME [GROUP].
+  struct NotifyKey {
+    std::string key;
+    std::string* command;
+    ScriptRunAs* as;
+    int line = 0, as_line = 0;
+  };
+  using NotifyKeys = std::vector<NotifyKey>;
+  void notifyKeys(SectionWalker& w, NotifyKeys& keys) {
+    for (NotifyKey& k : keys) {
+      w.on(k.key, command(*k.command, &k.line));
+      w.on(k.key + "_user", [this, &k](const IniEntry& e) {
+        if (runAs(e, *k.as)) k.as_line = e.line;
+      });
+    }
+  }
+  void useNotifyKeys(const NotifyKeys& keys) {
+    for (const NotifyKey& k : keys) useScript(k.line, k.key, *k.command, *k.as, k.as_line);
   }
 
   // ---------------------------------------------------------------- [global]
@@ -341,13 +405,11 @@ class Loader {
       g.run_dir = e.value[0] == '/' ? e.value : directoryOf(cfg_.path) + "/" + e.value;
     });
     w.on("script_user", [&](const IniEntry& e) {
-      auto words = splitWords(e.value);
-      if (words.size() != 1) {
-        error(e.line, "script_user: expected a user name");
-        return;
-      }
-      g.script_user = words[0];
-      checkUser(e);
+      ScriptRunAs as;
+      if (!runAs(e, as)) return;
+      g.script_user = as.user;
+      g.script_group = as.group;
+      script_user_line_ = e.line;
     });
     w.on("enable_script_security", flag(g.enable_script_security));
     w.on("vrrp_version", [&](const IniEntry& e) {
@@ -362,6 +424,18 @@ class Loader {
       g.notify_fifo = e.value;
       warning(e.line, "notify_fifo: not supported, ignored (use the notify scripts)");
     });
+    w.on("notify_timeout", [&](const IniEntry& e) {
+      milliseconds t{0};
+      if (!take(e, common::parseDuration(e.value), t)) return;
+      if (t.count() <= 0 || t > kMaxScriptTimeout) {
+        error(e.line, fmt::format("notify_timeout: invalid value \"{}\" (expected more than 0 "
+                                  "and at most {} s)",
+                                  e.value, kMaxScriptTimeout.count() / 1000));
+        return;
+      }
+      g.notify_timeout = t;
+    });
+    w.on("script_max_processes", count(g.script_max_processes, 1, kMaxScriptMaxProcesses));
     w.run();
   }
 
@@ -379,11 +453,10 @@ class Loader {
     ScriptSection sc;
     sc.name = s.label;
     sc.line = s.line;
-    bool has_user = false;
-    for (const IniEntry& e : s.entries) has_user = has_user || e.key == "user";
     bool have_script = false;
+    int script_line = 0, user_line = 0;
     SectionWalker w(cfg_.path, s, mine_);
-    w.on("script", [&, run = command(sc.script, has_user)](const IniEntry& e) {
+    w.on("script", [&, run = command(sc.script, &script_line)](const IniEntry& e) {
       run(e);
       have_script = !sc.script.empty();
     });
@@ -416,15 +489,14 @@ class Loader {
     w.on("rise", count(sc.rise, 1, 1000000));
     w.on("init_fail", flag(sc.init_fail));
     w.on("user", [&](const IniEntry& e) {
-      auto words = splitWords(e.value);
-      if (words.size() != 1) {
-        error(e.line, "user: expected a user name");
-        return;
-      }
-      sc.user = words[0];
-      checkUser(e);
+      ScriptRunAs as;
+      if (!runAs(e, as)) return;
+      sc.user = as.user;
+      sc.group = as.group;
+      user_line = e.line;
     });
     w.run();
+    useScript(script_line, "script", sc.script, {sc.user, sc.group}, user_line);
     if (!have_script) error(s.line, fmt::format("[{}] needs \"script\"", s.header));
     cfg_.scripts.push_back(std::move(sc));
   }
@@ -637,12 +709,14 @@ class Loader {
     w.on("garp_master_repeat", count(in.garp_master_repeat, 1, 255));
     w.on("garp_master_refresh", duration(in.garp_master_refresh));
     w.on("garp_master_refresh_repeat", count(in.garp_master_refresh_repeat, 1, 255));
-    w.on("notify_master", command(in.notify_master));
-    w.on("notify_backup", command(in.notify_backup));
-    w.on("notify_fault", command(in.notify_fault));
-    w.on("notify_stop", command(in.notify_stop));
-    w.on("notify", command(in.notify));
+    NotifyKeys keys{{{"notify_master", &in.notify_master, &in.notify_master_as},
+                     {"notify_backup", &in.notify_backup, &in.notify_backup_as},
+                     {"notify_fault", &in.notify_fault, &in.notify_fault_as},
+                     {"notify_stop", &in.notify_stop, &in.notify_stop_as},
+                     {"notify", &in.notify, &in.notify_as}}};
+    notifyKeys(w, keys);
     w.run();
+    useNotifyKeys(keys);
 
     if (!notes.have_interface) error(s.line, fmt::format("[{}] needs \"interface\"", s.header));
     if (!notes.have_vrid) {
@@ -833,11 +907,13 @@ class Loader {
           }
         },
         true);
-    w.on("notify_master", command(g.notify_master));
-    w.on("notify_backup", command(g.notify_backup));
-    w.on("notify_fault", command(g.notify_fault));
-    w.on("notify", command(g.notify));
+    NotifyKeys keys{{{"notify_master", &g.notify_master, &g.notify_master_as},
+                     {"notify_backup", &g.notify_backup, &g.notify_backup_as},
+                     {"notify_fault", &g.notify_fault, &g.notify_fault_as},
+                     {"notify", &g.notify, &g.notify_as}}};
+    notifyKeys(w, keys);
     w.run();
+    useNotifyKeys(keys);
     if (g.members.empty()) error(s.line, fmt::format("[{}] needs \"group\"", s.header));
     sync_member_lines_.push_back(std::move(lines));
     cfg_.sync_groups.push_back(std::move(g));
@@ -914,13 +990,56 @@ class Loader {
       }
     }
 
-    // Who runs the scripts: keepalived's rule.
-    if (cfg_.global.script_user.empty() && first_script_line_ != 0 &&
-        !userExists(kDefaultScriptUser)) {
-      warning(first_script_line_,
-              fmt::format("no script_user is set and user \"{}\" does not exist on this host: "
-                          "scripts run as root (create the user or set script_user in [global])",
-                          kDefaultScriptUser));
+    checkScriptUsers();
+  }
+
+  // Who runs the scripts (keepalived's rule), and whether root may run them.
+  void checkScriptUsers() {
+    const GlobalSection& g = cfg_.global;
+    bool security = g.enable_script_security;
+    std::set<int> warned;  // one "runs as root" warning per line that says so
+    for (const ScriptUse& u : uses_) {
+      ScriptRunAs as = u.as;
+      int as_line = u.as_line;
+      if (as.user.empty()) {
+        as = {g.script_user, g.script_group};
+        as_line = script_user_line_;
+      }
+      if (as.user.empty()) {
+        if (userExists(kDefaultScriptUser)) {
+          as.user = kDefaultScriptUser;
+        } else {
+          if (warned.insert(-1).second) {
+            warning(u.line,
+                    security ? fmt::format("no script_user is set and user \"{}\" does not exist "
+                                           "on this host: with enable_script_security, scripts "
+                                           "that run as the default user will not run (create "
+                                           "the user or set script_user in [global])",
+                                           kDefaultScriptUser)
+                             : fmt::format("no script_user is set and user \"{}\" does not exist "
+                                           "on this host: scripts run as root (create the user "
+                                           "or set script_user in [global])",
+                                           kDefaultScriptUser));
+          }
+          continue;
+        }
+      }
+      auto who = lookupScriptUser(as.user, as.group);
+      if (!who) continue;  // said at the user's line: it will not run
+      bool root = who->uid == 0 || who->gid == 0;
+      if (!security) {
+        if (root && warned.insert(as_line).second) {
+          warning(as_line != 0 ? as_line : u.line,
+                  fmt::format("{}: runs as root (user \"{}\") without enable_script_security: "
+                              "nothing checks that only root can modify it",
+                              u.key, as.user));
+        }
+        continue;
+      }
+      if (auto why = refuseInsecure(u.command, who->uid, who->gid, kScriptPath)) {
+        warning(u.line, fmt::format("{}: will not run: refused by enable_script_security: {}",
+                                    u.key, *why));
+      }
     }
   }
 
@@ -935,7 +1054,8 @@ class Loader {
   std::vector<InstanceNotes> notes_;                 // parallel to cfg_.instances
   std::vector<std::vector<int>> sync_member_lines_;  // parallel to cfg_.sync_groups
   int global_version_line_ = 0;
-  int first_script_line_ = 0;  // first script that runs as the global script user
+  int script_user_line_ = 0;
+  std::vector<ScriptUse> uses_;
 };
 
 VrrpConfig build(const common::IniDocument& doc, const std::string& path, Diagnostics& diag) {

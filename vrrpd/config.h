@@ -17,10 +17,24 @@
 
 namespace vrrpd {
 
+// Notify scripts: how long one may run (then SIGTERM, SIGKILL after 2 s).
+inline constexpr std::chrono::milliseconds kDefaultNotifyTimeout{10000};
+inline constexpr std::chrono::milliseconds kMaxScriptTimeout{3600000};
+// RLIMIT_NPROC of a script user (every process of that user counts).
+inline constexpr int kDefaultScriptMaxProcesses = 64;
+inline constexpr int kMaxScriptMaxProcesses = 4096;
+
+// `user = NAME [GROUP]`: who a script runs as (empty: the global script_user).
+struct ScriptRunAs {
+  std::string user, group;
+  bool operator==(const ScriptRunAs&) const = default;
+};
+
 struct GlobalSection {
   std::string router_id;               // default: the host name
   std::string run_dir = "/run/vrrpd";  // pid file, state.json, control socket
   std::string script_user;             // empty: vrrpd_script if it exists, else root (warning)
+  std::string script_group;            // empty: the script user's own group
   bool enable_script_security = false;
   int vrrp_version = 2;
   bool skip_check_adv_addr = false;  // vrrp_skip_check_adv_addr
@@ -31,6 +45,8 @@ struct GlobalSection {
   std::chrono::milliseconds garp_interval{0};  // vrrp_garp_interval: gap between GARPs of a burst
   std::chrono::milliseconds gna_interval{0};   // vrrp_gna_interval: same for NAs
   std::string notify_fifo;                     // not supported yet: a warning
+  std::chrono::milliseconds notify_timeout = kDefaultNotifyTimeout;
+  int script_max_processes = kDefaultScriptMaxProcesses;
   bool operator==(const GlobalSection&) const = default;
 };
 
@@ -44,7 +60,8 @@ struct ScriptSection {
   int fall = 1;
   int rise = 1;
   bool init_fail = false;
-  std::string user;  // per-script `user`, else global script_user
+  std::string user;   // per-script `user`, else global script_user
+  std::string group;  // `user = NAME GROUP`
   int line = 0;
 };
 
@@ -86,6 +103,9 @@ struct InstanceSection {
   std::chrono::milliseconds garp_master_refresh{0};
   int garp_master_refresh_repeat = 1;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
+  // notify_master_user = NAME [GROUP], ... (keepalived's `notify_master
+  // SCRIPT [username [groupname]]`)
+  ScriptRunAs notify_master_as, notify_backup_as, notify_fault_as, notify_stop_as, notify_as;
 
   bool unicast() const { return !unicast_peers.empty(); }
   int effectiveVersion(int global_version) const;  // IPv6 VIPs force 3
@@ -97,6 +117,7 @@ struct SyncGroupSection {
   std::string name;
   std::vector<std::string> members;  // group = VI_1 VI_2
   std::string notify_master, notify_backup, notify_fault, notify;
+  ScriptRunAs notify_master_as, notify_backup_as, notify_fault_as, notify_as;
   int line = 0;
 };
 

@@ -19,6 +19,8 @@ namespace vrrpd {
 
 namespace {
 
+constexpr std::chrono::seconds kStopNotifyWait{10};
+
 std::string wallTime(std::chrono::system_clock::time_point t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   struct tm tm;
@@ -41,7 +43,8 @@ void makeDirs(const std::string& path) {
 // (the weight may differ: it is the instances' business).
 bool sameRun(const ScriptSection& a, const ScriptSection& b) {
   return a.script == b.script && a.interval == b.interval && a.timeout == b.timeout &&
-         a.fall == b.fall && a.rise == b.rise && a.init_fail == b.init_fail && a.user == b.user;
+         a.fall == b.fall && a.rise == b.rise && a.init_fail == b.init_fail && a.user == b.user &&
+         a.group == b.group;
 }
 
 }  // namespace
@@ -52,6 +55,7 @@ Daemon::Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log)
 Daemon::~Daemon() {
   instances_.clear();
   track_scripts_.clear();
+  notifier_.reset();
   link_event_.reset();
   ports_.clear();
   signals_.clear();
@@ -75,25 +79,8 @@ common::Result<bool> Daemon::start() {
   vips_ = std::move(*vips);
   scripts_ = std::make_unique<ScriptRunner>(base_.get(), *log_);
 
-  // keepalived's script user: the configured one, else vrrpd_script, else
-  // root with a warning (only worth saying when there is a script to run).
-  if (!cfg_.global.script_user.empty()) {
-    auto u = lookupScriptUser(cfg_.global.script_user);
-    if (u)
-      script_user_ = *u;
-    else
-      log_->warn("{}; scripts run as root", u.error());
-  } else if (auto u = defaultScriptUser()) {
-    script_user_ = *u;
-  } else {
-    bool any_script = false;
-    for (const auto& i : cfg_.instances) {
-      any_script |= !i.notify.empty() || !i.notify_master.empty() || !i.notify_backup.empty() ||
-                    !i.notify_fault.empty() || !i.notify_stop.empty();
-    }
-    if (any_script)
-      log_->warn("no script_user set and user vrrpd_script does not exist: scripts run as root");
-  }
+  notifier_ = std::make_unique<Notifier>(*scripts_, *log_);
+  notifier_->setPolicy(ScriptPolicy::from(cfg_.global));
 
   makeDirs(cfg_.global.run_dir);
   monitor_event_.reset(
@@ -169,8 +156,9 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
   env.base = base_.get();
   env.log = log_.get();
   env.vips = vips_.get();
-  env.scripts = scripts_.get();
-  env.script_user = script_user_;
+  env.notify = [this](const std::string& instance, NotifyEvent ev) {
+    notifier_->notify(instance, std::move(ev));
+  };
   env.changed = [this] { scheduleStateWrite(); };
   env.transitioned = [this](VrrpInstance&, State, State) { syncGroups(); };
   env.fault_changed = [this] { syncGroups(); };
@@ -192,18 +180,13 @@ void Daemon::wireTracking() {
       auto it = track_scripts_.find(ref.name);
       // A script whose way of running and judging is unchanged keeps its
       // state (no flap on HUP); its weight is read from the new file below.
-      if (it != track_scripts_.end() && sameRun(it->second->config(), *sec)) {
+      if (it != track_scripts_.end() && sameRun(it->second->config(), *sec) &&
+          it->second->policy() == ScriptPolicy::from(cfg_.global)) {
         scripts.emplace(ref.name, std::move(it->second));  // keep its state: no flap on HUP
         continue;
       }
-      ScriptUser user = script_user_;
-      if (!sec->user.empty()) {
-        if (auto u = lookupScriptUser(sec->user))
-          user = *u;
-        else
-          log_->warn("vrrp_script {}: {}; running it as {}", sec->name, u.error(), user.name);
-      }
-      auto script = std::make_unique<TrackScript>(*sec, base_.get(), *scripts_, user, *log_);
+      auto script = std::make_unique<TrackScript>(*sec, base_.get(), *scripts_,
+                                                  ScriptPolicy::from(cfg_.global), *log_);
       script->subscribe([this](const TrackScript&) {
         for (auto& inst : instances_) inst->reevaluate();
       });
@@ -271,13 +254,31 @@ int Daemon::run() {
   common::notifyStopping();
   stopAll();
   writeStateFile();
+  drainNotifies();
+  writeStateFile();
   log_->notice("vrrpd stopped");
   return 0;
 }
 
 void Daemon::stopAll() {
   for (auto& inst : instances_) inst->stop();
-  // Let the notify_stop scripts start; they are not waited for.
+}
+
+// The notify_stop scripts (and any notify still queued before them) run
+// before vrrpd exits, for at most kStopNotifyWait in all (the unit's
+// TimeoutStopSec is 15 s); a second TERM ends the wait, and ~ScriptRunner
+// kills whatever is left.
+void Daemon::drainNotifies() {
+  if (!notifier_ || notifier_->idle()) return;
+  notifier_->on_idle = [this] { event_base_loopbreak(base_.get()); };
+  auto bound = std::min<std::chrono::milliseconds>(
+      cfg_.global.notify_timeout + ScriptRunner::kKillGrace + std::chrono::seconds(1),
+      kStopNotifyWait);
+  timeval tv = common::toTimeval(bound);
+  event_base_loopexit(base_.get(), &tv);
+  event_base_dispatch(base_.get());
+  notifier_->on_idle = nullptr;
+  if (!notifier_->idle()) log_->warn("notify scripts still running at exit: killed");
 }
 
 void Daemon::onReadable(evutil_socket_t, short, void* arg) {
@@ -398,6 +399,7 @@ void Daemon::reload() {
   for (auto& [name, inst] : old) inst->stop();
   old.clear();
   cfg_ = std::move(next);
+  notifier_->setPolicy(ScriptPolicy::from(cfg_.global));
   instances_ = std::move(kept);
   for (const auto& sec : cfg_.instances) {
     bool present = false;

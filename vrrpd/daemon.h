@@ -17,6 +17,7 @@
 #include "vrrpd/drop_log_limiter.h"
 #include "vrrpd/instance.h"
 #include "vrrpd/link_monitor.h"
+#include "vrrpd/notifier.h"
 #include "vrrpd/script_runner.h"
 #include "vrrpd/track_script.h"
 #include "vrrpd/vip_manager.h"
@@ -54,6 +55,7 @@ class Daemon {
   void syncGroups();
   void reload();
   void stopAll();
+  void drainNotifies();
   void writeStateFile();
   void scheduleStateWrite();
 
@@ -73,7 +75,7 @@ class Daemon {
   common::EventBasePtr base_;
   std::unique_ptr<VipManager> vips_;
   std::unique_ptr<ScriptRunner> scripts_;
-  ScriptUser script_user_;
+  std::unique_ptr<Notifier> notifier_;  // after scripts_: destroyed first
   std::map<std::pair<std::string, int>, std::unique_ptr<Port>> ports_;
   std::vector<std::unique_ptr<VrrpInstance>> instances_;
   std::map<std::string, std::unique_ptr<TrackScript>> track_scripts_;

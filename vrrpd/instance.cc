@@ -384,38 +384,44 @@ void VrrpInstance::transition(const Transition& t) {
 
 void VrrpInstance::runNotify(State to) {
   const std::string* specific = nullptr;
+  const ScriptRunAs* as = nullptr;
+  const char* key = "";
   switch (to) {
     case State::master:
-      specific = &cfg_.notify_master;
+      specific = &cfg_.notify_master, as = &cfg_.notify_master_as, key = "notify_master";
       break;
     case State::backup:
-      specific = &cfg_.notify_backup;
+      specific = &cfg_.notify_backup, as = &cfg_.notify_backup_as, key = "notify_backup";
       break;
     case State::fault:
-      specific = &cfg_.notify_fault;
+      specific = &cfg_.notify_fault, as = &cfg_.notify_fault_as, key = "notify_fault";
       break;
     case State::init:
-      specific = &cfg_.notify_stop;
+      specific = &cfg_.notify_stop, as = &cfg_.notify_stop_as, key = "notify_stop";
       break;
   }
-  auto launch = [&](const std::string& cmd, const std::vector<std::string>& args) {
-    std::string what = cmd;
-    auto r = env_.scripts->run(cmd, args, env_.script_user, std::nullopt,
-                               [log = env_.log, n = name(), what](const ScriptExit& ex) {
-                                 if (!ex.ok()) {
-                                   log->warn("{}: notify script \"{}\" {} {}", n, what,
-                                             ex.signalled ? "killed by signal" : "exited with",
-                                             ex.status);
-                                 }
-                               });
-    if (!r) env_.log->error("{}: cannot run notify script \"{}\": {}", name(), cmd, r.error());
-  };
-  if (specific && !specific->empty()) launch(*specific, {});
-  if (!cfg_.notify.empty()) {
-    // keepalived's generic notify: TYPE NAME STATE PRIORITY.
-    launch(cfg_.notify,
-           {"INSTANCE", name(), notifyStateName(to), std::to_string(machine_.priority())});
+  NotifyEvent ev;
+  ev.state = notifyStateName(to);
+  std::string priority = std::to_string(machine_.priority());
+  // Beyond PATH and LANG, a notify script learns what happened from its
+  // environment too (keepalived passes nothing but the generic notify's
+  // arguments).
+  std::vector<std::pair<std::string, std::string>> env{
+      {"VRRPD_INSTANCE", name()}, {"VRRPD_STATE", ev.state}, {"VRRPD_PRIORITY", priority}};
+  if (specific && !specific->empty()) {
+    ev.calls.push_back({key, *specific, {}, as->user, as->group, env});
   }
+  if (!cfg_.notify.empty()) {
+    // keepalived's generic notify, after the specific one: TYPE NAME STATE
+    // PRIORITY.
+    ev.calls.push_back({"notify",
+                        cfg_.notify,
+                        {"INSTANCE", name(), ev.state, priority},
+                        cfg_.notify_as.user,
+                        cfg_.notify_as.group,
+                        env});
+  }
+  if (env_.notify) env_.notify(name(), std::move(ev));
 }
 
 }  // namespace vrrpd

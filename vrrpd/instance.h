@@ -19,6 +19,7 @@
 #include "vrrpd/announcer.h"
 #include "vrrpd/config.h"
 #include "vrrpd/interface_info.h"
+#include "vrrpd/notify_queue.h"
 #include "vrrpd/reload_plan.h"
 #include "vrrpd/script_runner.h"
 #include "vrrpd/track_script.h"
@@ -46,8 +47,9 @@ struct InstanceEnv {
   event_base* base = nullptr;
   common::Log* log = nullptr;
   VipManager* vips = nullptr;
-  ScriptRunner* scripts = nullptr;
-  ScriptUser script_user;
+  // Queues a transition's notify scripts (the daemon's Notifier runs them
+  // in order, per instance).
+  std::function<void(const std::string& instance, NotifyEvent ev)> notify;
   std::function<void()> changed;  // state or counters changed: rewrite the state file
   // A transition happened (sync groups follow their members).
   std::function<void(VrrpInstance&, State from, State to)> transitioned;

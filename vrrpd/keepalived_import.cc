@@ -392,6 +392,54 @@ class Importer {
     put(sec, s, key, s.joined());
   }
 
+  // keepalived's `USER [[:]GROUP]` (also `USER :` and `USER : GROUP`):
+  // "USER [GROUP]" for vrrpd.ini, the ':' (supplementary groups) dropped with
+  // a warning. Empty when the words are not that shape.
+  std::string runAs(const Statement& s, size_t from) {
+    std::vector<std::string> words(s.args.begin() + static_cast<long>(from), s.args.end());
+    if (words.empty() || words.size() > 3) return "";
+    std::string user = words[0], group;
+    bool colon = false;
+    for (size_t i = 1; i < words.size(); ++i) {
+      std::string w = words[i];
+      if (!w.empty() && w[0] == ':' && i == 1) {
+        colon = true;
+        w = w.substr(1);
+      }
+      if (w.empty()) continue;
+      if (!group.empty()) return "";
+      group = w;
+    }
+    if (user.empty() || user[0] == ':') return "";
+    if (colon) {
+      msg_.warning(s.file, s.line,
+                   fmt::format("{}: \":\" (the user's supplementary groups) is not supported by "
+                               "vrrpd: dropped (scripts run with no supplementary groups)",
+                               s.name));
+    }
+    return group.empty() ? user : user + " " + group;
+  }
+
+  // keepalived's `notify_STATE SCRIPT [username [[:]groupname]]`: the
+  // script is the first word (quoted when it has arguments); the words after
+  // it are who runs it, carried as notify_STATE_user.
+  void notifyCommand(Section& sec, const Statement& s, const std::string& key) {
+    if (s.args.empty() || s.block) {
+      expect(s, 1, 1, "\"COMMAND\" [USER [GROUP]]");
+      return;
+    }
+    std::string as;
+    if (s.args.size() > 1) {
+      as = runAs(s, 1);
+      if (as.empty()) {
+        expect(s, 9, 9, "\"COMMAND\" [USER [GROUP]]");
+        return;
+      }
+    }
+    put(sec, s, key, s.arg(0));
+    if (!as.empty()) put(sec, s, key + "_user", as);
+  }
+
   // ------------------------------------------------------------ sections
 
   void global(const Statement& g) {
@@ -404,14 +452,12 @@ class Importer {
                  n == "vrrp_check_unicast_src") {
         flag(global_, s, n);
       } else if (n == "script_user") {
-        if (!expect(s, 1, 2, "USER [GROUP]")) continue;
-        if (s.args.size() == 2) {
-          msg_.warning(s.file, s.line,
-                       fmt::format("script_user: the group \"{}\" is not supported by vrrpd: "
-                                   "dropped (scripts run with the user's own groups)",
-                                   s.arg(1)));
+        std::string as = runAs(s, 0);
+        if (as.empty()) {
+          expect(s, 9, 9, "USER [GROUP]");
+          continue;
         }
-        put(global_, s, n, s.arg(0));
+        put(global_, s, n, as);
       } else if (n == "vrrp_strict") {
         drop(s,
              "vrrpd does not enforce RFC-strict mode; without it keepalived would also accept "
@@ -464,13 +510,12 @@ class Importer {
       } else if (n == "init_fail") {
         flag(sec, s, n);
       } else if (n == "user") {
-        if (!expect(s, 1, 2, "USER [GROUP]")) continue;
-        if (s.args.size() == 2) {
-          msg_.warning(
-              s.file, s.line,
-              fmt::format("user: the group \"{}\" is not supported by vrrpd: dropped", s.arg(1)));
+        std::string as = runAs(s, 0);
+        if (as.empty()) {
+          expect(s, 9, 9, "USER [GROUP]");
+          continue;
         }
-        put(sec, s, n, s.arg(0));
+        put(sec, s, n, as);
       } else {
         drop(s);
       }
@@ -561,7 +606,7 @@ class Importer {
         }
       } else if (n == "notify_master" || n == "notify_backup" || n == "notify_fault" ||
                  n == "notify_stop" || n == "notify") {
-        command(sec, s, n);
+        notifyCommand(sec, s, n);
       } else if (n == "virtual_ipaddress_excluded") {
         drop(s, "put those addresses in virtual_ipaddress, or in an instance of their own");
       } else {
@@ -674,7 +719,7 @@ class Importer {
         }
       } else if (s.name == "notify_master" || s.name == "notify_backup" ||
                  s.name == "notify_fault" || s.name == "notify") {
-        command(sec, s, s.name);
+        notifyCommand(sec, s, s.name);
       } else {
         drop(s);
       }

@@ -10,6 +10,7 @@
 #include "common/event.h"
 #include "common/log.h"
 #include "vrrpd/config.h"
+#include "vrrpd/script_policy.h"
 #include "vrrpd/script_runner.h"
 
 namespace vrrpd {
@@ -35,7 +36,7 @@ class TrackScript {
  public:
   using Listener = std::function<void(const TrackScript&)>;
 
-  TrackScript(const ScriptSection& cfg, event_base* base, ScriptRunner& runner, ScriptUser user,
+  TrackScript(const ScriptSection& cfg, event_base* base, ScriptRunner& runner, ScriptPolicy policy,
               common::Log& log);
   ~TrackScript();
   TrackScript(const TrackScript&) = delete;
@@ -43,6 +44,7 @@ class TrackScript {
 
   const std::string& name() const { return cfg_.name; }
   const ScriptSection& config() const { return cfg_; }
+  const ScriptPolicy& policy() const { return policy_; }
   bool ok() const { return state_.ok(); }
   // "exited with 1", "timed out after 2 s": the last failure, for the log.
   const std::string& lastFailure() const { return last_failure_; }
@@ -50,20 +52,24 @@ class TrackScript {
   void subscribe(Listener l) { listeners_.push_back(std::move(l)); }
   // Runs once now and then every interval.
   void start();
+  int runs() const { return runs_; }  // runs started (a refused run is not one)
 
  private:
   static void onTick(evutil_socket_t, short, void* arg);
   void runOnce();
   void finished(const ScriptExit& ex);
+  void judge(bool success);
 
   ScriptSection cfg_;
   event_base* base_;
   ScriptRunner& runner_;
-  ScriptUser user_;
+  ScriptPolicy policy_;
+  std::string not_run_;  // why the last run was refused (logged when it changes)
   common::Log& log_;
   RiseFall state_;
   common::EventPtr tick_;
   pid_t running_ = 0;
+  int runs_ = 0;
   std::string last_failure_;
   std::vector<Listener> listeners_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -254,3 +254,40 @@ TEST_CASE("keepalived import: syntax errors are FILE:LINE errors and ok=false") 
   REQUIRE(missing.warnings.size() == 1);
   CHECK(missing.warnings[0].find("error: cannot read") != std::string::npos);
 }
+
+TEST_CASE("keepalived import: a notify's [username [groupname]] becomes notify_STATE_user") {
+  // keepalived (notify_script_init): the script is the first word, quoted
+  // when it has arguments; the next words are the user and group.
+  TempDir t;
+  std::string conf =
+      t.write("keepalived.conf",
+              "global_defs {\n    script_user nobody nogroup\n}\n"
+              "vrrp_script chk {\n    script \"/bin/true\"\n    user nobody :nogroup\n}\n"
+              "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 7\n"
+              "    virtual_ipaddress {\n        192.0.2.100\n    }\n"
+              "    notify_master \"/bin/echo master\" root\n"  // 14
+              "    notify_backup /bin/true nobody nogroup\n"
+              "    notify_fault \"/bin/true\"\n"
+              "    notify \"/bin/true\" nobody : nogroup\n"
+              "}\n");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.cfg.global.script_user == "nobody");
+  CHECK(l.cfg.global.script_group == "nogroup");
+  CHECK(l.cfg.scripts.at(0).user == "nobody");
+  CHECK(l.cfg.scripts.at(0).group == "nogroup");
+  CHECK(l.hasWarning(conf + ":6: warning: user: \":\" (the user's supplementary groups) is not "
+                            "supported by vrrpd: dropped"));
+  const auto& in = l.cfg.instances.at(0);
+  // Not the command "/bin/echo master root" (the old importer folded it in).
+  CHECK(in.notify_master == "/bin/echo master");
+  CHECK(in.notify_master_as == vrrpd::ScriptRunAs{"root", ""});
+  CHECK(in.notify_backup == "/bin/true");
+  CHECK(in.notify_backup_as == vrrpd::ScriptRunAs{"nobody", "nogroup"});
+  CHECK(in.notify_fault == "/bin/true");
+  CHECK(in.notify_fault_as == vrrpd::ScriptRunAs{});
+  CHECK(in.notify == "/bin/true");
+  CHECK(in.notify_as == vrrpd::ScriptRunAs{"nobody", "nogroup"});
+}

@@ -120,9 +120,9 @@ std::string seedNode(const std::string& state, int priority, const std::string& 
 // A small valid instance on loopback, for the error tests. Line 1 is the
 // [global] header.
 const std::string kGlobal =
-    "[global]\n"            // 1
-    "script_user = root\n"  // 2
-    "\n";                   // 3
+    "[global]\n"              // 1
+    "script_user = nobody\n"  // 2: exists on Debian; not root (a warning)
+    "\n";                     // 3
 
 }  // namespace
 
@@ -253,7 +253,9 @@ track_script = check_proxyd
   REQUIRE_FALSE(l.diag.hasErrors());
   std::vector<std::string> expected;
   if (!hostHasUser("vrrpd_script")) {
-    expected.push_back(warn(5, "script_user: user \"vrrpd_script\" does not exist on this host"));
+    expected.push_back(warn(5,
+                            "script_user: user \"vrrpd_script\" does not exist on this host: "
+                            "scripts that run as it will not run"));
   }
   if (::access("/usr/libexec/vrrpd/check_proxyd.sh", X_OK) != 0) {
     expected.push_back(
@@ -407,14 +409,15 @@ TEST_CASE("errors carry FILE:LINE") {
             "mcast_src_ip, unicast_src_ip, unicast_peer, auth_type, auth_pass, "
             "virtual_ipaddress, track_script, track_interface, garp_master_delay, "
             "garp_master_repeat, garp_master_refresh, garp_master_refresh_repeat, "
-            "notify_master, notify_backup, notify_fault, notify_stop, notify)")}},
+            "notify_master, notify_master_user, notify_backup, notify_backup_user, notify_fault, "
+            "notify_fault_user, notify_stop, notify_stop_user, notify, notify_user)")}},
       {"unknown global key",
        "[global]\nrouter = x\n",
        {err(2,
             "unknown key \"router\" in [global] (known keys: router_id, run_dir, script_user, "
             "enable_script_security, vrrp_version, vrrp_skip_check_adv_addr, "
             "vrrp_check_unicast_src, v3_checksum_as_v2, vrrp_garp_interval, vrrp_gna_interval, "
-            "notify_fifo)")}},
+            "notify_fifo, notify_timeout, script_max_processes)")}},
       {"duplicate key",
        head + "priority = 100\npriority = 90\n",
        {err(9, "\"priority\" is duplicate in [vrrp_instance VI_1]")}},
@@ -628,10 +631,14 @@ TEST_CASE("warnings, as keepalived's (exit 0 under -t)") {
        {warn(8, "notify_master: \"/nonexistent/notify.sh\" does not exist on this host")}},
       {"script user missing",
        "[global]\nscript_user = vrrpd-no-such-user\n",
-       {warn(2, "script_user: user \"vrrpd-no-such-user\" does not exist on this host")}},
+       {warn(2,
+             "script_user: user \"vrrpd-no-such-user\" does not exist on this host: scripts that "
+             "run as it will not run")}},
       {"per-script user missing",
        kGlobal + "[vrrp_script chk]\nscript = /bin/true\nuser = vrrpd-no-such-user\n",
-       {warn(6, "user: user \"vrrpd-no-such-user\" does not exist on this host")}},
+       {warn(6,
+             "user: user \"vrrpd-no-such-user\" does not exist on this host: scripts that run as "
+             "it will not run")}},
       {"notify_fifo",
        "[global]\nnotify_fifo = /run/vrrpd.fifo\n",
        {warn(2, "notify_fifo: not supported, ignored (use the notify scripts)")}},
@@ -710,4 +717,97 @@ TEST_CASE("sync group") {
   CHECK(g.members == std::vector<std::string>{"VI_1", "VI_2"});
   CHECK(g.notify_master == "/bin/true master");
   CHECK(g.line == 4);
+}
+
+TEST_CASE(
+    "notify users: notify_STATE_user = NAME [GROUP], as keepalived's [username [groupname]]") {
+  auto l = load(kGlobal +
+                "[vrrp_instance VI_1]\n"             // 4
+                "interface = lo\n"                   // 5
+                "virtual_router_id = 51\n"           // 6
+                "virtual_ipaddress = 192.0.2.100\n"  // 7
+                "notify_master = /bin/true\n"        // 8
+                "notify_master_user = nobody\n"      // 9
+                "notify = /bin/true\n"               // 10
+                "notify_user = nobody nogroup\n"     // 11
+                "[vrrp_script chk]\n"                // 12
+                "script = /bin/true\n"               // 13
+                "user = nobody nogroup\n");          // 14
+  INFO(l.text());
+  CHECK(l.lines().empty());
+  const auto& in = l.cfg.instances.at(0);
+  CHECK(in.notify_master_as == vrrpd::ScriptRunAs{"nobody", ""});
+  CHECK(in.notify_as == vrrpd::ScriptRunAs{"nobody", "nogroup"});
+  CHECK(in.notify_backup_as == vrrpd::ScriptRunAs{});
+  CHECK(l.cfg.scripts.at(0).user == "nobody");
+  CHECK(l.cfg.scripts.at(0).group == "nogroup");
+  CHECK(l.cfg.global.notify_timeout == vrrpd::kDefaultNotifyTimeout);
+  CHECK(l.cfg.global.script_max_processes == vrrpd::kDefaultScriptMaxProcesses);
+
+  auto bad = load(
+      "[global]\nscript_user = nobody :nogroup\nnotify_timeout = 0\n"
+      "[global]\nnotify_timeout = 3601\nscript_max_processes = 4097\n");
+  CHECK(bad.lines() ==
+        std::vector<std::string>{
+            err(2,
+                "script_user: \":GROUP\" (keepalived's supplementary groups) is not supported: "
+                "scripts run with no supplementary groups"),
+            err(3, "notify_timeout: invalid value \"0\" (expected more than 0 and at most 3600 s)"),
+            err(4, "[global] is duplicate"),
+            err(5,
+                "notify_timeout: invalid value \"3601\" (expected more than 0 and at most 3600 s)"),
+            err(6,
+                "script_max_processes: invalid value \"4097\" (expected a whole number from 1 "
+                "to 4096)")});
+}
+
+TEST_CASE("-t: a script run as root is a warning without enable_script_security") {
+  std::string body =
+      "[vrrp_script chk]\n"     // 4
+      "script = /bin/true\n"    // 5
+      "user = root\n"           // 6
+      "[vrrp_instance VI_1]\n"  // 7
+      "interface = lo\n"
+      "virtual_router_id = 51\n"
+      "virtual_ipaddress = 192.0.2.100\n"
+      "notify_master = /bin/true\n";  // 11: as nobody: no warning
+  auto l = load(kGlobal + body);
+  CHECK(l.lines() ==
+        std::vector<std::string>{warn(6,
+                                      "script: runs as root (user \"root\") without "
+                                      "enable_script_security: nothing checks that only root "
+                                      "can modify it")});
+  // With it, a root-owned /bin/true is fine.
+  auto safe = load("[global]\nscript_user = nobody\nenable_script_security = yes\n" + body);
+  INFO(safe.text());
+  CHECK(safe.lines().empty());
+}
+
+TEST_CASE("-t: enable_script_security says which root scripts will be refused") {
+  if (::getuid() != 0) {
+    WARN("not run: needs root (the file must be root's)");
+    return;
+  }
+  char dir_template[] = "/tmp/vrrpd_config_sec.XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  std::string dir = dir_template;
+  ::chmod(dir.c_str(), 0755);
+  std::string script = dir + "/notify.sh";
+  { std::ofstream(script) << "#!/bin/sh\nexit 0\n"; }
+  ::chmod(script.c_str(), 0757);
+  auto l = load(
+      "[global]\n"                    // 1
+      "script_user = root\n"          // 2
+      "enable_script_security = 1\n"  // 3
+      "[vrrp_instance VI_1]\n"        // 4
+      "interface = lo\n"
+      "virtual_router_id = 51\n"
+      "virtual_ipaddress = 192.0.2.100\n"
+      "notify_backup = " +
+      script + " backup\n");  // 8
+  CHECK(l.lines() == std::vector<std::string>{warn(
+                         8, "notify_backup: will not run: refused by enable_script_security: \"" +
+                                script + "\" is writable by everyone")});
+  std::remove(script.c_str());
+  ::rmdir(dir.c_str());
 }

@@ -1,0 +1,55 @@
+#include "vrrpd/script_policy.h"
+
+#include <fmt/format.h>
+
+#include "vrrpd/script_security.h"
+
+namespace vrrpd {
+
+ScriptPolicy ScriptPolicy::from(const GlobalSection& g) {
+  ScriptPolicy p;
+  p.script_user = g.script_user;
+  p.script_group = g.script_group;
+  p.security = g.enable_script_security;
+  p.notify_timeout = g.notify_timeout;
+  p.max_processes = g.script_max_processes;
+  return p;
+}
+
+common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std::string& group,
+                                             const ScriptPolicy& policy) {
+  using R = common::Result<ScriptUser>;
+  if (!user.empty()) return lookupScriptUser(user, group);
+  if (!policy.script_user.empty()) return lookupScriptUser(policy.script_user, policy.script_group);
+  if (auto u = defaultScriptUser()) return *u;
+  if (policy.security) {
+    // keepalived: "Unable to set default user keepalived_script for script".
+    return R::fail(
+        "no script_user is set and user \"vrrpd_script\" does not exist: "
+        "enable_script_security does not default to root");
+  }
+  return ScriptUser{0, 0, "root"};
+}
+
+common::Result<ScriptJob> prepareScript(const std::string& command, std::vector<std::string> args,
+                                        const std::string& user, const std::string& group,
+                                        const ScriptPolicy& policy,
+                                        std::chrono::milliseconds timeout) {
+  using R = common::Result<ScriptJob>;
+  auto who = resolveScriptUser(user, group, policy);
+  if (!who) return R::fail(who.error());
+  if (policy.security) {
+    if (auto why = refuseInsecure(command, who->uid, who->gid, kScriptPath)) {
+      return R::fail(fmt::format("refused by enable_script_security: {}", *why));
+    }
+  }
+  ScriptJob job;
+  job.command = command;
+  job.args = std::move(args);
+  job.user = *who;
+  job.timeout = timeout;
+  job.max_processes = policy.max_processes;
+  return job;
+}
+
+}  // namespace vrrpd
