@@ -45,7 +45,7 @@ TEST_CASE("notify queue: a notify never overtakes the one before it") {
   REQUIRE(q.next()->command == "/x.sh MASTER");
 }
 
-TEST_CASE("notify queue: one transition waits; newer ones coalesce to the latest state") {
+TEST_CASE("notify queue: one transition waits, newer ones coalesce to the latest state") {
   NotifyQueue q;
   q.push(event("MASTER", {"notify_master"}));
   REQUIRE(q.next());
