@@ -1029,10 +1029,17 @@ class Loader {
       bool root = who->uid == 0 || who->gid == 0;
       if (!security) {
         if (root && warned.insert(as_line).second) {
-          warning(as_line != 0 ? as_line : u.line,
-                  fmt::format("{}: runs as root (user \"{}\") without enable_script_security: "
-                              "nothing checks that only root can modify it",
-                              u.key, as.user));
+          if (as_line != 0 && as_line == script_user_line_) {
+            warning(as_line, fmt::format("script_user: scripts run as root (user \"{}\") "
+                                         "without enable_script_security: nothing checks that "
+                                         "only root can modify them",
+                                         as.user));
+          } else {
+            warning(as_line != 0 ? as_line : u.line,
+                    fmt::format("{}: runs as root (user \"{}\") without enable_script_security: "
+                                "nothing checks that only root can modify it",
+                                u.key, as.user));
+          }
         }
         continue;
       }

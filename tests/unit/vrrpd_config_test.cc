@@ -777,6 +777,15 @@ TEST_CASE("-t: a script run as root is a warning without enable_script_security"
                                       "script: runs as root (user \"root\") without "
                                       "enable_script_security: nothing checks that only root "
                                       "can modify it")});
+  auto global = load("[global]\nscript_user = root\n\n" + body);
+  CHECK(global.lines() ==
+        std::vector<std::string>{
+            warn(2,
+                 "script_user: scripts run as root (user \"root\") without "
+                 "enable_script_security: nothing checks that only root can modify them"),
+            warn(6,
+                 "script: runs as root (user \"root\") without enable_script_security: "
+                 "nothing checks that only root can modify it")});
   // With it, a root-owned /bin/true is fine.
   auto safe = load("[global]\nscript_user = nobody\nenable_script_security = yes\n" + body);
   INFO(safe.text());
