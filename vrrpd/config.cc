@@ -1010,16 +1010,11 @@ class Loader {
           as.user = kDefaultScriptUser;
         } else {
           if (warned.insert(-1).second) {
-            warning(u.line,
-                    security ? fmt::format("no script_user is set and user \"{}\" does not exist "
-                                           "on this host: with enable_script_security, scripts "
-                                           "that run as the default user will not run (create "
-                                           "the user or set script_user in [global])",
-                                           kDefaultScriptUser)
-                             : fmt::format("no script_user is set and user \"{}\" does not exist "
-                                           "on this host: scripts run as root (create the user "
-                                           "or set script_user in [global])",
-                                           kDefaultScriptUser));
+            warning(u.line, fmt::format("no script_user is set and user \"{}\" does not exist "
+                                        "on this host: scripts will not run (they count as "
+                                        "failing); create the user, or say script_user = root "
+                                        "in [global] to run them as root",
+                                        kDefaultScriptUser));
           }
           continue;
         }

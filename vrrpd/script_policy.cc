@@ -21,14 +21,13 @@ common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std:
   using R = common::Result<ScriptUser>;
   if (!user.empty()) return lookupScriptUser(user, group);
   if (!policy.script_user.empty()) return lookupScriptUser(policy.script_user, policy.script_group);
-  if (auto u = defaultScriptUser()) return *u;
-  if (policy.security) {
-    // keepalived: "Unable to set default user keepalived_script for script".
-    return R::fail(
-        "no script_user is set and user \"vrrpd_script\" does not exist: "
-        "enable_script_security does not default to root");
-  }
-  return ScriptUser{0, 0, "root"};
+  if (auto u = lookupScriptUser(policy.default_user)) return *u;
+  // keepalived falls back to root here; we fail closed (least privilege):
+  // root only when the configuration says script_user = root.
+  return R::fail(
+      fmt::format("no script_user is set and user \"{}\" does not exist: "
+                  "scripts do not run as root unless script_user = root says so",
+                  policy.default_user));
 }
 
 common::Result<ScriptJob> prepareScript(const std::string& command, std::vector<std::string> args,

@@ -1,9 +1,8 @@
 // Who a script runs as and whether it may run at all: keepalived's rules,
 // failing closed. A user or group that does not exist is a reason not to
 // run the script (it counts as failing), never a reason to run it as root;
-// root only when the configuration says `root`, or by keepalived's default
-// (no script_user and no vrrpd_script user: root, with a warning), which
-// enable_script_security refuses as keepalived does.
+// root only when the configuration says `root`. Unlike keepalived, no
+// script_user and no vrrpd_script user means the script does not run.
 #pragma once
 
 #include <chrono>
@@ -18,8 +17,9 @@
 namespace vrrpd {
 
 struct ScriptPolicy {
-  std::string script_user, script_group;  // [global] script_user
-  bool security = false;                  // enable_script_security
+  std::string script_user, script_group;      // [global] script_user
+  std::string default_user = "vrrpd_script";  // used when script_user is unset
+  bool security = false;                      // enable_script_security
   std::chrono::milliseconds notify_timeout{kDefaultNotifyTimeout};
   int max_processes = kDefaultScriptMaxProcesses;
 

@@ -221,12 +221,6 @@ common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::
   return u;
 }
 
-std::optional<ScriptUser> defaultScriptUser() {
-  auto u = lookupScriptUser("vrrpd_script");
-  if (!u) return std::nullopt;
-  return *u;
-}
-
 std::vector<std::string> scriptEnvironment(
     const ScriptUser&, const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::string> env{std::string("PATH=") + kScriptPath, "LANG=C"};

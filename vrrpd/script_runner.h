@@ -37,7 +37,6 @@ struct ScriptUser {
 
 // The user (and group: empty is the user's own) a script runs as.
 common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::string& group = "");
-std::optional<ScriptUser> defaultScriptUser();  // vrrpd_script, if it exists
 
 // The whole environment a script gets: nothing of vrrpd's own (no
 // NOTIFY_SOCKET, no LD_PRELOAD; keepalived passes its environment minus

@@ -69,7 +69,8 @@ void expectNoScriptUser(std::vector<std::string>& v, int line) {
   if (!hostHasUser("vrrpd_script")) {
     v.push_back(warn(line,
                      "no script_user is set and user \"vrrpd_script\" does not exist on this host: "
-                     "scripts run as root (create the user or set script_user in [global])"));
+                     "scripts will not run (they count as failing); create the user, or say "
+                     "script_user = root in [global] to run them as root"));
   }
 }
 
