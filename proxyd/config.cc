@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
+#include "proxyd/value_limits.h"
 
 namespace proxyd {
 
@@ -71,6 +73,30 @@ class Loader {
     return true;
   }
 
+  // A number of the limits table (value_limits.cc), range-checked.
+  std::optional<std::int64_t> number(std::string_view section, const IniEntry& e) {
+    auto r = common::parseLimited(limitOf(section, e.key), e.value);
+    if (!r) {
+      error(e.line, fmt::format("{}: {}", e.key, r.error()));
+      return std::nullopt;
+    }
+    return *r;
+  }
+
+  template <class T>
+  std::function<void(const IniEntry&)> numberInto(std::string_view section, T& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = static_cast<T>(*n);
+    };
+  }
+
+  std::function<void(const IniEntry&)> durationInto(std::string_view section,
+                                                    std::chrono::milliseconds& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = std::chrono::milliseconds(*n);
+    };
+  }
+
   std::optional<LogTarget> parseErrorLog(const IniEntry& e) {
     auto words = splitWords(e.value);
     if (words.empty() || words.size() > 2) {
@@ -103,30 +129,12 @@ class Loader {
             static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         return;
       }
-      std::uint64_t n = 0;
-      if (take(e, common::parseUnsigned(e.value, 1024), n)) {
-        if (n == 0) error(e.line, "worker_processes: expected \"auto\" or a number from 1 to 1024");
-        cfg_.main.worker_processes = static_cast<int>(n);
-      }
+      if (auto n = number("main", e)) cfg_.main.worker_processes = static_cast<int>(*n);
     });
-    w.on("worker_connections", [&](const IniEntry& e) {
-      std::uint64_t n = 0;
-      if (take(e, common::parseUnsigned(e.value, 1 << 24), n)) {
-        if (n == 0) error(e.line, "worker_connections: expected a number of at least 1");
-        cfg_.main.worker_connections = static_cast<int>(n);
-      }
-    });
+    w.on("worker_connections", numberInto("main", cfg_.main.worker_connections));
     w.on("error_log", [&](const IniEntry& e) { cfg_.main.error_log = parseErrorLog(e); });
-    w.on("worker_rlimit_nofile", [&](const IniEntry& e) {
-      std::uint64_t n = 0;
-      if (take(e, common::parseUnsigned(e.value, 1 << 30), n)) {
-        if (n < 16) error(e.line, "worker_rlimit_nofile: expected a number of at least 16");
-        cfg_.main.worker_rlimit_nofile = static_cast<int>(n);
-      }
-    });
-    w.on("worker_shutdown_timeout", [&](const IniEntry& e) {
-      take(e, common::parseDuration(e.value), cfg_.main.worker_shutdown_timeout);
-    });
+    w.on("worker_rlimit_nofile", numberInto("main", cfg_.main.worker_rlimit_nofile));
+    w.on("worker_shutdown_timeout", durationInto("main", cfg_.main.worker_shutdown_timeout));
     w.on("pid", [&](const IniEntry& e) {
       cfg_.main.pid_path = resolvePath(cfg_.prefix, e.value);
       checkLogDirectory(e, cfg_.main.pid_path);
@@ -311,29 +319,15 @@ class Loader {
       sv.proxy_pass = e.value;
       pass_line = e.line;
     });
-    auto duration = [&](std::chrono::milliseconds& out) {
-      return [&](const IniEntry& e) { take(e, common::parseDuration(e.value), out); };
-    };
-    w.on("proxy_connect_timeout", duration(sv.connect_timeout));
-    w.on("proxy_timeout", duration(sv.timeout));
-    w.on("proxy_next_upstream_timeout", duration(sv.next_upstream_timeout));
-    w.on("proxy_buffer_size", [&](const IniEntry& e) {
-      std::uint64_t n = 0;
-      if (!take(e, common::parseSize(e.value), n)) return;
-      if (n < 512 || n > (64u << 20)) {
-        error(e.line, "proxy_buffer_size: expected a size from 512 to 64m");
-        return;
-      }
-      sv.buffer_size = n;
-    });
+    w.on("proxy_connect_timeout", durationInto("server", sv.connect_timeout));
+    w.on("proxy_timeout", durationInto("server", sv.timeout));
+    w.on("proxy_next_upstream_timeout", durationInto("server", sv.next_upstream_timeout));
+    w.on("proxy_buffer_size", numberInto("server", sv.buffer_size));
     w.on("proxy_half_close",
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.half_close); });
     w.on("proxy_next_upstream",
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.next_upstream); });
-    w.on("proxy_next_upstream_tries", [&](const IniEntry& e) {
-      std::uint64_t n = 0;
-      if (take(e, common::parseUnsigned(e.value, 1u << 20), n)) sv.next_upstream_tries = n;
-    });
+    w.on("proxy_next_upstream_tries", numberInto("server", sv.next_upstream_tries));
     w.on("access_log", [&](const IniEntry& e) {
       auto words = splitWords(e.value);
       if (words.size() == 1 && words[0] == "off") return;

@@ -9,6 +9,7 @@
 
 #include "common/config_text.h"
 #include "common/duration.h"
+#include "proxyd/value_limits.h"
 
 namespace proxyd {
 
@@ -53,24 +54,21 @@ bool parseExpect(std::string_view v, Options& o) {
   return true;
 }
 
-Result<std::chrono::milliseconds> positiveDuration(std::string_view name, std::string_view v) {
-  auto d = common::parseDuration(v);
-  if (!d)
-    return Result<std::chrono::milliseconds>::fail(
-        fmt::format("invalid {} \"{}\": {}", name, v, d.error()));
-  if (d->count() <= 0) {
-    return Result<std::chrono::milliseconds>::fail(fmt::format(
-        "invalid {} \"{}\": expected a duration above zero, e.g. 2s or 500ms", name, v));
-  }
-  return *d;
+// interval=, timeout=, fall=, rise=: bounded by the limits table
+// (value_limits.cc).
+Result<std::int64_t> number(const std::string& name, std::string_view v) {
+  return common::parseLimited(limitOf("upstream", "health_check", name), v, name);
 }
 
-Result<int> count(std::string_view name, std::string_view v) {
-  auto n = common::parseUnsigned(v, 1000);
-  if (!n || *n == 0) {
-    return Result<int>::fail(
-        fmt::format("invalid {} \"{}\": expected a number from 1 to 1000", name, v));
-  }
+Result<std::chrono::milliseconds> positiveDuration(const std::string& name, std::string_view v) {
+  auto n = number(name, v);
+  if (!n) return Result<std::chrono::milliseconds>::fail(n.error());
+  return std::chrono::milliseconds(*n);
+}
+
+Result<int> count(const std::string& name, std::string_view v) {
+  auto n = number(name, v);
+  if (!n) return Result<int>::fail(n.error());
   return static_cast<int>(*n);
 }
 

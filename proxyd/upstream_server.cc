@@ -6,6 +6,7 @@
 
 #include "common/config_text.h"
 #include "common/duration.h"
+#include "proxyd/value_limits.h"
 
 namespace proxyd {
 
@@ -18,14 +19,9 @@ bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// A whole-number parameter that must fit an int (ngx_atoi rejects signs and
-// garbage alike).
-Result<int> parseIntParam(std::string_view what, std::string_view value, int min, int max) {
-  auto n = common::parseUnsigned(value, static_cast<std::uint64_t>(max));
-  if (!n || *n < static_cast<std::uint64_t>(min)) {
-    return Result<int>::fail(fmt::format("invalid {} \"{}\"", what, value));
-  }
-  return static_cast<int>(*n);
+// A NAME=VALUE parameter, bounded by the limits table (value_limits.cc).
+Result<std::int64_t> parseParam(std::string_view what, std::string_view value) {
+  return common::parseLimited(limitOf("upstream", "server", what), value, what);
 }
 
 }  // namespace
@@ -44,24 +40,21 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
     if (startsWith(w, "weight=")) {
       // nginx refuses weight=0; the cap keeps the ketama ring (160 points per
       // weight unit) and the int arithmetic of the balancers in bounds.
-      auto v = parseIntParam("weight", w.substr(7), 1, 100000);
+      auto v = parseParam("weight", w.substr(7));
       if (!v) return Result<UpstreamServer>::fail(v.error());
-      server.weight = *v;
+      server.weight = static_cast<int>(*v);
     } else if (startsWith(w, "max_fails=")) {
-      auto v = parseIntParam("max_fails", w.substr(10), 0, INT_MAX);
+      auto v = parseParam("max_fails", w.substr(10));
       if (!v) return Result<UpstreamServer>::fail(v.error());
-      server.max_fails = *v;
+      server.max_fails = static_cast<int>(*v);
     } else if (startsWith(w, "fail_timeout=")) {
-      auto v = common::parseDuration(w.substr(13));
-      if (!v) {
-        return Result<UpstreamServer>::fail(
-            fmt::format("invalid fail_timeout \"{}\": {}", w.substr(13), v.error()));
-      }
-      server.fail_timeout = *v;
-    } else if (startsWith(w, "max_conns=")) {
-      auto v = parseIntParam("max_conns", w.substr(10), 0, INT_MAX);
+      auto v = parseParam("fail_timeout", w.substr(13));
       if (!v) return Result<UpstreamServer>::fail(v.error());
-      server.max_conns = *v;
+      server.fail_timeout = std::chrono::milliseconds(*v);
+    } else if (startsWith(w, "max_conns=")) {
+      auto v = parseParam("max_conns", w.substr(10));
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.max_conns = static_cast<int>(*v);
     } else if (w == "backup") {
       // Whether the balancing method allows it is the config loader's check
       // (UpstreamGroup::allowsBackup), as nginx's flags check is per method.
@@ -69,7 +62,10 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
     } else if (w == "down") {
       server.down = true;
     } else {
-      return Result<UpstreamServer>::fail(fmt::format("invalid parameter \"{}\"", w));
+      return Result<UpstreamServer>::fail(
+          fmt::format("invalid parameter \"{}\" (expected weight=, max_fails=, fail_timeout=, "
+                      "max_conns=, backup or down)",
+                      w));
     }
   }
 

@@ -20,6 +20,7 @@
 #include "common/ini_section_walker.h"
 #include "vrrpd/script_runner.h"
 #include "vrrpd/script_security.h"
+#include "vrrpd/value_limits.h"
 
 namespace vrrpd {
 
@@ -66,29 +67,6 @@ std::string lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-// A whole number in [min, max], optionally signed.
-Result<int> parseInt(std::string_view text, int min, int max) {
-  auto bad = [&] {
-    return Result<int>::fail(fmt::format(
-        "invalid value \"{}\" (expected a whole number from {} to {})", text, min, max));
-  };
-  std::string_view digits = text;
-  bool negative = false;
-  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
-    negative = digits[0] == '-';
-    digits.remove_prefix(1);
-  }
-  if (digits.empty() || digits.size() > 9) return bad();
-  long v = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return bad();
-    v = v * 10 + (c - '0');
-  }
-  if (negative) v = -v;
-  if (v < min || v > max) return bad();
-  return static_cast<int>(v);
 }
 
 std::string familyName(const IpAddress& a) {
@@ -257,13 +235,32 @@ class Loader {
     return [this, &out](const IniEntry& e) { take(e, common::parseFlag(e.value), out); };
   }
 
-  // Seconds with decimals as keepalived writes them, or nginx units.
-  std::function<void(const IniEntry&)> duration(milliseconds& out) {
-    return [this, &out](const IniEntry& e) { take(e, common::parseDuration(e.value), out); };
+  // A number of the limits table (value_limits.cc), range-checked.
+  // Durations are seconds with decimals as keepalived writes them, or nginx
+  // units.
+  std::optional<std::int64_t> number(std::string_view section, const IniEntry& e,
+                                     std::string_view text) {
+    auto r = common::parseLimited(limitOf(section, e.key), text);
+    if (!r) {
+      error(e.line, fmt::format("{}: {}", e.key, r.error()));
+      return std::nullopt;
+    }
+    return *r;
+  }
+  std::optional<std::int64_t> number(std::string_view section, const IniEntry& e) {
+    return number(section, e, e.value);
   }
 
-  std::function<void(const IniEntry&)> count(int& out, int min, int max) {
-    return [this, &out, min, max](const IniEntry& e) { take(e, parseInt(e.value, min, max), out); };
+  std::function<void(const IniEntry&)> duration(std::string_view section, milliseconds& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = milliseconds(*n);
+    };
+  }
+
+  std::function<void(const IniEntry&)> count(std::string_view section, int& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = static_cast<int>(*n);
+    };
   }
 
   // A notify or track script: the command line is run through /bin/sh -c; its
@@ -413,29 +410,22 @@ class Loader {
     });
     w.on("enable_script_security", flag(g.enable_script_security));
     w.on("vrrp_version", [&](const IniEntry& e) {
-      if (take(e, parseInt(e.value, 2, 3), g.vrrp_version)) global_version_line_ = e.line;
+      if (auto n = number("global", e)) {
+        g.vrrp_version = static_cast<int>(*n);
+        global_version_line_ = e.line;
+      }
     });
     w.on("vrrp_skip_check_adv_addr", flag(g.skip_check_adv_addr));
     w.on("vrrp_check_unicast_src", flag(g.check_unicast_src));
     w.on("v3_checksum_as_v2", flag(g.v3_checksum_as_v2));
-    w.on("vrrp_garp_interval", duration(g.garp_interval));
-    w.on("vrrp_gna_interval", duration(g.gna_interval));
+    w.on("vrrp_garp_interval", duration("global", g.garp_interval));
+    w.on("vrrp_gna_interval", duration("global", g.gna_interval));
     w.on("notify_fifo", [&](const IniEntry& e) {
       g.notify_fifo = e.value;
       warning(e.line, "notify_fifo: not supported, ignored (use the notify scripts)");
     });
-    w.on("notify_timeout", [&](const IniEntry& e) {
-      milliseconds t{0};
-      if (!take(e, common::parseDuration(e.value), t)) return;
-      if (t.count() <= 0 || t > kMaxScriptTimeout) {
-        error(e.line, fmt::format("notify_timeout: invalid value \"{}\" (expected more than 0 "
-                                  "and at most {} s)",
-                                  e.value, kMaxScriptTimeout.count() / 1000));
-        return;
-      }
-      g.notify_timeout = t;
-    });
-    w.on("script_max_processes", count(g.script_max_processes, 1, kMaxScriptMaxProcesses));
+    w.on("notify_timeout", duration("global", g.notify_timeout));
+    w.on("script_max_processes", count("global", g.script_max_processes));
     w.run();
   }
 
@@ -460,19 +450,9 @@ class Loader {
       run(e);
       have_script = !sc.script.empty();
     });
-    w.on("interval", [&](const IniEntry& e) {
-      if (take(e, common::parseDuration(e.value), sc.interval) && sc.interval.count() == 0) {
-        error(e.line, "interval: must be more than 0");
-      }
-    });
+    w.on("interval", duration("vrrp_script", sc.interval));
     w.on("timeout", [&](const IniEntry& e) {
-      milliseconds t{0};
-      if (!take(e, common::parseDuration(e.value), t)) return;
-      if (t.count() == 0) {
-        error(e.line, "timeout: must be more than 0");
-        return;
-      }
-      sc.timeout = t;
+      if (auto n = number("vrrp_script", e)) sc.timeout = milliseconds(*n);
     });
     w.on("weight", [&](const IniEntry& e) {
       auto words = splitWords(e.value);
@@ -482,11 +462,13 @@ class Loader {
                                   e.value, -kMaxWeight, kMaxWeight));
         return;
       }
-      if (!take(e, parseInt(words[0], -kMaxWeight, kMaxWeight), sc.weight)) return;
+      auto n = number("vrrp_script", e, words[0]);
+      if (!n) return;
+      sc.weight = static_cast<int>(*n);
       sc.reverse = words.size() == 2;
     });
-    w.on("fall", count(sc.fall, 1, 1000000));
-    w.on("rise", count(sc.rise, 1, 1000000));
+    w.on("fall", count("vrrp_script", sc.fall));
+    w.on("rise", count("vrrp_script", sc.rise));
     w.on("init_fail", flag(sc.init_fail));
     w.on("user", [&](const IniEntry& e) {
       ScriptRunAs as;
@@ -545,23 +527,28 @@ class Loader {
     });
     w.on("virtual_router_id", [&](const IniEntry& e) {
       notes.have_vrid = true;  // present, even if refused: no "needs" error then
-      if (take(e, parseInt(e.value, 1, 255), in.vrid)) notes.vrid_line = e.line;
+      if (auto n = number("vrrp_instance", e)) {
+        in.vrid = static_cast<int>(*n);
+        notes.vrid_line = e.line;
+      }
     });
     w.on("priority", [&](const IniEntry& e) {
-      if (take(e, parseInt(e.value, 1, 255), in.priority)) notes.priority_line = e.line;
+      if (auto n = number("vrrp_instance", e)) {
+        in.priority = static_cast<int>(*n);
+        notes.priority_line = e.line;
+      }
     });
     w.on("advert_int", [&](const IniEntry& e) {
-      milliseconds v{0};
-      if (!take(e, common::parseDuration(e.value), v)) return;
-      if (v.count() == 0) {
-        error(e.line, "advert_int: must be more than 0");
-        return;
-      }
-      in.advert_interval = v;
+      auto n = number("vrrp_instance", e);
+      if (!n) return;
+      in.advert_interval = milliseconds(*n);
       notes.advert_line = e.line;
     });
     w.on("version", [&](const IniEntry& e) {
-      if (take(e, parseInt(e.value, 2, 3), in.version)) notes.version_line = e.line;
+      if (auto n = number("vrrp_instance", e)) {
+        in.version = static_cast<int>(*n);
+        notes.version_line = e.line;
+      }
     });
     w.on("nopreempt", [&](const IniEntry& e) {
       bool nopreempt = false;
@@ -570,12 +557,9 @@ class Loader {
       notes.nopreempt_line = nopreempt ? e.line : 0;
     });
     w.on("preempt_delay", [&](const IniEntry& e) {
-      if (!take(e, common::parseDuration(e.value), in.preempt_delay)) return;
-      if (in.preempt_delay > std::chrono::seconds(1000)) {
-        error(e.line, "preempt_delay: must be at most 1000 s (as keepalived)");
-        in.preempt_delay = milliseconds(0);
-        return;
-      }
+      auto n = number("vrrp_instance", e);
+      if (!n) return;
+      in.preempt_delay = milliseconds(*n);
       notes.preempt_delay_line = e.line;
     });
     auto source = [this](std::optional<IpAddress>& out, int& line) {
@@ -705,10 +689,10 @@ class Loader {
               TrackInterfaceRef{ref->first, ref->second.value_or(0), e.line});
         },
         true);
-    w.on("garp_master_delay", duration(in.garp_master_delay));
-    w.on("garp_master_repeat", count(in.garp_master_repeat, 1, 255));
-    w.on("garp_master_refresh", duration(in.garp_master_refresh));
-    w.on("garp_master_refresh_repeat", count(in.garp_master_refresh_repeat, 1, 255));
+    w.on("garp_master_delay", duration("vrrp_instance", in.garp_master_delay));
+    w.on("garp_master_repeat", count("vrrp_instance", in.garp_master_repeat));
+    w.on("garp_master_refresh", duration("vrrp_instance", in.garp_master_refresh));
+    w.on("garp_master_refresh_repeat", count("vrrp_instance", in.garp_master_refresh_repeat));
     NotifyKeys keys{{{"notify_master", &in.notify_master, &in.notify_master_as},
                      {"notify_backup", &in.notify_backup, &in.notify_backup_as},
                      {"notify_fault", &in.notify_fault, &in.notify_fault_as},
@@ -747,12 +731,12 @@ class Loader {
     }
     std::optional<int> weight;
     if (weight_text) {
-      auto r = parseInt(*weight_text, -kMaxWeight, kMaxWeight);
+      auto r = common::parseLimited(limitOf("vrrp_instance", e.key, "weight"), *weight_text);
       if (!r) {
         error(e.line, fmt::format("{}: weight: {}", e.key, r.error()));
         return std::nullopt;
       }
-      weight = *r;
+      weight = static_cast<int>(*r);
     }
     return std::make_pair(words[0], weight);
   }

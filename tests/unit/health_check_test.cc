@@ -99,11 +99,12 @@ TEST_CASE("health_check: expect takes a code, a class or a range", "[health_chec
 
 TEST_CASE("health_check: bad parameters say what was expected", "[health_check]") {
   CHECK(parseError("interval=0") ==
-        "invalid interval \"0\": expected a duration above zero, e.g. 2s or 500ms");
+        "invalid interval \"0\" (expected a duration from 1ms to 24d20h31m23s647ms)");
   CHECK_THAT(parseError("interval=fast"), Catch::StartsWith("invalid interval \"fast\": "));
   CHECK_THAT(parseError("timeout=-1s"), Catch::StartsWith("invalid timeout \"-1s\""));
-  CHECK(parseError("fall=0") == "invalid fall \"0\": expected a number from 1 to 1000");
-  CHECK(parseError("rise=1001") == "invalid rise \"1001\": expected a number from 1 to 1000");
+  CHECK(parseError("fall=0") == "invalid fall \"0\" (expected a whole number from 1 to 1000)");
+  CHECK(parseError("rise=1001") ==
+        "invalid rise \"1001\" (expected a whole number from 1 to 1000)");
   CHECK(parseError("type=udp") == "invalid type \"udp\" (expected tcp, http or https)");
   CHECK_THAT(parseError("type=http uri=readyz"), Catch::StartsWith("invalid uri \"readyz\""));
   CHECK_THAT(parseError("verify=maybe type=https"), Catch::StartsWith("invalid verify"));
@@ -150,8 +151,8 @@ TEST_CASE("health_check in [upstream]: FILE:LINE errors, paths resolved, missing
   auto [bad, bad_errors] = load("interval=2s fall=zero", msg);
   CHECK(bad_errors);
   CHECK(msg ==
-        "/etc/proxyd/proxyd.ini:3: error: health_check: invalid fall \"zero\": expected a "
-        "number from 1 to 1000\n");
+        "/etc/proxyd/proxyd.ini:3: error: health_check: invalid fall \"zero\" (expected a "
+        "whole number from 1 to 1000)\n");
 
   // Files that are not here: warnings (the config may be checked on another
   // host), with the path resolved against the prefix.

@@ -520,14 +520,16 @@ TEST_CASE("errors carry FILE:LINE") {
       {"advert_int below 10 ms with v3",
        head + "version = 3\nadvert_int = 0.005\n",
        {err(9,
-            "advert_int: 0.005 is not possible with VRRPv3 (line 8), which carries "
-            "hundredths of a second from 0.01 to 40.95")}},
+            "advert_int: invalid value \"0.005\" (expected a duration from 10ms to "
+            "4m15s)")}},
       {"advert_int above 40.95 s with v3",
        head + "version = 3\nadvert_int = 41\n",
        {err(9,
             "advert_int: 41 is not possible with VRRPv3 (line 8), which carries "
             "hundredths of a second from 0.01 to 40.95")}},
-      {"advert_int 0", head + "advert_int = 0\n", {err(8, "advert_int: must be more than 0")}},
+      {"advert_int 0",
+       head + "advert_int = 0\n",
+       {err(8, "advert_int: invalid value \"0\" (expected a duration from 10ms to 4m15s)")}},
       {"advert_int garbage",
        head + "advert_int = fast\n",
        {err(8,
@@ -753,10 +755,9 @@ TEST_CASE(
             err(2,
                 "script_user: \":GROUP\" (keepalived's supplementary groups) is not supported: "
                 "scripts run with no supplementary groups"),
-            err(3, "notify_timeout: invalid value \"0\" (expected more than 0 and at most 3600 s)"),
+            err(3, "notify_timeout: invalid value \"0\" (expected a duration from 1ms to 1h)"),
             err(4, "[global] is duplicate"),
-            err(5,
-                "notify_timeout: invalid value \"3601\" (expected more than 0 and at most 3600 s)"),
+            err(5, "notify_timeout: invalid value \"3601\" (expected a duration from 1ms to 1h)"),
             err(6,
                 "script_max_processes: invalid value \"4097\" (expected a whole number from 1 "
                 "to 4096)")});
