@@ -62,7 +62,7 @@ bool parseWhole(std::string_view text, bool allow_sign, std::int64_t& out) {
 
 std::string formatDuration(std::chrono::milliseconds ms) {
   std::int64_t left = ms.count();
-  if (left == 0) return "0ms";
+  if (left == 0) return "0";
   struct Unit {
     std::int64_t ms;
     std::string_view suffix;

@@ -46,7 +46,7 @@ struct TextKey {
 // that works on any nginx fits; far from libevent's and int64's limits.
 inline constexpr std::int64_t kMaxTimerMs = 2147483647;
 
-// "24d20h31m23s647ms", "10s", "0ms": nginx's syntax, which parseDuration()
+// "24d20h31m23s647ms", "10s", "0": nginx's syntax, which parseDuration()
 // reads back.
 std::string formatDuration(std::chrono::milliseconds ms);
 
