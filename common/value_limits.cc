@@ -79,6 +79,10 @@ std::string formatDuration(std::chrono::milliseconds ms) {
   return out;
 }
 
+std::string formatLimitValue(const ValueLimit& limit, std::int64_t value) {
+  return formatValue(limit, value);
+}
+
 std::string describeRange(const ValueLimit& limit) {
   return fmt::format("from {} to {}", formatValue(limit, limit.min), formatValue(limit, limit.max));
 }

@@ -50,6 +50,10 @@ inline constexpr std::int64_t kMaxTimerMs = 2147483647;
 // reads back.
 std::string formatDuration(std::chrono::milliseconds ms);
 
+// A value of the limit's kind as a configuration writes it: "64m",
+// "24d20h31m23s647ms", "-253".
+std::string formatLimitValue(const ValueLimit& limit, std::int64_t value);
+
 // The range as the man page and the error messages write it:
 // "from 1 to 1024", "from 512 to 64m", "from 0 to 24d20h31m23s647ms".
 std::string describeRange(const ValueLimit& limit);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -24,7 +25,9 @@
 #include "common/duration.h"
 #include "common/ini_file.h"
 #include "common/log.h"
+#include "proxyd/config.h"
 #include "proxyd/log_format.h"
+#include "proxyd/value_limits.h"
 
 namespace proxyd {
 
@@ -338,13 +341,30 @@ struct Entry {
   // Offsets in `value` where a piece of the source began (log_format's quoted
   // pieces): preferred places to continue on the next line.
   std::vector<size_t> breaks;
+  // The nginx directive it came from, for the loader's verdict on it.
+  std::string file;
+  int line = 0;
 };
 
 struct Section {
   std::string header;
   std::string origin;  // "FILE:LINE" of the nginx directive, as a comment
   std::vector<Entry> entries;
+  std::string file;  // the directive of `origin`
+  int line = 0;
+  bool dropped = false;  // refused by proxyd's loader as a whole
 };
+
+// Where each line of the rendered proxyd.ini came from.
+struct RenderedLine {
+  Section* section = nullptr;
+  int entry = -1;  // index in section->entries, -1: the header or a comment
+};
+
+Entry entryFrom(const std::string& key, const std::string& value, const std::string& file,
+                int line) {
+  return Entry{key, value, {}, file, line};
+}
 
 constexpr size_t kLineTarget = 190;  // libinih reads at most 199 characters
 
@@ -453,7 +473,7 @@ class Importer {
 
   std::string run(const std::vector<Directive>& top) {
     for (const auto& d : top) topLevel(d);
-    return render();
+    return checkedRender();
   }
 
  private:
@@ -490,11 +510,19 @@ class Importer {
 
   void topLevel(const Directive& d) {
     if (d.name == "worker_processes" && expectArgs(d, 1, 1, "NUMBER|auto")) {
-      setMain(d, "worker_processes", d.arg(0));
+      if (d.arg(0) == "auto") {
+        setMain(d, "worker_processes", "auto");
+      } else if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_processes", *v);
+      }
     } else if (d.name == "worker_rlimit_nofile" && expectArgs(d, 1, 1, "NUMBER")) {
-      setMain(d, "worker_rlimit_nofile", d.arg(0));
+      if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_rlimit_nofile", *v);
+      }
     } else if (d.name == "worker_shutdown_timeout" && expectArgs(d, 1, 1, "TIME")) {
-      if (checkDuration(d)) setMain(d, "worker_shutdown_timeout", d.arg(0));
+      if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_shutdown_timeout", *v);
+      }
     } else if (d.name == "pid" && expectArgs(d, 1, 1, "PATH")) {
       if (d.arg(0) == "off") return;  // no pid file: proxyd's default too
       setMain(d, "pid", d.arg(0));
@@ -503,7 +531,9 @@ class Importer {
     } else if (d.name == "events" && d.block) {
       for (const auto& c : d.children) {
         if (c.name == "worker_connections" && expectArgs(c, 1, 1, "NUMBER")) {
-          setMain(c, "worker_connections", c.arg(0));
+          if (auto v = carried(c, limitOf("main", c.name), c.arg(0), c.name)) {
+            setMain(c, "worker_connections", *v);
+          }
         } else if (c.name != "worker_connections") {
           drop(c, "proxyd picks its own event method");
         }
@@ -534,14 +564,33 @@ class Importer {
         return;
       }
     }
-    main_.entries.push_back({key, value, {}});
+    main_.entries.push_back(entryFrom(key, value, d.file, d.line));
   }
 
-  bool checkDuration(const Directive& d, size_t index = 0) {
-    auto r = common::parseDuration(d.arg(index));
-    if (r) return true;
-    msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", d.name, r.error()));
-    return false;
+  // A number nginx took, for a key of proxyd's limits table
+  // (value_limits.cc): carried as written when proxyd's range holds it, else
+  // as the nearest bound, with a warning (nginx -t takes values such as
+  // proxy_timeout 9000000000000000 that its own timers then wrap, and
+  // proxy_buffer_size 0). nullopt, with a warning: not a number of that kind.
+  std::optional<std::string> carried(const Directive& d, const common::ValueLimit& limit,
+                                     const std::string& text, const std::string& what) {
+    if (common::parseLimited(limit, text)) return text;
+    common::ValueLimit any = limit;
+    any.min = INT64_MIN;
+    any.max = INT64_MAX;
+    auto raw = common::parseLimited(any, text);
+    if (!raw) {
+      msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", what, raw.error()));
+      return std::nullopt;
+    }
+    std::int64_t bound = *raw < limit.min ? limit.min : limit.max;
+    std::string written = common::formatLimitValue(limit, bound);
+    std::string name(limit.option.empty() ? limit.key : limit.option);
+    msg_.warning(d.file, d.line,
+                 fmt::format("{}{}{}: proxyd takes {} {}: written as {}", what,
+                             what.back() == '=' ? "" : " ", text, name,
+                             common::describeRange(limit), written));
+    return written;
   }
 
   // error_log PATH [LEVEL]: proxyd takes a file or stderr.
@@ -604,7 +653,7 @@ class Importer {
     }
     // nginx compiles the pieces one after the other: the format is their
     // plain concatenation, with no separator.
-    Entry e{"format", {}, {}};
+    Entry e = entryFrom("format", {}, d.file, d.line);
     for (size_t i = first; i < d.args.size(); ++i) {
       if (i > first) e.breaks.push_back(e.value.size());
       e.value += d.args[i].text;
@@ -626,7 +675,7 @@ class Importer {
       return;
     }
     log_formats_.insert(name);
-    sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}});
+    sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}, d.file, d.line});
   }
 
   void upstream(const Directive& u) {
@@ -634,7 +683,7 @@ class Importer {
       msg_.warning(u.file, u.line, "upstream: expected \"upstream NAME { ... }\": dropped");
       return;
     }
-    Section sec{"upstream " + u.arg(0), u.where(), {}};
+    Section sec{"upstream " + u.arg(0), u.where(), {}, u.file, u.line};
     bool have_method = false;
     int servers = 0;
     auto method = [&](const Directive& d, const std::string& key, const std::string& value) {
@@ -644,12 +693,12 @@ class Importer {
         return;
       }
       have_method = true;
-      sec.entries.push_back({key, value, {}});
+      sec.entries.push_back(entryFrom(key, value, d.file, d.line));
     };
     for (const auto& d : u.children) {
       if (d.name == "server") {
         if (auto v = upstreamServer(d)) {
-          sec.entries.push_back({"server", *v, {}});
+          sec.entries.push_back(entryFrom("server", *v, d.file, d.line));
           ++servers;
         }
       } else if (d.name == "hash" && expectArgs(d, 1, 2, "KEY [consistent]")) {
@@ -711,12 +760,19 @@ class Importer {
     std::string v = addr;
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i].text;
-      static const char* kKnown[] = {"weight=", "max_fails=", "fail_timeout=", "max_conns="};
+      static const char* kNumeric[] = {"weight", "max_fails", "fail_timeout", "max_conns"};
       bool known = p == "backup" || p == "down";
-      for (const char* k : kKnown) known = known || p.rfind(k, 0) == 0;
-      if (known) {
-        v += " " + p;
-      } else {
+      if (known) v += " " + p;
+      for (const char* k : kNumeric) {
+        std::string name = k;
+        if (p.rfind(name + "=", 0) != 0) continue;
+        known = true;
+        auto carried_value =
+            carried(d, limitOf("upstream", "server", name), p.substr(name.size() + 1),
+                    "server " + addr + " " + name + "=");
+        if (carried_value) v += " " + name + "=" + *carried_value;
+      }
+      if (!known) {
         msg_.warning(d.file, d.line,
                      fmt::format("server {}: parameter \"{}\" is not supported by proxyd: dropped",
                                  addr, p));
@@ -740,23 +796,16 @@ class Importer {
         msg_.warning(d.file, d.line, fmt::format("{} {}: invalid address: dropped", n, d.arg(0)));
         return true;
       }
-      out.rules.push_back({n, d.arg(0), {}});
+      out.rules.push_back(entryFrom(n, d.arg(0), d.file, d.line));
       return true;
     }
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
         n == "proxy_next_upstream_timeout") {
-      if (expectArgs(d, 1, 1, "TIME") && checkDuration(d)) value = d.arg(0);
+      if (expectArgs(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_buffer_size") {
-      if (expectArgs(d, 1, 1, "SIZE")) {
-        if (common::parseSize(d.arg(0))) {
-          value = d.arg(0);
-        } else {
-          msg_.warning(d.file, d.line,
-                       fmt::format("{}: invalid size \"{}\": dropped", n, d.arg(0)));
-        }
-      }
+      if (expectArgs(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_half_close" || n == "proxy_next_upstream") {
       if (expectArgs(d, 1, 1, "on|off")) {
         if (d.arg(0) == "on" || d.arg(0) == "off") {
@@ -766,7 +815,7 @@ class Importer {
         }
       }
     } else if (n == "proxy_next_upstream_tries") {
-      if (expectArgs(d, 1, 1, "NUMBER")) value = d.arg(0);
+      if (expectArgs(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "error_log") {
       value = errorLog(d);
     } else if (n == "access_log") {
@@ -780,7 +829,7 @@ class Importer {
                                n));
       return true;
     }
-    out.keys[n] = Entry{n, *value, {}};
+    out.keys[n] = entryFrom(n, *value, d.file, d.line);
     return true;
   }
 
@@ -818,11 +867,15 @@ class Importer {
   void server(const Directive& s, const ServerSettings& defaults) {
     ServerSettings own;
     std::vector<std::string> listens;
+    std::vector<const Directive*> listen_ds;
     std::optional<std::string> pass;
     const Directive* pass_d = nullptr;
     for (const auto& d : s.children) {
       if (d.name == "listen") {
-        if (auto l = listen(d)) listens.push_back(*l);
+        if (auto l = listen(d)) {
+          listens.push_back(*l);
+          listen_ds.push_back(&d);
+        }
       } else if (d.name == "proxy_pass") {
         if (!expectArgs(d, 1, 1, "UPSTREAM|ADDRESS")) continue;
         pass_d = &d;
@@ -859,8 +912,13 @@ class Importer {
     ps.port = portOf(listens[0]);
     ps.preferred_name = upstreams_.count(p) ? p : std::string();
     ps.section.origin = s.where();
-    for (const auto& l : listens) ps.section.entries.push_back({"listen", l, {}});
-    ps.section.entries.push_back({"proxy_pass", p, {}});
+    ps.section.file = s.file;
+    ps.section.line = s.line;
+    for (size_t i = 0; i < listens.size(); ++i) {
+      ps.section.entries.push_back(
+          entryFrom("listen", listens[i], listen_ds[i]->file, listen_ds[i]->line));
+    }
+    ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
     for (const std::string& key : kServerKeys) {
       const Entry* e = nullptr;
       if (auto it = own.keys.find(key); it != own.keys.end()) {
@@ -984,7 +1042,7 @@ class Importer {
   }
 
   void statusServer(const Directive& s) {
-    Section sec{"status", s.where(), {}};
+    Section sec{"status", s.where(), {}, s.file, s.line};
     const Directive* first_listen = nullptr;
     std::vector<Entry> rules;
     std::string root, index;
@@ -1004,7 +1062,7 @@ class Importer {
                                  c.arg(0), first_listen->arg(0)));
       } else if ((c.name == "allow" || c.name == "deny") && c.args.size() == 1 &&
                  common::Cidr::parse(c.arg(0))) {
-        rules.push_back({c.name, c.arg(0), {}});
+        rules.push_back(entryFrom(c.name, c.arg(0), c.file, c.line));
       } else {
         if (c.name == "root" || c.name == "index") (c.name == "root" ? root : index) = joinArgs(c);
         if (c.name == "location" && c.block && joinArgs(c) == "/") {
@@ -1013,7 +1071,7 @@ class Importer {
             if (l.name == "index") index = joinArgs(l);
             if ((l.name == "allow" || l.name == "deny") && l.args.size() == 1 &&
                 common::Cidr::parse(l.arg(0)) && rules.empty()) {
-              rules.push_back({l.name, l.arg(0), {}});
+              rules.push_back(entryFrom(l.name, l.arg(0), l.file, l.line));
             }
           }
         }
@@ -1026,7 +1084,7 @@ class Importer {
                    fmt::format("listen {}: invalid address: no status page", port));
       return;
     }
-    sec.entries.push_back({"listen", port, {}});
+    sec.entries.push_back(entryFrom("listen", port, first_listen->file, first_listen->line));
     for (auto& r : rules) sec.entries.push_back(r);
     std::string served = "its static page";
     if (!root.empty() || !index.empty()) {
@@ -1045,27 +1103,99 @@ class Importer {
 
   // ------------------------------------------------------------ output
 
-  std::string render() {
+  // The output goes through proxyd's own loader, so that what it refuses
+  // (a value it cannot carry, a reference to something dropped) is a warning
+  // at the nginx.conf line and left out, never a proxyd.ini that does not
+  // start. Each round drops what the loader refused; the loop ends when it
+  // accepts, or when what is left is about the host (a name that does not
+  // resolve here, as nginx -t would also say).
+  std::string checkedRender() {
+    for (;;) {
+      std::vector<RenderedLine> lines;
+      std::string ini = render(&lines);
+      common::Diagnostics diag;
+      parseProxyConfig(ini, path_ + " (imported)", directoryOf(path_), diag);
+      std::map<Section*, std::set<int, std::greater<int>>> drop_entries;
+      std::set<Section*> drop_sections;
+      // "(also on line 13)" names a line of the proxyd.ini: say the nginx one.
+      auto origin = [&](int line) -> std::string {
+        if (line <= 0 || static_cast<size_t>(line) > lines.size()) return {};
+        const RenderedLine& at = lines[line - 1];
+        if (!at.section) return {};
+        if (at.entry >= 0 && at.section->entries[at.entry].line) {
+          const Entry& e = at.section->entries[at.entry];
+          return fmt::format("{}:{}", e.file, e.line);
+        }
+        return at.section->origin;
+      };
+      auto translate = [&](std::string message) {
+        static const std::regex kLine("line ([0-9]+)");
+        std::smatch m;
+        if (std::regex_search(message, m, kLine)) {
+          std::string where = origin(std::stoi(m[1].str()));
+          if (!where.empty()) message.replace(m.position(0), m.length(0), where);
+        }
+        return message;
+      };
+      for (const common::Diagnostic& dg : diag.items()) {
+        if (dg.severity != common::Severity::error) continue;
+        if (dg.message.find("host not found") != std::string::npos) continue;
+        if (dg.line <= 0 || static_cast<size_t>(dg.line) > lines.size()) continue;
+        const RenderedLine& at = lines[dg.line - 1];
+        if (at.section == nullptr) continue;
+        if (at.entry >= 0) {
+          const Entry& e = at.section->entries[at.entry];
+          msg_.warning(
+              e.file.empty() ? at.section->file : e.file, e.line ? e.line : at.section->line,
+              fmt::format("{} (proxyd -t would refuse it): dropped", translate(dg.message)));
+          drop_entries[at.section].insert(at.entry);
+        } else if (drop_sections.insert(at.section).second) {
+          msg_.warning(at.section->file, at.section->line,
+                       fmt::format("{} (proxyd -t would refuse it): [{}] is dropped",
+                                   translate(dg.message), at.section->header));
+        }
+      }
+      if (drop_entries.empty() && drop_sections.empty()) return ini;
+      for (auto& [section, indexes] : drop_entries) {
+        for (int i : indexes) section->entries.erase(section->entries.begin() + i);
+      }
+      for (Section* section : drop_sections) section->dropped = true;
+    }
+  }
+
+  std::string render(std::vector<RenderedLine>* lines = nullptr) {
     std::string out;
+    auto mark = [&](Section* s, int entry) {
+      if (!lines) return;
+      size_t n = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
+      while (lines->size() < n) lines->push_back({s, entry});
+    };
     out += fmt::format("; proxyd.ini imported from {} by proxyd --import-nginx\n", path_);
     out +=
         "; Relative paths resolve against proxyd's -p prefix (default: this file's directory),\n"
         "; as nginx's do against its -p prefix.\n";
-    auto section = [&](const Section& s) {
+    auto section = [&](Section& s) {
+      if (s.dropped) return;
+      mark(nullptr, -1);
       out += "\n";
       std::string origin = "; from " + s.origin;
       if (origin.size() <= kLineTarget) out += origin + "\n";
       out += "[" + s.header + "]\n";
-      for (const auto& e : s.entries) writeEntry(out, e);
+      mark(&s, -1);
+      for (size_t i = 0; i < s.entries.size(); ++i) {
+        writeEntry(out, s.entries[i]);
+        mark(&s, static_cast<int>(i));
+      }
     };
     if (!main_.entries.empty()) {
       main_.header = "main";
       main_.origin = path_;
+      main_.file = path_;
       section(main_);
     }
     if (status_) section(*status_);
-    for (const auto& s : sections_log_) section(s);
-    for (const auto& s : sections_up_) section(s);
+    for (auto& s : sections_log_) section(s);
+    for (auto& s : sections_up_) section(s);
     // Names: the upstream's when one server alone uses it, else server_PORT.
     std::map<std::string, int> uses;
     for (const auto& s : servers_) ++uses[s.preferred_name];
