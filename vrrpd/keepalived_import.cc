@@ -7,6 +7,7 @@
 #include "vrrpd/keepalived_import.h"
 #include "common/config_text.h"
 #include "common/ini_file.h"
+#include "vrrpd/config.h"
 
 #include <glob.h>
 
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -260,12 +262,23 @@ class Parser {
 struct Entry {
   std::string key;
   std::string value;
+  std::string file;  // the keepalived statement it came from
+  int line = 0;
 };
 
 struct Section {
   std::string header;
   std::string origin;
   std::vector<Entry> entries;
+  std::string file;  // the block of `origin`
+  int line = 0;
+  bool dropped = false;  // refused by vrrpd's loader as a whole
+};
+
+// Where each line of the rendered vrrpd.ini came from.
+struct RenderedLine {
+  Section* section = nullptr;
+  int entry = -1;  // index in section->entries, -1: the header or a comment
 };
 
 constexpr size_t kLineTarget = 190;  // libinih reads at most 199 characters
@@ -339,7 +352,7 @@ class Importer {
     // Instances last: their track_script checks need every vrrp_script, which
     // keepalived.conf may define after the instance.
     for (const Statement* s : pending_instances_) instance(*s);
-    return render();
+    return checkedRender();
   }
 
  private:
@@ -366,7 +379,7 @@ class Importer {
           fmt::format("{}: the value cannot be written to vrrpd.ini ({}): dropped", s.name, why));
       return;
     }
-    sec.entries.push_back({key, value});
+    sec.entries.push_back({key, value, s.file, s.line});
   }
 
   // keepalived's boolean keywords: alone means on; a value may follow.
@@ -471,6 +484,8 @@ class Importer {
       }
     }
     global_origin_ = fmt::format("{}:{}", g.file, g.line);
+    global_.file = g.file;
+    global_.line = g.line;
     have_global_ = true;
   }
 
@@ -485,7 +500,7 @@ class Importer {
                    fmt::format("vrrp_script {}: defined again: the first one is kept", name));
       return;
     }
-    Section sec{"vrrp_script " + name, fmt::format("{}:{}", b.file, b.line), {}};
+    Section sec{"vrrp_script " + name, fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
     ScriptInfo info{0, b.file, b.line};
     for (const auto& s : b.children) {
       const std::string& n = s.name;
@@ -536,7 +551,7 @@ class Importer {
                    fmt::format("vrrp_instance {}: defined again: the first one is kept", name));
       return;
     }
-    Section sec{"vrrp_instance " + name, fmt::format("{}:{}", b.file, b.line), {}};
+    Section sec{"vrrp_instance " + name, fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
     bool master = false;
     const Statement* nopreempt = nullptr;
     struct Track {
@@ -667,6 +682,15 @@ class Importer {
       try {
         size_t used = 0;
         int w = std::stoi(t.arg(1), &used);
+        if (used == t.arg(1).size() && (w > 253 || w < -253)) {
+          // keepalived: "weight for chk cannot be +/-254. Setting to +/-253".
+          int bound = w > 0 ? 253 : -253;
+          msg_.warning(t.file, t.line,
+                       fmt::format("{}: weight {} is outside -253..253: keepalived sets it to {}, "
+                                   "and so does the import",
+                                   t.name, w, bound));
+          w = bound;
+        }
         if (used == t.arg(1).size()) {
           ref.ok = true;
           ref.weight = w;
@@ -709,7 +733,8 @@ class Importer {
                    "vrrp_sync_group: expected \"vrrp_sync_group NAME { ... }\": dropped");
       return;
     }
-    Section sec{"vrrp_sync_group " + b.arg(0), fmt::format("{}:{}", b.file, b.line), {}};
+    Section sec{
+        "vrrp_sync_group " + b.arg(0), fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
     for (const auto& s : b.children) {
       if (s.name == "group" && s.block) {
         for (const auto& m : s.children) {
@@ -727,23 +752,92 @@ class Importer {
     sync_sections_.push_back(std::move(sec));
   }
 
-  std::string render() {
+  // The output goes through vrrpd's own loader, so that what it refuses (a
+  // value out of range, which keepalived ignores with a message, a reference
+  // to something dropped) is a warning at the keepalived.conf line and left
+  // out, never a vrrpd.ini that does not start. Each round drops what the
+  // loader refused, until it accepts.
+  std::string checkedRender() {
+    for (;;) {
+      std::vector<RenderedLine> lines;
+      std::string ini = render(&lines);
+      common::Diagnostics diag;
+      parseVrrpConfig(ini, path_ + " (imported)", diag);
+      // "(line 13)" names a line of the vrrpd.ini: say the keepalived one.
+      auto origin = [&](int line) -> std::string {
+        if (line <= 0 || static_cast<size_t>(line) > lines.size()) return {};
+        const RenderedLine& at = lines[line - 1];
+        if (!at.section) return {};
+        if (at.entry >= 0 && at.section->entries[at.entry].line) {
+          const Entry& e = at.section->entries[at.entry];
+          return fmt::format("{}:{}", e.file, e.line);
+        }
+        return at.section->origin;
+      };
+      auto translate = [&](std::string message) {
+        static const std::regex kLine("line ([0-9]+)");
+        std::smatch m;
+        if (std::regex_search(message, m, kLine)) {
+          std::string where = origin(std::stoi(m[1].str()));
+          if (!where.empty()) message.replace(m.position(0), m.length(0), where);
+        }
+        return message;
+      };
+      std::map<Section*, std::set<int, std::greater<int>>> drop_entries;
+      std::set<Section*> drop_sections;
+      for (const common::Diagnostic& dg : diag.items()) {
+        if (dg.severity != common::Severity::error) continue;
+        if (dg.line <= 0 || static_cast<size_t>(dg.line) > lines.size()) continue;
+        const RenderedLine& at = lines[dg.line - 1];
+        if (at.section == nullptr) continue;
+        if (at.entry >= 0) {
+          const Entry& e = at.section->entries[at.entry];
+          msg_.warning(
+              e.file.empty() ? at.section->file : e.file, e.line ? e.line : at.section->line,
+              fmt::format("{} (vrrpd -t would refuse it): dropped", translate(dg.message)));
+          drop_entries[at.section].insert(at.entry);
+        } else if (drop_sections.insert(at.section).second) {
+          msg_.warning(at.section->file, at.section->line,
+                       fmt::format("{} (vrrpd -t would refuse it): [{}] is dropped",
+                                   translate(dg.message), at.section->header));
+        }
+      }
+      if (drop_entries.empty() && drop_sections.empty()) return ini;
+      for (auto& [section, indexes] : drop_entries) {
+        for (int i : indexes) section->entries.erase(section->entries.begin() + i);
+      }
+      for (Section* section : drop_sections) section->dropped = true;
+    }
+  }
+
+  std::string render(std::vector<RenderedLine>* lines = nullptr) {
     std::string out;
+    auto mark = [&](Section* s, int entry) {
+      if (!lines) return;
+      size_t n = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
+      while (lines->size() < n) lines->push_back({s, entry});
+    };
     out += fmt::format("; vrrpd.ini imported from {} by vrrpd --import-keepalived\n", path_);
-    auto section = [&](const Section& s) {
+    auto section = [&](Section& s) {
+      if (s.dropped) return;
+      mark(nullptr, -1);
       out += "\n";
       std::string origin = "; from " + s.origin;
       if (origin.size() <= kLineTarget) out += origin + "\n";
       out += "[" + s.header + "]\n";
-      for (const auto& e : s.entries) writeEntry(out, e);
+      mark(&s, -1);
+      for (size_t i = 0; i < s.entries.size(); ++i) {
+        writeEntry(out, s.entries[i]);
+        mark(&s, static_cast<int>(i));
+      }
     };
     if (have_global_ && !global_.entries.empty()) {
       global_.header = "global";
       global_.origin = global_origin_;
       section(global_);
     }
-    for (const auto& s : sections_) section(s);
-    for (const auto& s : sync_sections_) section(s);
+    for (auto& s : sections_) section(s);
+    for (auto& s : sync_sections_) section(s);
     return out;
   }
 
