@@ -124,6 +124,40 @@ Result<std::int64_t> parseLimited(const ValueLimit& limit, std::string_view text
   return v;
 }
 
+Fit fitOf(const ValueLimit& limit, std::string_view text) {
+  auto place = [&](std::int64_t v) {
+    return v < limit.min ? Fit::below : v > limit.max ? Fit::above : Fit::inside;
+  };
+  auto tooLarge = [](const std::string& why) { return why.find("too large") != std::string::npos; };
+  switch (limit.kind) {
+    case ValueKind::count: {
+      std::string_view digits = text;
+      bool negative = !digits.empty() && digits[0] == '-';
+      if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+      auto n = parseUnsigned(digits, UINT64_MAX);
+      if (!n) return tooLarge(n.error()) ? (negative ? Fit::below : Fit::above) : Fit::malformed;
+      if (negative)
+        return *n == 0                                      ? place(0)
+               : *n > static_cast<std::uint64_t>(INT64_MAX) ? Fit::below
+                                                            : place(-static_cast<std::int64_t>(*n));
+      return *n > static_cast<std::uint64_t>(INT64_MAX) ? Fit::above
+                                                        : place(static_cast<std::int64_t>(*n));
+    }
+    case ValueKind::size: {
+      auto r = parseSize(text);
+      if (!r) return tooLarge(r.error()) ? Fit::above : Fit::malformed;
+      return *r > static_cast<std::uint64_t>(INT64_MAX) ? Fit::above
+                                                        : place(static_cast<std::int64_t>(*r));
+    }
+    case ValueKind::duration: {
+      auto r = parseDuration(text);
+      if (!r) return tooLarge(r.error()) ? Fit::above : Fit::malformed;
+      return place(r->count());
+    }
+  }
+  return Fit::malformed;
+}
+
 const ValueLimit& findLimit(std::span<const ValueLimit> table, std::string_view section,
                             std::string_view key, std::string_view option) {
   for (const ValueLimit& l : table) {

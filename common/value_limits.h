@@ -64,6 +64,13 @@ std::string describeRange(const ValueLimit& limit);
 Result<std::int64_t> parseLimited(const ValueLimit& limit, std::string_view text,
                                   std::string_view what = "value");
 
+// Where `text` falls against the limit, for the importers, which carry a
+// value nginx or keepalived took as the nearest bound: inside the range,
+// below or above it (above also when too large for any parser), or not a
+// value of that kind at all.
+enum class Fit { inside, below, above, malformed };
+Fit fitOf(const ValueLimit& limit, std::string_view text);
+
 // The entry for (section, key, option); a loader asking for one its table
 // does not have is a programming error (std::logic_error), which the
 // walk test turns into a failure.

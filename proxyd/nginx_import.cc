@@ -574,16 +574,14 @@ class Importer {
   // proxy_buffer_size 0). nullopt, with a warning: not a number of that kind.
   std::optional<std::string> carried(const Directive& d, const common::ValueLimit& limit,
                                      const std::string& text, const std::string& what) {
-    if (common::parseLimited(limit, text)) return text;
-    common::ValueLimit any = limit;
-    any.min = INT64_MIN;
-    any.max = INT64_MAX;
-    auto raw = common::parseLimited(any, text);
-    if (!raw) {
-      msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", what, raw.error()));
+    common::Fit fit = common::fitOf(limit, text);
+    if (fit == common::Fit::inside) return text;
+    if (fit == common::Fit::malformed) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("{}: {}: dropped", what, common::parseLimited(limit, text).error()));
       return std::nullopt;
     }
-    std::int64_t bound = *raw < limit.min ? limit.min : limit.max;
+    std::int64_t bound = fit == common::Fit::below ? limit.min : limit.max;
     std::string written = common::formatLimitValue(limit, bound);
     std::string name(limit.option.empty() ? limit.key : limit.option);
     msg_.warning(d.file, d.line,
