@@ -291,3 +291,46 @@ TEST_CASE("keepalived import: a notify's [username [groupname]] becomes notify_S
   CHECK(in.notify == "/bin/true");
   CHECK(in.notify_as == vrrpd::ScriptRunAs{"nobody", "nogroup"});
 }
+
+// Values keepalived -t refuses (it ignores them with a message and keeps its
+// default) are left out with a warning at the keepalived.conf line, so the
+// output loads; values at keepalived's bounds are carried as written.
+// tests/interop/test_import_limits.py checks the lines against keepalived -t.
+TEST_CASE("keepalived import: out-of-range values are warnings, the rest loads") {
+  TempDir dir;
+  const std::string conf = dir.write("keepalived.conf",
+                                     "vrrp_script chk {\n"                 // 1
+                                     "  script \"/bin/true\"\n"            // 2
+                                     "  interval 9000000000000000\n"       // 3
+                                     "  fall 2147483647\n"                 // 4
+                                     "  rise 0\n"                          // 5
+                                     "}\n"                                 // 6
+                                     "vrrp_instance VI_1 {\n"              // 7
+                                     "  interface lo\n"                    // 8
+                                     "  virtual_router_id 255\n"           // 9
+                                     "  priority 1\n"                      // 10
+                                     "  preempt_delay 1001\n"              // 11
+                                     "  garp_master_refresh 4294967295\n"  // 12
+                                     "  virtual_ipaddress {\n"             // 13
+                                     "    192.0.2.10/24\n"                 // 14
+                                     "  }\n"                               // 15
+                                     "  track_script {\n"                  // 16
+                                     "    chk weight 254\n"                // 17
+                                     "  }\n"
+                                     "}\n");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.diag.hasErrors());
+  CHECK(l.hasWarning(conf + ":3: warning: interval: invalid value \"9000000000000000\""));
+  CHECK(l.hasWarning(conf + ":5: warning: rise: invalid value \"0\""));
+  CHECK(l.hasWarning(conf + ":11: warning: preempt_delay: invalid value \"1001\""));
+  CHECK(l.hasWarning(conf + ":17: warning: chk: weight 254 is outside -253..253"));
+  REQUIRE(l.cfg.scripts.size() == 1);
+  CHECK(l.cfg.scripts[0].interval == std::chrono::seconds(1));  // keepalived's default
+  CHECK(l.cfg.scripts[0].fall == 2147483647);
+  REQUIRE(l.cfg.instances.size() == 1);
+  CHECK(l.cfg.instances[0].garp_master_refresh == std::chrono::seconds(4294967295LL));
+  REQUIRE(l.cfg.instances[0].track_scripts.size() == 1);
+  CHECK(l.cfg.instances[0].track_scripts[0].weight == 253);
+}

@@ -361,3 +361,83 @@ TEST_CASE("nginx import: syntax errors are FILE:LINE errors and ok=false") {
   REQUIRE(missing.warnings.size() == 1);
   CHECK(missing.warnings[0].find("error: cannot read") != std::string::npos);
 }
+
+// Values Debian's nginx -t accepts (tests/interop/test_import_limits.py runs
+// it): each imports into a file proxyd's loader accepts, as written when
+// proxyd's range holds it, else as the nearest bound with a warning at the
+// nginx.conf line. proxy_buffer_size 1 used to import as a file proxyd -t
+// refused (its minimum was 512).
+TEST_CASE("nginx import: edge values nginx accepts import into a file that loads") {
+  TempDir dir;
+  const std::string conf = dir.write("nginx.conf",
+                                     "worker_processes 100000;\n"          // 1
+                                     "events { worker_connections 1; }\n"  // 2
+                                     "stream {\n"                          // 3
+                                     "  upstream api {\n"                  // 4
+                                     "    server 127.0.0.1:6443 fail_timeout=1000y "
+                                     "weight=9223372036854775807 max_fails=0;\n"  // 5
+                                     "  }\n"                                      // 6
+                                     "  proxy_timeout 9000000000000000;\n"        // 7
+                                     "  server {\n"                               // 8
+                                     "    listen 127.0.0.1:10443;\n"              // 9
+                                     "    proxy_pass api;\n"                      // 10
+                                     "    proxy_buffer_size 1;\n"                 // 11
+                                     "    proxy_connect_timeout 0;\n"             // 12
+                                     "  }\n"                                      // 13
+                                     "  server {\n"                               // 14
+                                     "    listen 127.0.0.1:10444;\n"              // 15
+                                     "    proxy_pass api;\n"                      // 16
+                                     "    proxy_buffer_size 0;\n"                 // 17
+                                     "  }\n"
+                                     "}\n");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.diag.hasErrors());
+  CHECK(l.cfg.main.worker_processes == 1024);
+  CHECK(l.hasWarning(conf + ":1: warning: worker_processes 100000: proxyd takes"));
+  CHECK(l.cfg.main.worker_connections == 1);
+  const proxyd::UpstreamSection* up = l.cfg.findUpstream("api");
+  REQUIRE(up != nullptr);
+  REQUIRE(up->servers.size() == 1);
+  CHECK(up->servers[0].fail_timeout == std::chrono::seconds(2147483647));
+  CHECK(up->servers[0].weight == 100000);
+  CHECK(up->servers[0].max_fails == 0);
+  CHECK(l.hasWarning(conf + ":5: warning: server 127.0.0.1:6443 fail_timeout=1000y"));
+  CHECK(l.hasWarning(conf + ":7: warning: proxy_timeout 9000000000000000"));
+  REQUIRE(l.cfg.servers.size() == 2);
+  CHECK(l.cfg.servers[0].buffer_size == 1);
+  CHECK(l.cfg.servers[0].timeout == std::chrono::milliseconds(2147483647));
+  CHECK(l.cfg.servers[0].connect_timeout == 0ms);
+  CHECK(l.cfg.servers[1].buffer_size == 1);
+  CHECK(l.hasWarning(conf + ":17: warning: proxy_buffer_size 0: proxyd takes proxy_buffer_size "
+                            "from 1 to 64m: written as 1"));
+}
+
+// What proxyd's loader still refuses in the output is a warning at the
+// nginx.conf line, and the line is left out: never a file that does not load.
+TEST_CASE("nginx import: what proxyd's loader refuses is left out, at the nginx line") {
+  TempDir dir;
+  const std::string conf = dir.write("nginx.conf",
+                                     "stream {\n"                           // 1
+                                     "  upstream api {\n"                   // 2
+                                     "    hash $remote_addr consistent;\n"  // 3
+                                     "    server 127.0.0.1:6443;\n"         // 4
+                                     "    server 127.0.0.1:6444 backup;\n"  // 5
+                                     "  }\n"                                // 6
+                                     "  server {\n"                         // 7
+                                     "    listen 127.0.0.1:10443;\n"        // 8
+                                     "    listen 127.0.0.1:10443;\n"        // 9
+                                     "    proxy_pass api;\n"                // 10
+                                     "  }\n"
+                                     "}\n");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.diag.hasErrors());
+  CHECK(l.hasWarning(conf + ":5: warning: server: \"backup\" cannot be used with hash"));
+  CHECK(l.hasWarning(conf + ":9: warning: listen: duplicate 127.0.0.1:10443 (also on " + conf +
+                     ":8)"));
+  REQUIRE(l.cfg.findUpstream("api") != nullptr);
+  CHECK(l.cfg.findUpstream("api")->servers.size() == 1);
+}
