@@ -199,8 +199,11 @@ HealthState::Change HealthState::record(bool passed) {
 common::Duration firstCheckDelay(std::size_t index, std::size_t count,
                                  std::chrono::milliseconds interval) {
   if (count == 0) return common::Duration::zero();
-  return std::chrono::duration_cast<common::Duration>(interval) * static_cast<std::int64_t>(index) /
-         static_cast<std::int64_t>(count);
+  // In 128 bits: the interval in nanoseconds times the index overflows an
+  // int64 for a long interval (24 days) and a few thousand peers.
+  __int128 ns = std::chrono::duration_cast<common::Duration>(interval).count();
+  return common::Duration(static_cast<common::Duration::rep>(ns * static_cast<__int128>(index) /
+                                                             static_cast<__int128>(count)));
 }
 
 common::Duration nextCheckDelay(common::TimePoint started, common::TimePoint now,

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/event.h"
+#include "common/value_limits.h"
 #include "proxyd/config.h"
 #include "proxyd/health_checker.h"
 
@@ -214,6 +215,11 @@ TEST_CASE("checks are spread over the interval and keep a steady cadence", "[hea
   CHECK(proxyd::firstCheckDelay(1, 3, 3s) == 1s);
   CHECK(proxyd::firstCheckDelay(2, 3, 3s) == 2s);
   CHECK(proxyd::firstCheckDelay(0, 0, 3s) == 0s);
+  // The longest interval (proxyd/value_limits.cc) over many peers: no wrap.
+  const std::chrono::milliseconds longest{common::kMaxTimerMs};
+  auto last = proxyd::firstCheckDelay(9999, 10000, longest);
+  CHECK(last > longest * 99 / 100);
+  CHECK(last < longest);
 
   // A fake clock drives a peer's checks: each starts one interval after the
   // last one started, whatever the check took, and at once if it took
