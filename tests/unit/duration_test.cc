@@ -87,6 +87,11 @@ TEST_CASE("parseDuration: overflow is an error, not a wrap", "[duration]") {
   CHECK_FALSE(parseDuration("300000000y").ok());
   CHECK_FALSE(parseDuration("9223372036854775807").ok());
   CHECK(ms("9223372036854775807ms") == INT64_MAX);
+  // The sum of the parts and the decimals overflow too, never wrap.
+  CHECK(parseDuration("292471208y").ok());
+  CHECK(parseDuration("292471208y52w").error() == "duration \"292471208y52w\" is too large");
+  CHECK(ms("9223372036854775.807") == INT64_MAX);
+  CHECK_FALSE(parseDuration("9223372036854775.808").ok());
   CHECK(parseDuration("99999999999999999999").error() ==
         "duration \"99999999999999999999\" is too large");
 }
