@@ -179,10 +179,10 @@ KEEPALIVED_REFUSES = re.compile(
 class ImportKeepalivedEdgeValues(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # A missing binary is a skip; under CI the runner (testenv) makes it
+        # a failure.
         for binary in (KEEPALIVED, VRRPD):
             if not os.access(binary, os.X_OK):
-                if proxylab.in_ci():
-                    raise RuntimeError(f"{binary} missing (CI=true: required, not skipped)")
                 raise unittest.SkipTest(f"{binary} missing")
 
     def test_what_keepalived_refuses_is_a_warning_and_the_rest_loads(self):
