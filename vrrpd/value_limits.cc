@@ -74,11 +74,20 @@ constexpr TextKey kText[] = {
     {"vrrp_instance", "notify_fault"},
     {"vrrp_instance", "notify_stop"},
     {"vrrp_instance", "notify"},
+    {"vrrp_instance", "notify_master_user"},
+    {"vrrp_instance", "notify_backup_user"},
+    {"vrrp_instance", "notify_fault_user"},
+    {"vrrp_instance", "notify_stop_user"},
+    {"vrrp_instance", "notify_user"},
     {"vrrp_sync_group", "group"},
     {"vrrp_sync_group", "notify_master"},
     {"vrrp_sync_group", "notify_backup"},
     {"vrrp_sync_group", "notify_fault"},
     {"vrrp_sync_group", "notify"},
+    {"vrrp_sync_group", "notify_master_user"},
+    {"vrrp_sync_group", "notify_backup_user"},
+    {"vrrp_sync_group", "notify_fault_user"},
+    {"vrrp_sync_group", "notify_user"},
 };
 
 }  // namespace
