@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 
 namespace proxyd {
 
@@ -53,7 +55,52 @@ std::string_view nextLine(std::string_view& rest) {
   return line;
 }
 
+// The same host, whatever the port.
+bool sameHost(const common::SocketAddress& a, const common::SocketAddress& b) {
+  if (a.family() != b.family()) return false;
+  if (a.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a.sa())->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(b.sa())->sin_addr.s_addr;
+  }
+  if (a.family() == AF_INET6) {
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(b.sa())->sin6_addr,
+                       sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::size_t pickShedVictim(const std::vector<const common::SocketAddress*>& open_oldest_first,
+                           const common::SocketAddress& incoming) {
+  // Distinct hosts are few (usually one to three): a linear table.
+  struct Host {
+    const common::SocketAddress* addr;
+    std::size_t count;
+    std::size_t oldest;  // index into open_oldest_first
+  };
+  std::vector<Host> hosts;
+  for (std::size_t i = 0; i < open_oldest_first.size(); ++i) {
+    const common::SocketAddress& a = *open_oldest_first[i];
+    auto it = std::find_if(hosts.begin(), hosts.end(),
+                           [&](const Host& h) { return sameHost(*h.addr, a); });
+    if (it == hosts.end()) {
+      hosts.push_back({&a, sameHost(a, incoming) ? 2u : 1u, i});
+    } else {
+      ++it->count;
+    }
+  }
+  std::size_t victim = 0, most = 0;
+  for (const Host& h : hosts) {
+    // Hosts are in the order of their oldest connection: ties go to the older.
+    if (h.count > most) {
+      most = h.count;
+      victim = h.oldest;
+    }
+  }
+  return victim;
+}
 
 std::uint64_t controlReservedFds(std::uint64_t rlimit_nofile) {
   if (rlimit_nofile >= 4 * kControlReservedFds) return kControlReservedFds;

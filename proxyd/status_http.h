@@ -16,6 +16,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/address.h"
 
 #include "proxyd/status_render.h"
 
@@ -34,8 +37,7 @@ inline constexpr std::size_t kStatusMaxBodyBytes = 1024;
 // answered by then is closed without an answer.
 inline constexpr std::chrono::milliseconds kStatusRequestDeadline{5000};
 // Status connections open at once (counted apart from worker_connections).
-// One more is admitted by closing the oldest: a client that has had its
-// connection longest without being answered is the slowest.
+// One more is admitted by closing another: see pickShedVictim.
 inline constexpr std::size_t kStatusMaxConnections = 32;
 // Descriptors at the top of RLIMIT_NOFILE that the workers never keep (an
 // accepted client or an upstream socket there is closed, as on EMFILE), so
@@ -49,6 +51,16 @@ std::uint64_t controlReservedFds(std::uint64_t rlimit_nofile);
 // The lowest descriptor number a worker may not keep; 0 for no ceiling
 // (a limit too large for an int).
 int workerDescriptorCeiling(std::uint64_t rlimit_nofile);
+
+// Which open connection to close for a new one, given the peers of the
+// open connections oldest first (and the new one's peer, which counts
+// too): the oldest connection of the address that holds the most. A
+// client that has had its connection longest without being answered is
+// the slowest, and one address opening connections faster than they are
+// answered sheds its own, never the track script's (as nginx's limit_conn
+// counts per address).
+std::size_t pickShedVictim(const std::vector<const common::SocketAddress*>& open_oldest_first,
+                           const common::SocketAddress& incoming);
 
 // Where the request head ends in `buf` (the offset just past the empty
 // line, LF or CRLF), searching from about `from` (what was searched

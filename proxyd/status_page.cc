@@ -102,9 +102,11 @@ void StatusPage::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int
 
 void StatusPage::admit(common::UniqueFd fd, const common::SocketAddress& peer) {
   if (conns_.size() >= kStatusMaxConnections) {
-    // The oldest has had the longest time to send one small request.
+    shed_scratch_.clear();
+    for (const Connection& c : conns_) shed_scratch_.push_back(&c.peer);
+    std::size_t victim = pickShedVictim(shed_scratch_, peer);
     ++stats_.shed;
-    close(conns_.front());
+    close(*std::next(conns_.begin(), static_cast<std::ptrdiff_t>(victim)));
   }
   Connection& c = conns_.emplace_back();
   c.page = this;

@@ -8,8 +8,8 @@
 // What a client can cost is bounded so that the track script's GET / keeps
 // answering: allow/deny is applied at accept (a denied peer is closed before
 // anything is read), the head and body have a size limit, each connection a
-// total deadline, and at most kStatusMaxConnections are open (the oldest is
-// closed to admit another).
+// total deadline, and at most kStatusMaxConnections are open (the oldest of
+// the address holding the most is closed to admit another).
 #pragma once
 
 #include <event2/listener.h>
@@ -18,6 +18,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/address.h"
 #include "common/event.h"
@@ -80,9 +81,9 @@ class StatusPage {
   EvConnListenerPtr listener_;
   common::EventPtr resume_;
   common::EventPtr deadline_;
-  // In accept order, so the front has the earliest deadline and is the one
-  // shed first.
+  // In accept order, so the front has the earliest deadline.
   Connections conns_;
+  std::vector<const common::SocketAddress*> shed_scratch_;
 };
 
 }  // namespace proxyd

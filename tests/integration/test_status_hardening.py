@@ -5,7 +5,8 @@ GET / must keep answering, or the VIP moves.
 - allow/deny at accept: a denied peer is closed before anything is read;
 - the head (8 KiB) and the body (1 KiB) are bounded: 400 / 414 / 413;
 - a total deadline (5 s) per connection, not restarted by every byte;
-- at most 32 status connections, the oldest shed first;
+- at most 32 status connections; the oldest of the address holding the
+  most is shed first;
 - the top of RLIMIT_NOFILE is kept for the control thread, so proxy
   sessions cannot starve the page;
 - the target: GET / from an allowed address answers within 100 ms while 1000
@@ -50,10 +51,8 @@ def setUpModule():
     # 1000 attackers, the echo backend's and the proxy's sessions.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < 4096:
-        reason = f"RLIMIT_NOFILE hard limit {hard} < 4096"
-        if lab.in_ci():
-            raise RuntimeError(f"{reason} (CI=true: required, not skipped)")
-        raise unittest.SkipTest(reason)
+        # A skip; the runner (testenv.main) makes it a failure under CI.
+        raise unittest.SkipTest(f"RLIMIT_NOFILE hard limit {hard} < 4096")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
 
 
@@ -240,7 +239,7 @@ class Horde:
 
 class HardeningCase(unittest.TestCase):
 
-    def start(self, *, rules=None, nofile=4096, status=True, workers=1, backend=True):
+    def start(self, *, rules=None, nofile=4096, workers=1, backend=True, env=None):
         self.echo = None
         servers = []
         if backend:
@@ -256,7 +255,7 @@ class HardeningCase(unittest.TestCase):
         cfg.status_rules = rules if rules is not None else [
             ("allow", ALLOWED_SLOW), ("allow", PROBE), ("deny", "all")]
         proxy = lab.Proxy("proxyd")
-        proxy.start(cfg)
+        proxy.start(cfg, env=env)
         self.addCleanup(self._stop_clean, proxy)
         self.proxy, self.cfg, self.sp = proxy, cfg, cfg.status_listen
         deadline = time.monotonic() + 3
@@ -367,8 +366,15 @@ class Deadline(HardeningCase):
 
 class Cap(HardeningCase):
 
-    def test_the_oldest_connections_are_shed_first(self):
+    def test_the_oldest_connections_of_the_busiest_address_are_shed_first(self):
         self.start()
+        # The oldest connection of all, but from another address: kept.
+        other = source_socket(PROBE)
+        other.settimeout(3)
+        other.connect(("127.0.0.1", self.sp))
+        other.sendall(b"GET / HTTP/1.1\r\n")
+        self.addCleanup(other.close)
+        time.sleep(0.1)
         socks = []
         for _ in range(100):
             s = source_socket(ALLOWED_SLOW)
@@ -386,18 +392,32 @@ class Cap(HardeningCase):
                 closed.append(False)
             except OSError:
                 closed.append(True)
-        report(f"100 slow connections: {sum(closed)} closed, {closed.count(False)} held")
-        self.assertEqual(closed, [True] * (100 - MAX_CONNS) + [False] * MAX_CONNS)
+        other.setblocking(False)
+        try:
+            other_closed = other.recv(1) == b""
+        except BlockingIOError:
+            other_closed = False
+        report(f"100 slow connections: {sum(closed)} closed, {closed.count(False)} held; "
+               f"the older one from {PROBE} {'closed' if other_closed else 'held'}")
+        self.assertFalse(other_closed, "the other address's connection was shed")
+        self.assertEqual(closed, [True] * (100 - MAX_CONNS + 1) + [False] * (MAX_CONNS - 1))
         doc = self.status_doc()   # itself admitted by shedding one more
         for s in socks:
             s.close()
-        self.assertEqual(doc["status_page"]["shed"], 100 - MAX_CONNS + 1)
+        self.assertEqual(doc["status_page"]["shed"], 100 - MAX_CONNS + 2)
 
 
 class UnderAttack(HardeningCase):
 
     def test_root_answers_within_100ms_while_1000_connections_hold_the_port(self):
-        proxy = self.start()
+        # Under AddressSanitizer (make asan-test) freed memory is held in a
+        # quarantine of up to 256 MiB, which RSS would count as growth: the
+        # RSS bound is about what proxyd keeps, so this proxy runs without it.
+        # (No effect on a build without ASan.)
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        proxy = self.start(env={"ASAN_OPTIONS": f"{asan}{':' if asan else ''}"
+                                                "quarantine_size_mb=0:"
+                                                "thread_local_quarantine_size_kb=0"})
         for _ in range(20):   # warm up: allocations of a first answer
             self.assertEqual(probe(self.sp, "/metrics")[0], 200)
         rss0 = lab.rss_kib(proxy.pid)

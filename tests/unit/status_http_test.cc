@@ -116,3 +116,34 @@ TEST_CASE("the workers leave the top of RLIMIT_NOFILE to the control thread") {
   // The status page's connections fit in the reserve with room to spare.
   CHECK(kStatusMaxConnections * 2 <= kControlReservedFds);
 }
+
+TEST_CASE("a new connection sheds the oldest of the address holding the most") {
+  auto a = [](const char* host, std::uint16_t port) {
+    return *common::SocketAddress::fromNumeric(host, port);
+  };
+  const common::SocketAddress track = a("127.0.0.1", 40000);
+  std::vector<common::SocketAddress> open = {a("192.0.2.7", 1), a("127.0.0.1", 2),
+                                             a("192.0.2.7", 3), a("192.0.2.7", 4),
+                                             a("2001:db8::7", 5)};
+  std::vector<const common::SocketAddress*> ptrs;
+  for (const auto& x : open) ptrs.push_back(&x);
+  // 192.0.2.7 holds three: its oldest goes, whoever comes.
+  CHECK(pickShedVictim(ptrs, track) == 0);
+  CHECK(pickShedVictim(ptrs, a("192.0.2.7", 9)) == 0);
+  // The newcomer counts for its address: 127.0.0.1 with one open + one new
+  // ties with nobody here, but with two open it would hold the most.
+  open[3] = a("127.0.0.1", 4);  // now 192.0.2.7: 2, 127.0.0.1: 2 (+1 incoming)
+  CHECK(pickShedVictim(ptrs, track) == 1);
+  // A tie goes to the address whose oldest connection is older.
+  CHECK(pickShedVictim(ptrs, a("198.51.100.1", 9)) == 0);
+  // One address only: plain oldest first.
+  std::vector<common::SocketAddress> same = {a("127.0.0.1", 1), a("127.0.0.1", 2)};
+  std::vector<const common::SocketAddress*> sp = {&same[0], &same[1]};
+  CHECK(pickShedVictim(sp, a("127.0.0.1", 3)) == 0);
+  // IPv6 by address, not port.
+  std::vector<common::SocketAddress> v6 = {a("2001:db8::1", 1), a("2001:db8::2", 2),
+                                           a("2001:db8::2", 3)};
+  std::vector<const common::SocketAddress*> vp = {&v6[0], &v6[1], &v6[2]};
+  CHECK(pickShedVictim(vp, a("2001:db8::3", 4)) == 1);
+  CHECK(pickShedVictim(vp, a("2001:db8::1", 4)) == 0);  // 2 and 2: the older
+}
