@@ -102,14 +102,16 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       return;
     }
     worker.counters().accepted.add();
-    if (worker.descriptorReserved(cfd)) {
-      // Every descriptor below the control thread's reserve is in use: as
-      // out of descriptors (EMFILE), except that this one was accepted and
-      // is closed.
+    if (worker.descriptorReserved(cfd + 1)) {
+      // No room below the control thread's reserve for this session's
+      // upstream socket (the kernel gives the lowest free number): as out
+      // of descriptors (EMFILE), except that this one was accepted and is
+      // closed.
       ::close(cfd);
-      worker.pauseAccepting(fmt::format(
-          "accept4() gave descriptor {}, in the reserve kept for the status page from {} up", cfd,
-          worker.descriptorCeiling()));
+      worker.pauseAccepting(
+          fmt::format("accept4() gave descriptor {}: no room for its upstream socket below the "
+                      "descriptors kept for the status page (from {} up)",
+                      cfd, worker.descriptorCeiling()));
       return;
     }
     if (!worker.admitSession()) {

@@ -342,7 +342,7 @@ std::string renderMetrics(const StatsSnapshot& snap) {
            "Status page connections closed at accept by allow/deny.");
   m.sample("proxyd_status_denied_total", "", sp.denied);
   m.family("proxyd_status_shed_total", "counter",
-           "Status page connections closed (oldest first) to admit a newer one.");
+           "Status page connections closed to admit a newer one (the busiest address's oldest).");
   m.sample("proxyd_status_shed_total", "", sp.shed);
   m.family("proxyd_status_timed_out_total", "counter",
            "Status page connections closed unanswered at the request deadline.");
