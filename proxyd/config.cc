@@ -25,6 +25,15 @@ using common::SectionWalker;
 
 namespace {
 
+// 127.0.0.0/8 (also IPv4-mapped) or ::1; a wildcard is not.
+bool isLoopback(const common::SocketAddress& addr) {
+  for (const char* net : {"127.0.0.0/8", "::1"}) {
+    auto cidr = common::Cidr::parse(net);
+    if (cidr && cidr->contains(addr)) return true;
+  }
+  return false;
+}
+
 std::string resolvePath(const std::string& prefix, const std::string& path) {
   if (path.empty() || path[0] == '/' || path == "stderr") return path;
   return prefix + "/" + path;
@@ -146,9 +155,11 @@ class Loader {
     StatusSection st;
     st.line = s.line;
     bool have_listen = false;
+    int listen_line = s.line;
     SectionWalker w(cfg_.path, s, diag_);
     w.on("listen", [&](const IniEntry& e) {
       have_listen = take(e, common::parseListenAddress(e.value), st.listen);
+      listen_line = e.line;
     });
     auto rule = [&](bool allow) {
       return [&, allow](const IniEntry& e) {
@@ -160,6 +171,15 @@ class Loader {
     w.on("deny", rule(false), true);
     w.run();
     if (!have_listen && !diag_.hasErrors()) error(s.line, "[status] needs \"listen\"");
+    if (have_listen && st.rules.empty() && !isLoopback(st.listen)) {
+      // /status and /metrics describe the whole setup, and every client
+      // costs the control thread something: say so when nothing limits who
+      // may ask.
+      warning(listen_line,
+              fmt::format("listen: the status page on {} is reachable beyond loopback with no "
+                          "allow/deny (e.g. allow = 127.0.0.0/8, allow = ::1, deny = all)",
+                          st.listen.toString()));
+    }
     cfg_.status = std::move(st);
   }
 

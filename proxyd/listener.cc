@@ -95,13 +95,25 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       if (err == EMFILE || err == ENFILE) {
         // Out of descriptors: stop accepting for a while rather than spin on
         // a listener that stays readable (as nginx does).
-        worker.pauseAccepting(err);
+        worker.pauseAccepting(fmt::format("accept4() failed ({}: {})", err, std::strerror(err)));
         return;
       }
       worker.log().error("accept4() failed ({}: {})", err, std::strerror(err));
       return;
     }
     worker.counters().accepted.add();
+    if (worker.descriptorReserved(cfd + 1)) {
+      // No room below the control thread's reserve for this session's
+      // upstream socket (the kernel gives the lowest free number): as out
+      // of descriptors (EMFILE), except that this one was accepted and is
+      // closed.
+      ::close(cfd);
+      worker.pauseAccepting(
+          fmt::format("accept4() gave descriptor {}: no room for its upstream socket below the "
+                      "descriptors kept for the status page (from {} up)",
+                      cfd, worker.descriptorCeiling()));
+      return;
+    }
     if (!worker.admitSession()) {
       // nginx closes a connection it has no room for ("worker_connections
       // are not enough"): accepted, not handled.

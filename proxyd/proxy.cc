@@ -13,6 +13,7 @@
 
 #include "common/sd_notify.h"
 #include "proxyd/listener.h"
+#include "proxyd/status_http.h"
 
 namespace proxyd {
 
@@ -222,6 +223,11 @@ common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::open
 void Proxy::deploy(const Generation& gen,
                    std::map<std::string, std::vector<common::UniqueFd>> fds) {
   std::vector<common::SocketAddress> now_listening;
+  // The top of RLIMIT_NOFILE stays free for the control thread (the status
+  // page above all), whatever the sessions use.
+  rlimit rl{};
+  const int ceiling =
+      ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? workerDescriptorCeiling(rl.rlim_cur) : 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     auto plan = std::make_shared<std::vector<ListenerPlan>>();
     for (const auto& block : gen.blocks) {
@@ -237,8 +243,9 @@ void Proxy::deploy(const Generation& gen,
     }
     Worker* w = workers_[i].get();
     int limit = gen.cfg.main.worker_connections;
-    w->post([w, plan, limit] {
+    w->post([w, plan, limit, ceiling] {
       w->setConnectionLimit(limit);
+      w->setDescriptorCeiling(ceiling);
       w->applyListeners(std::move(*plan));
     });
   }
@@ -249,7 +256,8 @@ common::Result<std::unique_ptr<StatusPage>> Proxy::openStatusPage(const StatusSe
   using R = common::Result<std::unique_ptr<StatusPage>>;
   auto fd = Listener::open(cfg.listen);
   if (!fd) return R::fail(fmt::format("[status]: {}", fd.error()));
-  auto page = std::make_unique<StatusPage>(base_.get(), *log_, cfg, [this] { return snapshot(); });
+  auto page = std::make_unique<StatusPage>(
+      base_.get(), *log_, cfg, [this] { return snapshot(); }, status_stats_);
   if (auto r = page->start(std::move(*fd)); !r) return R::fail(r.error());
   return page;
 }
@@ -499,6 +507,7 @@ StatsSnapshot Proxy::snapshot() const {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) p.rlimit_nofile = rl.rlim_cur;
   p.open_fds = countOpenFds();
+  snap.status_page = status_stats_;
 
   const std::int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(mono.time_since_epoch()).count();

@@ -104,6 +104,7 @@ class Proxy {
   std::unique_ptr<Generation> current_;
   std::vector<common::SocketAddress> listening_;  // addresses the workers listen on
   std::map<std::string, std::shared_ptr<ServerStats>> server_stats_;
+  StatusPageStats status_stats_;  // before status_: the page counts into it
   std::unique_ptr<StatusPage> status_;
   std::vector<std::unique_ptr<HealthChecker>> health_checkers_;
   std::vector<common::EventPtr> signals_;

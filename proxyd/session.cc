@@ -88,6 +88,12 @@ void Session::connectNext() {
   try_start_ = now;
 
   int fd = ::socket(peer_->addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && worker_.descriptorReserved(fd)) {
+    // The top descriptors are the control thread's (Worker::descriptorReserved).
+    ::close(fd);
+    fd = -1;
+    errno = EMFILE;
+  }
   if (fd < 0) {
     int err = errno;
     block_->group->release(attempts_, false, now);

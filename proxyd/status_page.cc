@@ -1,13 +1,15 @@
 #include "proxyd/status_page.h"
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
+
+#include "proxyd/status_http.h"
 
 namespace proxyd {
 
@@ -15,41 +17,48 @@ namespace {
 constexpr std::chrono::milliseconds kAcceptPause{500};
 }  // namespace
 
+struct StatusPage::Connection {
+  StatusPage* page = nullptr;
+  Connections::iterator self;
+  common::SocketAddress peer;
+  std::chrono::steady_clock::time_point deadline;
+  common::UniqueFd fd;
+  // Events go before the socket (members are destroyed in reverse order).
+  common::EventPtr read_event;
+  common::EventPtr write_event;
+  std::string received;         // at most kStatusMaxHeadBytes + kStatusMaxBodyBytes
+  std::size_t scanned = 0;      // how far findStatusHeadEnd has looked
+  std::size_t head_end = 0;     // 0 until the head is complete
+  std::size_t request_end = 0;  // head_end + the body's length
+  std::optional<StatusRequest> request;
+  std::string out;  // the answer being written
+  std::size_t sent = 0;
+};
+
 StatusPage::StatusPage(event_base* base, common::Log& log, StatusSection cfg,
-                       SnapshotSource snapshot)
-    : base_(base), log_(log), cfg_(std::move(cfg)), snapshot_(std::move(snapshot)) {}
+                       SnapshotSource snapshot, StatusPageStats& stats)
+    : base_(base), log_(log), cfg_(std::move(cfg)), snapshot_(std::move(snapshot)), stats_(stats) {}
 
 StatusPage::~StatusPage() {
-  if (http_) pages().erase(http_.get());
+  listener_.reset();  // closes the listening socket
+  while (!conns_.empty()) close(conns_.front());
   resume_.reset();
-  http_.reset();  // frees the bound listener and its socket
+  deadline_.reset();
 }
 
 common::Result<bool> StatusPage::start(common::UniqueFd fd) {
   using R = common::Result<bool>;
-  http_.reset(evhttp_new(base_));
-  if (!http_) return R::fail("evhttp_new() failed");
-  // Every method reaches onRequest, which answers 405 with "Allow" itself.
-  evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-  evhttp_set_gencb(http_.get(), onRequest, this);
-  evhttp_set_timeout(http_.get(), 10);
-  // Our own evconnlistener, so that EMFILE pauses accepting instead of
-  // making libevent's default listener spin on a readable socket.
-  listener_ = evconnlistener_new(base_, nullptr, nullptr, LEV_OPT_CLOSE_ON_FREE, -1, fd.get());
-  if (listener_ == nullptr) return R::fail("evconnlistener_new() failed");
-  fd.release();  // the listener owns and closes it now
-  evhttp_bound_socket* bound = evhttp_bind_listener(http_.get(), listener_);
-  if (bound == nullptr) {
-    evconnlistener_free(listener_);
-    listener_ = nullptr;
-    return R::fail("evhttp_bind_listener() failed");
-  }
-  evconnlistener_set_error_cb(listener_, onAcceptError);
-  pages()[http_.get()] = this;
   resume_.reset(evtimer_new(base_, onResume, this));
-  if (!resume_) return R::fail("evtimer_new() failed");
+  deadline_.reset(evtimer_new(base_, onDeadline, this));
+  if (!resume_ || !deadline_) return R::fail("evtimer_new() failed");
+  // Our own accept callback: the access list is applied before a byte is
+  // read, and EMFILE pauses accepting instead of making libevent's listener
+  // spin on a socket that stays readable.
+  listener_.reset(evconnlistener_new(base_, onAccept, this,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd.get()));
+  if (!listener_) return R::fail("evconnlistener_new() failed");
+  fd.release();  // the listener owns and closes it now
+  evconnlistener_set_error_cb(listener_.get(), onAcceptError);
   return true;
 }
 
@@ -57,10 +66,7 @@ common::Result<bool> StatusPage::start(common::UniqueFd fd) {
 // proxy's listeners do (libevent's listener would otherwise retry at once,
 // spinning on a socket that stays readable).
 void StatusPage::onAcceptError(evconnlistener* l, void* arg) {
-  // evhttp_bind_listener made the listener's argument the evhttp.
-  auto it = pages().find(static_cast<evhttp*>(arg));
-  if (it == pages().end()) return;
-  StatusPage* self = it->second;
+  auto* self = static_cast<StatusPage*>(arg);
   int err = EVUTIL_SOCKET_ERROR();
   if (err != EMFILE && err != ENFILE) return;
   evconnlistener_disable(l);
@@ -70,60 +76,173 @@ void StatusPage::onAcceptError(evconnlistener* l, void* arg) {
   evtimer_add(self->resume_.get(), &tv);
 }
 
-std::map<evhttp*, StatusPage*>& StatusPage::pages() {
-  static std::map<evhttp*, StatusPage*> map;
-  return map;
-}
-
 void StatusPage::onResume(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<StatusPage*>(arg);
-  if (self->listener_ != nullptr) evconnlistener_enable(self->listener_);
+  if (self->listener_) evconnlistener_enable(self->listener_.get());
 }
 
-void StatusPage::onRequest(evhttp_request* req, void* arg) {
-  auto* self = static_cast<StatusPage*>(arg);
-  std::string method;
-  switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET:
-      method = "GET";
-      break;
-    case EVHTTP_REQ_HEAD:
-      method = "HEAD";
-      break;
-    default:
-      method = "OTHER";
-      break;
+bool StatusPage::allowed(const common::SocketAddress& peer) const {
+  for (const AccessRule& rule : cfg_.rules) {
+    if (rule.cidr.contains(peer)) return rule.allow;
   }
-  const char* uri = evhttp_request_get_uri(req);
-  std::string path = uri ? uri : "/";
-  if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+  return true;
+}
 
-  common::SocketAddress client;
-  evhttp_connection* conn = evhttp_request_get_connection(req);
-  if (conn != nullptr) {
-    const sockaddr* sa = evhttp_connection_get_addr(conn);
-    if (sa != nullptr) {
-      client = common::SocketAddress(
-          sa, sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-    }
-  }
-  std::optional<StatusReply> refused = admitStatusRequest(method, client, self->cfg_.rules);
-  StatusReply reply = refused ? std::move(*refused) : renderEndpoint(path, self->snapshot_());
-  evkeyvalq* headers = evhttp_request_get_output_headers(req);
-  evhttp_add_header(headers, "Content-Type", reply.content_type.c_str());
-  evhttp_add_header(headers, "Server", "proxyd");
-  evhttp_add_header(headers, "Cache-Control", "no-cache");
-  if (reply.allow_header) evhttp_add_header(headers, "Allow", "GET, HEAD");
-  if (method == "HEAD") {
-    // evhttp would send the body after HEAD's headers: send the length only.
-    evhttp_add_header(headers, "Content-Length", std::to_string(reply.body.size()).c_str());
-    evhttp_send_reply(req, reply.code, reply.reason.c_str(), nullptr);
+void StatusPage::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* arg) {
+  auto* self = static_cast<StatusPage*>(arg);
+  common::UniqueFd owned(fd);
+  common::SocketAddress peer(sa, static_cast<socklen_t>(len));
+  if (!self->allowed(peer)) {
+    // Closed before anything is read: a denied client costs one accept().
+    ++self->stats_.denied;
     return;
   }
-  evbuffer* body = evbuffer_new();
-  evbuffer_add(body, reply.body.data(), reply.body.size());
-  evhttp_send_reply(req, reply.code, reply.reason.c_str(), body);
-  evbuffer_free(body);
+  self->admit(std::move(owned), peer);
+}
+
+void StatusPage::admit(common::UniqueFd fd, const common::SocketAddress& peer) {
+  if (conns_.size() >= kStatusMaxConnections) {
+    shed_scratch_.clear();
+    for (const Connection& c : conns_) shed_scratch_.push_back(&c.peer);
+    std::size_t victim = pickShedVictim(shed_scratch_, peer);
+    ++stats_.shed;
+    close(*std::next(conns_.begin(), static_cast<std::ptrdiff_t>(victim)));
+  }
+  Connection& c = conns_.emplace_back();
+  c.page = this;
+  c.self = std::prev(conns_.end());
+  c.peer = peer;
+  c.deadline = std::chrono::steady_clock::now() + kStatusRequestDeadline;
+  c.fd = std::move(fd);
+  ++stats_.accepted;
+  ++stats_.active;
+  c.read_event.reset(event_new(base_, c.fd.get(), EV_READ | EV_PERSIST, onReadable, &c));
+  c.write_event.reset(event_new(base_, c.fd.get(), EV_WRITE | EV_PERSIST, onWritable, &c));
+  if (!c.read_event || !c.write_event || event_add(c.read_event.get(), nullptr) != 0) {
+    log_.alert("status page: event_add() failed");
+    close(c);
+    return;
+  }
+  armDeadline();
+  // The request is usually there already (loopback): answer it now.
+  readRequest(c);
+}
+
+void StatusPage::onReadable(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Connection*>(arg);
+  c->page->readRequest(*c);
+}
+
+void StatusPage::onWritable(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Connection*>(arg);
+  c->page->writeAnswer(*c);
+}
+
+void StatusPage::readRequest(Connection& c) {
+  char buf[4096];
+  bool eof = false;
+  for (;;) {
+    // Never more than the request can still need: what is beyond the head
+    // limit or the announced body stays in the kernel's buffer (and makes
+    // the close a reset).
+    std::size_t limit = c.head_end ? c.request_end : kStatusMaxHeadBytes + 1;
+    if (c.received.size() >= limit) break;
+    std::size_t want = limit - c.received.size();
+    ssize_t n = ::recv(c.fd.get(), buf, std::min(want, sizeof buf), 0);
+    if (n > 0) {
+      c.received.append(buf, static_cast<std::size_t>(n));
+      if (!c.head_end) {
+        std::size_t end = findStatusHeadEnd(c.received, c.scanned);
+        c.scanned = c.received.size();
+        if (end != std::string_view::npos && end <= kStatusMaxHeadBytes) {
+          StatusHead head = parseStatusHead(std::string_view(c.received).substr(0, end));
+          if (!head.request) {
+            ++stats_.refused;
+            answer(c, head.refusal, false);
+            return;
+          }
+          c.head_end = end;
+          c.request_end = end + head.request->body_length;
+          c.request = std::move(head.request);
+        } else if (end != std::string_view::npos || c.received.size() > kStatusMaxHeadBytes) {
+          ++stats_.refused;
+          answer(c, statusHeadTooLarge(c.received), false);
+          return;
+        }
+      }
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    close(c);  // reset by the peer
+    return;
+  }
+  if (c.head_end && c.received.size() >= c.request_end) {
+    const StatusRequest& req = *c.request;
+    std::string method = req.method == "GET" || req.method == "HEAD" ? req.method : "OTHER";
+    std::optional<StatusReply> refused = admitStatusRequest(method, c.peer, cfg_.rules);
+    StatusReply reply = refused ? std::move(*refused) : renderEndpoint(req.path, snapshot_());
+    answer(c, reply, method == "HEAD");
+    return;
+  }
+  if (eof) close(c);  // closed before the request was complete
+}
+
+void StatusPage::answer(Connection& c, const StatusReply& reply, bool head_only) {
+  event_del(c.read_event.get());
+  c.out = formatStatusResponse(reply, head_only, std::time(nullptr));
+  c.sent = 0;
+  writeAnswer(c);
+}
+
+void StatusPage::writeAnswer(Connection& c) {
+  while (c.sent < c.out.size()) {
+    ssize_t n = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (event_add(c.write_event.get(), nullptr) != 0) close(c);
+      return;
+    }
+    close(c);
+    return;
+  }
+  // One request per connection ("Connection: close"): the FIN follows the
+  // answer.
+  close(c);
+}
+
+void StatusPage::close(Connection& c) {
+  --stats_.active;
+  conns_.erase(c.self);
+}
+
+void StatusPage::armDeadline() {
+  if (conns_.empty() || evtimer_pending(deadline_.get(), nullptr)) return;
+  auto left = conns_.front().deadline - std::chrono::steady_clock::now();
+  auto us = std::max<std::chrono::microseconds>(
+      std::chrono::microseconds(0), std::chrono::duration_cast<std::chrono::microseconds>(left));
+  timeval tv = common::toTimeval(us);
+  evtimer_add(deadline_.get(), &tv);
+}
+
+// Deadlines are in accept order: close from the front while they have
+// passed, then wait for the next one.
+void StatusPage::onDeadline(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<StatusPage*>(arg);
+  auto now = std::chrono::steady_clock::now();
+  while (!self->conns_.empty() && self->conns_.front().deadline <= now) {
+    ++self->stats_.timed_out;
+    self->close(self->conns_.front());
+  }
+  self->armDeadline();
 }
 
 }  // namespace proxyd

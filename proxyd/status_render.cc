@@ -242,6 +242,11 @@ std::string renderStatusJson(const StatsSnapshot& snap) {
   }
   doc["workers"] = workers;
 
+  const StatusPageStats& sp = snap.status_page;
+  doc["status_page"] = {{"active", sp.active},       {"accepted", sp.accepted},
+                        {"denied", sp.denied},       {"shed", sp.shed},
+                        {"timed_out", sp.timed_out}, {"refused", sp.refused}};
+
   json listeners = json::array();
   for (const ServerSnapshot& s : snap.servers) {
     json status = json::object();
@@ -326,6 +331,25 @@ std::string renderMetrics(const StatsSnapshot& snap) {
     m.sample("proxyd_worker_heartbeat_age_seconds", fmt::format("worker=\"{}\"", i),
              fmt::format("{:.3f}", snap.workers[i].heartbeat_age));
   }
+
+  const StatusPageStats& sp = snap.status_page;
+  m.family("proxyd_status_connections_active", "gauge", "Status page connections open now.");
+  m.sample("proxyd_status_connections_active", "", sp.active);
+  m.family("proxyd_status_connections_total", "counter",
+           "Status page connections accepted from allowed addresses.");
+  m.sample("proxyd_status_connections_total", "", sp.accepted);
+  m.family("proxyd_status_denied_total", "counter",
+           "Status page connections closed at accept by allow/deny.");
+  m.sample("proxyd_status_denied_total", "", sp.denied);
+  m.family("proxyd_status_shed_total", "counter",
+           "Status page connections closed to admit a newer one (the busiest address's oldest).");
+  m.sample("proxyd_status_shed_total", "", sp.shed);
+  m.family("proxyd_status_timed_out_total", "counter",
+           "Status page connections closed unanswered at the request deadline.");
+  m.sample("proxyd_status_timed_out_total", "", sp.timed_out);
+  m.family("proxyd_status_refused_total", "counter",
+           "Status page requests refused as oversized or malformed.");
+  m.sample("proxyd_status_refused_total", "", sp.refused);
 
   m.family("proxyd_sessions_active", "gauge", "Sessions running now, by [server].");
   for (const ServerSnapshot& s : snap.servers) {

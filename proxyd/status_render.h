@@ -89,8 +89,20 @@ struct ProcessSnapshot {
   int open_fds = -1;  // -1: unknown
 };
 
+// The status page's own connections (status_page.h), counted on the
+// control thread and kept across reloads.
+struct StatusPageStats {
+  std::uint64_t active = 0;     // open now
+  std::uint64_t accepted = 0;   // from allowed addresses
+  std::uint64_t denied = 0;     // closed at accept by allow/deny, nothing read
+  std::uint64_t shed = 0;       // closed to admit a newer one beyond the cap
+  std::uint64_t timed_out = 0;  // closed unanswered at the request deadline
+  std::uint64_t refused = 0;    // oversized or malformed requests (4xx/5xx answered)
+};
+
 struct StatsSnapshot {
   ProcessSnapshot process;
+  StatusPageStats status_page;
   std::vector<WorkerSnapshot> workers;
   std::vector<ServerSnapshot> servers;
   std::vector<GroupSnapshot> groups;

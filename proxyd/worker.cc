@@ -146,12 +146,11 @@ bool Worker::admitSession() {
   return false;
 }
 
-void Worker::pauseAccepting(int err) {
+void Worker::pauseAccepting(const std::string& cause) {
   if (accept_paused_) return;
   accept_paused_ = true;
   counters_.accept_pauses.add();
-  log_.alert("accept4() failed ({}: {}), worker {} pauses accepting for {} ms", err,
-             std::strerror(err), index_, kAcceptPause.count());
+  log_.alert("{}, worker {} pauses accepting for {} ms", cause, index_, kAcceptPause.count());
   for (auto& l : listeners_) l->disable();
   timeval tv = common::toTimeval(kAcceptPause);
   evtimer_add(resume_.get(), &tv);

@@ -89,8 +89,16 @@ class Worker {
   // Whether one more session fits in worker_connections; logs when not.
   bool admitSession();
   // EMFILE/ENFILE: stops accepting on every listener of this worker for
-  // 500 ms (nginx's ngx_event_accept), logged once per pause.
-  void pauseAccepting(int err);
+  // 500 ms (nginx's ngx_event_accept), logged once per pause with `cause`.
+  void pauseAccepting(const std::string& cause);
+  // Descriptors from `ceiling` up are kept for the control thread
+  // (status_http.h, kControlReservedFds); 0: none.
+  void setDescriptorCeiling(int ceiling) { fd_ceiling_ = ceiling; }
+  int descriptorCeiling() const { return fd_ceiling_; }
+  // Whether a session may not keep `fd`: the kernel hands out the lowest
+  // free number, so a descriptor at the ceiling means every one below is in
+  // use, and the session is treated as if the call had failed with EMFILE.
+  bool descriptorReserved(int fd) const { return fd_ceiling_ > 0 && fd >= fd_ceiling_; }
 
   // Graceful stop (QUIT): closes the listeners, stops the loop when the
   // last session has ended.
@@ -144,6 +152,7 @@ class Worker {
   std::vector<std::unique_ptr<Listener>> listeners_;
   bool accept_paused_ = false;
   int connection_limit_ = 0;  // 0: no limit
+  int fd_ceiling_ = 0;        // 0: none
   std::chrono::steady_clock::time_point limit_logged_{};
   std::map<std::string, std::unique_ptr<AccessLog>> access_logs_;
   std::vector<char> scratch_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The status page ([status] listen): GET / names the node, /stub_status is
 nginx's format byte for byte, /status is JSON, /metrics Prometheus text,
-/ready 503 without a usable upstream; 405 on POST, the access list, and
+/ready 503 without a usable upstream; 405 on POST, the access list (a
+denied client closed at accept), and
 worker threads (worker_processes) sharing the counters.
 
     python3 tests/integration/test_status_page.py
@@ -187,14 +188,26 @@ class Ready(StatusCase):
 
 class AccessList(StatusCase):
 
-    def test_denied_client_gets_403(self):
+    def test_denied_client_is_closed_at_accept_and_counted(self):
         echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([echo.addr])
         cfg.status_listen = lab.free_port()
         cfg.status_rules = [("deny", "127.0.0.1"), ("allow", "all")]
         self.start(cfg)
-        for path in ("/", "/status", "/metrics"):
-            self.assertEqual(lab.http_request(cfg.status_listen, path)[0], 403, path)
+        for _ in range(3):
+            # Nothing sent: closed at accept, not after a request (or a timeout).
+            with lab.connect(cfg.status_listen) as s:
+                data, how, secs = lab.recv_until_closed(s, 3)
+            report(f"denied client: {how} after {secs * 1000:.1f} ms, {len(data)} bytes")
+            self.assertEqual(data, b"")
+            self.assertIn(how, ("eof", "reset"))
+        # The counters, read from an allowed address (127.0.0.2).
+        with lab.connect(cfg.status_listen, source="127.0.0.2") as s:
+            s.sendall(b"GET /status HTTP/1.0\r\n\r\n")
+            data, _, _ = lab.recv_until_closed(s, 3)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 OK\r\n"), data[:100])
+        doc = json.loads(data.partition(b"\r\n\r\n")[2])
+        self.assertEqual(doc["status_page"]["denied"], 3)
 
     def test_allowed_client_first_match_wins(self):
         echo = self.backend(lab.EchoServer)

@@ -205,3 +205,26 @@ TEST_CASE("worker_processes auto and a missing log directory is only a warning")
                                        "\"/nonexistent-dir\" does not exist"));
   CHECK(l.cfg.main.error_log->level == common::LogLevel::warn);
 }
+
+TEST_CASE("a status page beyond loopback without allow/deny is a warning at its listen line") {
+  const std::string tail =
+      "\n[upstream u]\nserver = 127.0.0.1:6443\n"
+      "[server s]\nlisten = 10443\nproxy_pass = u\n";
+  for (const char* listen : {"10088", "0.0.0.0:10088", "[::]:10088", "192.0.2.1:10088"}) {
+    auto l = load(std::string("[status]\n; the page\nlisten = ") + listen + tail);
+    INFO(listen);
+    CHECK_FALSE(l.diag.hasErrors());
+    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: warning: listen: the status page on ") &&
+                             Catch::Contains("reachable beyond loopback with no allow/deny"));
+  }
+  for (const char* section :
+       {"[status]\nlisten = 127.0.0.1:10088\n", "[status]\nlisten = [::1]:10088\n",
+        "[status]\nlisten = 127.0.0.2:10088\n",
+        "[status]\nlisten = 10088\nallow = 192.0.2.0/24\ndeny = all\n",
+        "[status]\nlisten = 10088\nallow = all\n"}) {
+    auto l = load(std::string(section) + tail);
+    INFO(section);
+    CHECK_FALSE(l.diag.hasErrors());
+    CHECK_THAT(l.text(), !Catch::Contains("warning"));
+  }
+}

@@ -239,3 +239,28 @@ TEST_CASE("a peer's state: up, failed until checked + fail_timeout, down") {
   p.unhealthy = true;
   CHECK(describePeer(p, now, wall).state == "unhealthy");
 }
+
+TEST_CASE("the status page's own connection counters are in /status and /metrics") {
+  StatsSnapshot s = sample();
+  s.status_page.active = 3;
+  s.status_page.accepted = 40;
+  s.status_page.denied = 1000;
+  s.status_page.shed = 7;
+  s.status_page.timed_out = 2;
+  s.status_page.refused = 5;
+  auto doc = nlohmann::json::parse(renderStatusJson(s));
+  CHECK(doc["status_page"] == nlohmann::json{{"active", 3},
+                                             {"accepted", 40},
+                                             {"denied", 1000},
+                                             {"shed", 7},
+                                             {"timed_out", 2},
+                                             {"refused", 5}});
+  std::string m = renderMetrics(s);
+  CHECK_THAT(m, Catch::Contains("# TYPE proxyd_status_denied_total counter\n"
+                                "proxyd_status_denied_total 1000\n"));
+  CHECK_THAT(m, Catch::Contains("\nproxyd_status_connections_active 3\n"));
+  CHECK_THAT(m, Catch::Contains("\nproxyd_status_connections_total 40\n"));
+  CHECK_THAT(m, Catch::Contains("\nproxyd_status_shed_total 7\n"));
+  CHECK_THAT(m, Catch::Contains("\nproxyd_status_timed_out_total 2\n"));
+  CHECK_THAT(m, Catch::Contains("\nproxyd_status_refused_total 5\n"));
+}
