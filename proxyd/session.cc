@@ -125,6 +125,9 @@ void Session::onConnected(common::TimePoint now) {
   phase_ = Phase::proxying;
   record_.upstreams.back().connect_time = now - try_start_;
   counters_.observeConnect(now - try_start_);
+  // nginx counts the success when the connection is up, not when the session
+  // ends (ngx_stream_proxy_init_upstream notifies the balancer).
+  block_->group->connected(attempts_);
   upstream_.writable = true;
   last_activity_ = now;
   armTimer(block_->section.timeout);
