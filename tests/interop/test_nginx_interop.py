@@ -271,7 +271,7 @@ class Run:
         self.cfg = cfg
         self.names = names          # "127.0.0.1:PORT" -> backend name
         self.proxy = lab.Proxy(impl)
-        self.held: dict = {}        # session number -> socket
+        self.held: dict = {}        # session number -> (socket, server block name)
         self.opened = 0
         self.closed = {}            # server block name -> sessions ended
 
