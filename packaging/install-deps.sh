@@ -8,6 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang-format
+  clang  # the tree must build clang-clean too (CC=clang CXX=clang++, -Werror)
   libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   nginx-light libnginx-mod-stream haproxy keepalived

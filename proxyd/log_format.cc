@@ -24,6 +24,9 @@ struct VariableName {
   Variable variable;
 };
 
+// Every variable a log_format may name. tests/interop builds its
+// every-variable format from this table (tests/lib/proxylab.py reads it), so
+// a variable added here is compared with nginx at once.
 constexpr std::array<VariableName, 21> kVariables{{
     {"remote_addr", Variable::remote_addr},
     {"remote_port", Variable::remote_port},

@@ -78,6 +78,9 @@ void Session::connectNext() {
   if (peer_ == nullptr) {
     // nginx names the group when no peer could be chosen.
     attempt.addr = block_->group->name();
+    // nginx's finalize gives the entry a session time measured from this
+    // same instant: 0.000.
+    attempt.session_time = common::Duration::zero();
     record_.upstreams.push_back(std::move(attempt));
     logError(common::LogLevel::error, "no live upstreams while connecting to upstream");
     finish(502);
@@ -98,6 +101,7 @@ void Session::connectNext() {
     int err = errno;
     block_->group->release(attempts_, false, now);
     peer_ = nullptr;
+    record_.upstreams.back().session_time = common::Duration::zero();
     logError(common::LogLevel::alert,
              fmt::format("socket() failed ({}: {})", err, std::strerror(err)));
     finish(502);
@@ -131,6 +135,10 @@ void Session::onConnected(common::TimePoint now) {
   phase_ = Phase::proxying;
   record_.upstreams.back().connect_time = now - try_start_;
   counters_.observeConnect(now - try_start_);
+  // nginx counts the success when the connection is up, not when the session
+  // ends (ngx_stream_proxy_init_upstream notifies the balancer).
+  block_->group->connected(attempts_);
+  awaiting_first_byte_ = true;
   upstream_.writable = true;
   last_activity_ = now;
   armTimer(block_->section.timeout);
@@ -145,6 +153,9 @@ void Session::connectFailed(const char* what, int err) {
   std::string reason = fmt::format("{} ({}: {})", what, err, std::strerror(err));
   logError(common::LogLevel::error, reason + " while connecting to upstream");
   counters_.connect_failures.add();
+  // A failed try still has a session time in nginx: ngx_stream_proxy_connect
+  // (next try) or the finalize (last one) closes it at this moment.
+  record_.upstreams.back().session_time = now - try_start_;
   block_->peer_errors->record(record_.upstreams.back().addr, std::move(reason));
   upstream_.event.reset();
   upstream_.fd.reset();
@@ -284,6 +295,13 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
 
     char* buf = worker_.scratch(cap);
     ssize_t n = ::recv(from.fd.get(), buf, cap, 0);
+    // $upstream_first_byte_time: nginx stamps the first read from the
+    // upstream that is not EAGAIN (data, EOF or an error alike). One flag
+    // test per read; the clock is read once per try.
+    if (awaiting_first_byte_ && !to_upstream &&
+        (n >= 0 || (!wouldBlock(errno) && errno != EINTR))) {
+      noteFirstByte();
+    }
     if (n > 0) {
       moved = true;
       flow.read += static_cast<std::uint64_t>(n);
@@ -334,6 +352,11 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
   }
   if (moved) last_activity_ = monoNow();
   return result;
+}
+
+void Session::noteFirstByte() {
+  awaiting_first_byte_ = false;
+  record_.upstreams.back().first_byte_time = monoNow() - try_start_;
 }
 
 void Session::release(Flow& flow) {

@@ -73,6 +73,7 @@ class Session {
   void relayBoth();
   Relay relay(Side& from, Side& to, Flow& flow, bool to_upstream);
   void release(Flow& flow);
+  void noteFirstByte();
   void armTimer(common::Duration d);
   void finish(int status);
   void logError(common::LogLevel level, const std::string& what);
@@ -86,6 +87,7 @@ class Session {
   Flow down_;  // upstream -> client
   common::EventPtr timer_;
   Phase phase_ = Phase::connecting;
+  bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;
   common::TimePoint start_;

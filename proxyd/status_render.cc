@@ -172,11 +172,9 @@ StatusReply renderRoot(const StatsSnapshot& snap) {
 
 StatusReply renderReady(const StatsSnapshot& snap) {
   int usable = 0;
-  int total = 0;
   std::string detail;
   for (const GroupSnapshot& g : snap.groups) {
     usable += g.usable();
-    total += static_cast<int>(g.peers.size());
     detail += fmt::format("{}: {}/{} usable\n", g.name, g.usable(), g.peers.size());
   }
   if (usable == 0) {

@@ -168,6 +168,16 @@ const Peer* UpstreamGroup::choose(Attempts& a, TimePoint now) {
   return peer;
 }
 
+void UpstreamGroup::connected(const Attempts& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (a.current_ < 0) return;
+  Peer& peer = peersOf(a)[static_cast<std::size_t>(a.current_)];
+  // The same test as a successful release: only an attempt that began after
+  // the last failure (the probe window moved `checked` past `accessed`)
+  // proves the peer alive. A lone server never has fails to clear.
+  if (peer.accessed < peer.checked) peer.fails = 0;
+}
+
 void UpstreamGroup::release(Attempts& a, bool failed, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (a.current_ < 0) return;

@@ -109,6 +109,14 @@ class UpstreamGroup {
   // against the peer (conns++).
   const Peer* choose(Attempts& a, common::TimePoint now);
 
+  // The running try has established its connection (nginx's
+  // NGX_STREAM_UPSTREAM_NOTIFY_CONNECT, ngx_stream_upstream_notify_round_robin_peer):
+  // a probe that connects clears the server's fails at once, so sessions
+  // opened while the probe is still running reach the server again. Waiting
+  // for the session's end instead would let one session per fail_timeout
+  // through for as long as that first (watch) session stays open.
+  void connected(const Attempts& a);
+
   // Ends the running try. `failed` is true only for a failure to establish
   // the connection (connect error or timeout), as in nginx: errors after the
   // connection is up never count. Decrements the try budget.

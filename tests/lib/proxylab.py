@@ -71,6 +71,25 @@ FORMAT_ALL = (
     "up_connect=\"$upstream_connect_time\" conn=$connection")
 
 
+_VARIABLE_ROW = re.compile(r'\{"(\w+)", Variable::(\w+)\}')
+
+
+def log_variables() -> list:
+    """Every variable proxyd's log_format knows, read from its table
+    (kVariables in proxyd/log_format.cc), in table order."""
+    with open(os.path.join(REPO, "proxyd", "log_format.cc")) as f:
+        names = [m.group(1) for m in _VARIABLE_ROW.finditer(f.read())]
+    if len(names) < 20 or len(set(names)) != len(names):
+        raise RuntimeError(f"cannot read the variable table of proxyd/log_format.cc: {names}")
+    return names
+
+
+def format_every() -> str:
+    """A log_format naming every variable of the table once, each labelled
+    NAME="$NAME" (parse_kv reads it back)."""
+    return " ".join(f'{name}="${name}"' for name in log_variables())
+
+
 def impl_from_env() -> str:
     impl = os.environ.get("PROXY_IMPL", "proxyd").strip() or "proxyd"
     if impl not in ("proxyd", "nginx"):
@@ -514,6 +533,7 @@ class ServerBlock:
     proxy_timeout: Optional[str] = None
     proxy_half_close: Optional[bool] = None
     proxy_next_upstream_tries: Optional[int] = None
+    proxy_next_upstream: Optional[bool] = None
     proxy_buffer_size: Optional[str] = None
     log_format: Optional[str] = None   # name of a Config.log_formats entry
     error_log_level: str = "info"
@@ -607,6 +627,8 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
                 s.append(_ini_kv(key, str(v)))
         if sb.proxy_half_close is not None:
             s.append(_ini_kv("proxy_half_close", "on" if sb.proxy_half_close else "off"))
+        if sb.proxy_next_upstream is not None:
+            s.append(_ini_kv("proxy_next_upstream", "on" if sb.proxy_next_upstream else "off"))
         if sb.log_format:
             s.append(_ini_kv("access_log", f"{access_log_path(tmp, sb)} {sb.log_format}"))
         s.append(_ini_kv("error_log",
@@ -649,6 +671,8 @@ def render_nginx_conf(cfg: Config, tmp: str) -> str:
                 s.append(f"        {key} {v};\n")
         if sb.proxy_half_close is not None:
             s.append(f"        proxy_half_close {'on' if sb.proxy_half_close else 'off'};\n")
+        if sb.proxy_next_upstream is not None:
+            s.append(f"        proxy_next_upstream {'on' if sb.proxy_next_upstream else 'off'};\n")
         if sb.log_format:
             s.append(f"        access_log {access_log_path(tmp, sb)} {sb.log_format};\n")
         s.append(f"        error_log {tmp}/error_{sb.name}.log {sb.error_log_level};\n")

@@ -162,7 +162,7 @@ TEST_CASE("max_fails and fail_timeout, as nginx", "[upstream_group]") {
     }
     REQUIRE(p->server_name == A);
     CHECK(peerOf(g, A).checked == clock.now());
-    // While the probe runs, nobody else gets A.
+    // While the probe is connecting, nobody else gets A.
     for (int i = 0; i < 10; ++i) CHECK(pickOnce(g, clock.now()) == B);
     clock.advance(1s);
     g.release(probe, false, clock.now());  // began after the window opened
@@ -170,6 +170,29 @@ TEST_CASE("max_fails and fail_timeout, as nginx", "[upstream_group]") {
     std::map<std::string, int> count;
     for (int i = 0; i < 10; ++i) ++count[pickOnce(g, clock.now())];
     CHECK(count[A] == 5);
+  }
+
+  SECTION("a probe that connects clears fails at once, as nginx's NOTIFY_CONNECT") {
+    // issue 9: with the probe's session still open (a kube watch), new
+    // sessions must reach A again, not one per fail_timeout.
+    clock.advance(31s);
+    std::vector<UpstreamGroup::Attempts> held;
+    for (int i = 0; i < 4; ++i) {
+      held.push_back(g.begin(""));
+      const Peer* p = g.choose(held.back(), clock.now());
+      REQUIRE(p != nullptr);
+      if (p->server_name == A) break;
+    }
+    REQUIRE(peerOf(g, A).conns == 1);
+    CHECK(peerOf(g, A).fails == 3);
+    g.connected(held.back());  // the probe's connection is up
+    CHECK(peerOf(g, A).fails == 0);
+    std::map<std::string, int> count;
+    for (int i = 0; i < 10; ++i) ++count[pickOnce(g, clock.now())];
+    CHECK(count[A] >= 4);  // back in the rotation while the probe still runs
+    for (auto& a : held) g.release(a, false, clock.now());
+    CHECK(peerOf(g, A).fails == 0);
+    CHECK(peerOf(g, A).conns == 0);
   }
 
   SECTION("a failed probe closes the window again") {
@@ -192,6 +215,8 @@ TEST_CASE("a success of an attempt begun before the failures does not clear them
   clock.advance(1s);
   failUntil(g, A, 3, clock.now());
   clock.advance(5s);
+  g.connected(early);  // a slow connect that began before: proves nothing either
+  CHECK(peerOf(g, A).fails == 3);
   g.release(early, false, clock.now());  // accessed == checked: proves nothing
   CHECK(peerOf(g, A).fails == 3);
   CHECK(pickOnce(g, clock.now()) == B);
@@ -375,8 +400,10 @@ TEST_CASE("least_conn: fewest connections per weight, round robin among ties", "
 TEST_CASE("hash: Cache::Memcached compatible picks", "[upstream_group]") {
   common::FakeClock clock;
   UpstreamGroup g("g", BalanceMethod::hash, {server(A), server(B), server(C)});
-  // Pinned from this implementation and cross-checked with python3 zlib.crc32:
-  // ((crc32(key) >> 16) & 0x7fff) % 3.
+  // Captured from nginx 1.22: tests/interop/test_nginx_interop.py GoldenPicks
+  // prints the servers nginx tries for `hash KEY` (from $upstream_addr, every
+  // server refusing). A plain hash depends only on the order and weights of
+  // the servers, not their names, so its 127.0.0.11-13:6443 stand for A, B, C.
   CHECK(pickOnce(g, clock.now(), false, "127.0.0.1") == A);
   CHECK(pickOnce(g, clock.now(), false, "192.0.2.7") == B);
   CHECK(pickOnce(g, clock.now(), false, "10.1.2.3") == A);
@@ -385,7 +412,7 @@ TEST_CASE("hash: Cache::Memcached compatible picks", "[upstream_group]") {
   CHECK(pickOnce(g, clock.now(), false, "a") == C);
   CHECK(pickOnce(g, clock.now(), false, "client-42") == A);
 
-  SECTION("rehash on retry: 192.0.2.7 walks 1, 0, (1), 2") {
+  SECTION("rehash on retry: 192.0.2.7 walks 1, 0, (1), 2 (nginx: tried 1, 0, 2)") {
     auto a = g.begin("192.0.2.7");
     std::vector<std::string> tried;
     while (const Peer* p = g.choose(a, clock.now())) {
@@ -395,21 +422,22 @@ TEST_CASE("hash: Cache::Memcached compatible picks", "[upstream_group]") {
     CHECK(tried == std::vector<std::string>{B, A, C});
   }
 
-  SECTION("weights 2,1,1") {
+  SECTION("weights 2,1,1 (nginx)") {
     UpstreamGroup w("w", BalanceMethod::hash, {server(A, {.weight = 2}), server(B), server(C)});
     CHECK(pickOnce(w, clock.now(), false, "127.0.0.1") == C);
     CHECK(pickOnce(w, clock.now(), false, "10.1.2.3") == A);
     CHECK(pickOnce(w, clock.now(), false, "a") == C);
   }
 
-  SECTION("a down server: 127.0.0.1 rehashes 0, 0, 1") {
+  SECTION("a down server: 127.0.0.1 rehashes 0, 0, 1 (nginx: tried 1, 2)") {
     UpstreamGroup d("d", BalanceMethod::hash, {server(A, {.down = true}), server(B), server(C)});
     CHECK(pickOnce(d, clock.now(), false, "127.0.0.1") == B);
   }
 
   SECTION("round robin after 20 steps") {
     // Weights 100,1,1 with the heavy one down: "k0" first lands elsewhere at
-    // step 24 (python3), so round robin picks B; "k6" finds C at step 3.
+    // step 24, so round robin picks B; "k6" finds C at step 3 (nginx: k0
+    // tried 1, 2; k6 tried 2, 1).
     UpstreamGroup r("r", BalanceMethod::hash,
                     {server(A, {.weight = 100, .down = true}), server(B), server(C)});
     CHECK(pickOnce(r, clock.now(), false, "k0") == B);

@@ -118,7 +118,7 @@ struct Stats {
 class Simulation {
  public:
   Simulation(std::uint32_t seed, bool trace, Stats& stats)
-      : seed_(seed), rng_(seed), trace_on_(trace), stats_(stats) {}
+      : rng_(seed), trace_on_(trace), stats_(stats) {}
 
   // Returns the failure, or nothing.
   std::optional<std::string> run() {
@@ -612,7 +612,6 @@ class Simulation {
     }
   }
 
-  std::uint32_t seed_;
   std::mt19937 rng_;
   bool trace_on_;
   Stats& stats_;
