@@ -181,9 +181,14 @@ int main(int argc, char** argv) {
   common::Diagnostics diag;
   vrrpd::VrrpConfig cfg = vrrpd::loadVrrpConfig(config_path, diag);
   if (status) {
+    // After a refused reload the file on disk is broken while vrrpd keeps
+    // running the old one: that is when the operator asks. Say what is
+    // wrong and still read run_dir (the loader keeps it, or its default).
     if (diag.hasErrors()) {
       diag.print(std::cerr);
-      return 1;
+      std::cerr << "vrrpd: " << config_path
+                << " has errors (a reload would be refused); the running vrrpd keeps its "
+                   "configuration\n";
     }
     return printStatus(cfg, pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : pid_path);
   }

@@ -103,8 +103,8 @@ class Reload(unittest.TestCase):
 
     # -- helpers ---------------------------------------------------------------
     def state(self) -> str:
-        """VI_1's state from a fresh state.json (USR1).  Not `vrrpd --status`:
-        it loads the configuration first, and step 2's file is broken."""
+        """VI_1's state from a fresh state.json (USR1), read directly (step 2
+        checks `vrrpd --status` itself)."""
         path = os.path.join(self.d.run_dir, "state.json")
         before = os.stat(path).st_mtime_ns
         self.d.send_signal(signal.SIGUSR1)
@@ -173,6 +173,13 @@ class Reload(unittest.TestCase):
         self.assertIsNotNone(t, f"no '{want} ...' and 'reload failed' in the log:\n"
                                 f"{self.log_since(mark)}")
         self.watch_no_flap(t0, 1.5)
+        # `vrrpd --status` still answers while the file on disk is broken
+        # (that is when an operator asks), naming the error.
+        st = self.d.status()
+        report(f"--status with the broken file: exit {st.returncode}")
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        self.assertIn(want, st.stderr)
+        self.assertRegex(st.stdout, r"VI_1 .* MASTER ")
         self.d.write_config()                      # the good file again
 
     def test_3_global_vrrp_version_change_is_applied(self):
