@@ -153,6 +153,14 @@ common::Result<bool> Proxy::start() {
   applyRlimit(initial_cfg_.main.worker_rlimit_nofile);
   base_.reset(event_base_new());
   if (!base_) return R::fail("event_base_new() failed");
+  // Before any socket is bound: a supervisor or test that sees the port
+  // listening may send HUP at once, whose default action would kill us.
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) {
+    common::EventPtr ev(evsignal_new(base_.get(), sig, onSignal, this));
+    if (!ev || event_add(ev.get(), nullptr) != 0) return R::fail("cannot install signal handlers");
+    signals_.push_back(std::move(ev));
+  }
+  std::signal(SIGPIPE, SIG_IGN);
 
   const auto n = static_cast<std::size_t>(std::max(1, initial_cfg_.main.worker_processes));
   finished_ = std::make_unique<std::atomic<bool>[]>(n);
@@ -176,13 +184,6 @@ common::Result<bool> Proxy::start() {
   }
   deploy(**gen, std::move(*fds));
   current_ = std::move(*gen);
-
-  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) {
-    common::EventPtr ev(evsignal_new(base_.get(), sig, onSignal, this));
-    if (!ev || event_add(ev.get(), nullptr) != 0) return R::fail("cannot install signal handlers");
-    signals_.push_back(std::move(ev));
-  }
-  std::signal(SIGPIPE, SIG_IGN);
 
   // Signals go to the control thread: the workers block them.
   sigset_t all, old;

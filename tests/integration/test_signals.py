@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 import unittest
@@ -132,6 +133,61 @@ class Term(SignalCase):
         for s in sessions:
             _, how, _ = lab.recv_until_closed(s, 2)
             self.assertIn(how, ("eof", "reset"))
+
+
+class EarlySignal(SignalCase):
+
+    def test_hup_as_soon_as_a_port_listens_reloads(self):
+        """A HUP sent the moment the first listening socket appears (a
+        supervisor or logrotate may) reloads; it must never meet the default
+        action, which kills. Many listeners widen the window in which the
+        first port already listens while the rest are still being bound."""
+        for attempt in range(3):
+            cfg = self.echo_config()
+            cfg.worker_processes = 2
+            first = cfg.servers[0]
+            ports = {first.listen, cfg.status_listen}
+            while len(ports) < 62:
+                ports.add(lab.free_port())
+            ports -= {first.listen, cfg.status_listen}
+            cfg.servers += [lab.ServerBlock(f"s{i}", p, first.proxy_pass)
+                            for i, p in enumerate(sorted(ports))]
+            conf = os.path.join(lab.tmp_root(), f"early-hup-{os.getpid()}-{attempt}.ini")
+            with open(conf, "w") as f:
+                f.write(lab.render_proxyd_ini(cfg, lab.tmp_root()))
+            self.addCleanup(os.unlink, conf)
+            err_path = conf + ".stderr"
+            self.addCleanup(os.unlink, err_path)
+            with open(err_path, "wb") as err:
+                proc = subprocess.Popen([lab.proxyd_binary(), "-c", conf],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=err, start_new_session=True)
+            try:
+                deadline = time.monotonic() + 10
+                while not lab.listening(first.listen) and time.monotonic() < deadline:
+                    if proc.poll() is not None:
+                        break
+                proc.send_signal(signal.SIGHUP)
+                t0 = time.monotonic()
+                ok = False
+                while not ok and proc.poll() is None and time.monotonic() < t0 + 10:
+                    try:
+                        ok = lab.listening(cfg.status_listen) and json.loads(lab.http_request(
+                            cfg.status_listen, "/status")[2])["process"]["config_generation"] >= 2
+                    except (OSError, ValueError):
+                        pass  # the status page is not up yet, or went away with proxyd
+                    time.sleep(0.02)
+                if proc.poll() is not None:
+                    with open(err_path) as f:
+                        self.fail(f"attempt {attempt}: proxyd died of the early HUP "
+                                  f"(exit {proc.returncode}): {f.read()!r}")
+                self.assertTrue(ok, f"attempt {attempt}: the early HUP did not reload")
+                report(f"early HUP, attempt {attempt}: reloaded after "
+                       f"{time.monotonic() - t0:.3f} s")
+            finally:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(5)
 
 
 class ControlThroughPidFile(SignalCase):
