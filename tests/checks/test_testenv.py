@@ -188,6 +188,20 @@ class EveryTestFile(unittest.TestCase):
         print(f"\n    ctest entries with SKIP_RETURN_CODE 77: {checked}", file=sys.stderr)
         self.assertGreater(checked, 10)
 
+    def test_no_catch_test_name_starts_with_a_dash(self):
+        """ctest runs each Catch2 case as `unit_tests "NAME"`: a name that
+        starts with '-' is read as an option ("-t" lists tags), nothing runs
+        and ctest reports Passed. Two such cases hid a real failure."""
+        files = sorted(glob.glob(os.path.join(TESTS, "*", "*.cc")))
+        self.assertGreater(len(files), 10)
+        bad = []
+        for path in files:
+            with open(path) as f:
+                for n, line in enumerate(f, 1):
+                    if re.search(r'\b(TEST_CASE|SCENARIO)\(\s*"\s*-', line):
+                        bad.append(f"{os.path.relpath(path, TESTS)}:{n}: {line.strip()}")
+        self.assertEqual(bad, [])
+
 
 if __name__ == "__main__":
     testenv.main()

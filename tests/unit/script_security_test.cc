@@ -37,6 +37,8 @@ struct FakeFs {
       {"/srv/run.sh", node(S_IFREG | 0755)},
       {"/usr/libexec/open.sh", node(S_IFREG | 0757)},
       {"/usr/libexec/link.sh", node(S_IFLNK | 0777)},
+      {"/bin", node(S_IFLNK | 0777)},  // Debian's merged /usr: /bin -> usr/bin
+      {"/bin/true", node(S_IFREG | 0755)},
   };
   vrrpd::StatFn fn() const {
     return [this](const std::string& p) -> std::optional<struct stat> {
@@ -57,6 +59,8 @@ TEST_CASE("script security: a root-owned path nobody else can write is safe") {
   CHECK_FALSE(unsafePath("/tmp/root.sh", fs.fn()));
   // A symbolic link is judged by its owner (its target is walked apart).
   CHECK_FALSE(unsafePath("/usr/libexec/link.sh", fs.fn()));
+  // So is a link to a directory on the way (its target is walked apart).
+  CHECK_FALSE(unsafePath("/bin/true", fs.fn()));
 }
 
 TEST_CASE("script security: any writable or foreign-owned component is a reason") {
@@ -102,6 +106,9 @@ TEST_CASE("script security: real files, as root") {
   std::ofstream(script) << "#!/bin/sh\n";
   ::chmod(script.c_str(), 0755);
   CHECK_FALSE(vrrpd::refuseInsecure(script + " arg", 0, 0, ""));
+  // Through a linked directory of the system (/bin -> usr/bin on Debian).
+  INFO(vrrpd::refuseInsecure("/bin/true", 0, 0, "").value_or(""));
+  CHECK_FALSE(vrrpd::refuseInsecure("/bin/true", 0, 0, ""));
   CHECK_FALSE(vrrpd::refuseInsecure(script, 65534, 65534, ""));  // not root: no check
   ::chmod(script.c_str(), 0757);
   auto why = vrrpd::refuseInsecure(script, 0, 0, "");

@@ -763,7 +763,7 @@ TEST_CASE(
                 "to 4096)")});
 }
 
-TEST_CASE("-t: a script run as root is a warning without enable_script_security") {
+TEST_CASE("vrrpd -t: a script run as root is a warning without enable_script_security") {
   std::string body =
       "[vrrp_script chk]\n"     // 4
       "script = /bin/true\n"    // 5
@@ -794,7 +794,7 @@ TEST_CASE("-t: a script run as root is a warning without enable_script_security"
   CHECK(safe.lines().empty());
 }
 
-TEST_CASE("-t: enable_script_security says which root scripts will be refused") {
+TEST_CASE("vrrpd -t: enable_script_security says which root scripts will be refused") {
   if (::getuid() != 0) {
     WARN("not run: needs root (the file must be root's)");
     return;
