@@ -42,7 +42,7 @@ def report(msg: str) -> None:
     print(f"\n    [{IMPL}] {msg}", file=sys.stderr, flush=True)
 
 
-class ProxyTestCase(unittest.TestCase):
+class ProxyTestCase(lab.ProxydCase):
     maxDiff = None
 
     def start_proxy(self, config: lab.Config) -> lab.Proxy:
@@ -50,17 +50,6 @@ class ProxyTestCase(unittest.TestCase):
         proxy.start(config)
         self.addCleanup(self._stop_clean, proxy)
         return proxy
-
-    def _stop_clean(self, proxy: lab.Proxy) -> None:
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
 
     def one_log_line(self, proxy: lab.Proxy, count: int = 1) -> dict:
         lines = proxy.access_log_lines(count)

@@ -181,7 +181,7 @@ def make_pki(d: str) -> dict:
             ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")}
 
 
-class HealthCheckCase(unittest.TestCase):
+class HealthCheckCase(lab.ProxydCase):
     maxDiff = None
 
     def start_proxy(self, config: lab.Config) -> lab.Proxy:
@@ -189,17 +189,6 @@ class HealthCheckCase(unittest.TestCase):
         proxy.start(config)
         self.addCleanup(self._stop_clean, proxy)
         return proxy
-
-    def _stop_clean(self, proxy: lab.Proxy) -> None:
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
 
     @staticmethod
     def config(servers, health_check, **kw) -> lab.Config:

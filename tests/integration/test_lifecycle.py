@@ -60,28 +60,8 @@ def wait_for(pred, timeout: float = 5.0, step: float = 0.02) -> bool:
     return pred()
 
 
-class LifecycleCase(unittest.TestCase):
+class LifecycleCase(lab.ProxydCase):
     maxDiff = None
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
-
-    def status(self, port):
-        return json.loads(lab.http_request(port, "/status")[2])
 
     def reload(self, proxy, cfg, gen):
         proxy.rewrite_config(cfg)

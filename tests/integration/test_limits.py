@@ -38,24 +38,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-class LimitCase(unittest.TestCase):
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
+class LimitCase(lab.ProxydCase):
+    """The cases of this file (lab.ProxydCase: start, backend, status)."""
 
 
 class AccessRules(LimitCase):

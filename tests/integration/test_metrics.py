@@ -61,25 +61,8 @@ def sample(metrics: dict, name: str, **labels) -> float:
     return hits[0]
 
 
-class MetricsCase(unittest.TestCase):
+class MetricsCase(lab.ProxydCase):
     maxDiff = None
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
 
     def metrics(self, port) -> dict:
         status, _, body = lab.http_request(port, "/metrics")

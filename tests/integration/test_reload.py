@@ -45,23 +45,8 @@ def listen_inodes(port: int) -> set:
     return out
 
 
-class ReloadCase(unittest.TestCase):
+class ReloadCase(lab.ProxydCase):
     maxDiff = None
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def status(self, port):
-        return json.loads(lab.http_request(port, "/status")[2])
 
     def wait_generation(self, port, gen, timeout=5.0):
         deadline = time.monotonic() + timeout

@@ -32,19 +32,7 @@ def report(msg: str) -> None:
     print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
 
 
-class SignalCase(unittest.TestCase):
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
+class SignalCase(lab.ProxydCase):
 
     def echo_config(self, **kw):
         echo = lab.EchoServer()

@@ -237,7 +237,7 @@ class Horde:
             time.sleep(0.01)   # at most ~100 streams a second: bounded load
 
 
-class HardeningCase(unittest.TestCase):
+class HardeningCase(lab.ProxydCase):
 
     def start(self, *, rules=None, nofile=4096, workers=1, backend=True, env=None):
         self.echo = None
@@ -262,12 +262,6 @@ class HardeningCase(unittest.TestCase):
         while probe(self.sp)[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
 
     def status_doc(self):
         code, body, _ = probe(self.sp, "/status")

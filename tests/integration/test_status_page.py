@@ -35,25 +35,8 @@ def report(msg: str) -> None:
     print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
 
 
-class StatusCase(unittest.TestCase):
+class StatusCase(lab.ProxydCase):
     maxDiff = None
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy("proxyd")
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
-
-    def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
 
     def echo_once(self, port, payload=b"hello\n"):
         with lab.connect(port) as s:

@@ -47,7 +47,7 @@ def ipv6_loopback() -> bool:
         return False
 
 
-class UpstreamCase(unittest.TestCase):
+class UpstreamCase(lab.ProxydCase):
     maxDiff = None
 
     def start(self, config, **kw):
@@ -55,12 +55,6 @@ class UpstreamCase(unittest.TestCase):
         proxy.start(config, **kw)
         self.addCleanup(self._stop_clean, proxy)
         return proxy
-
-    def _stop_clean(self, proxy):
-        proxy.stop()
-        problem = proxy.exit_problem()
-        if problem:
-            self.fail(problem)
 
 
 class NextUpstreamTimeout(UpstreamCase):

@@ -1055,6 +1055,36 @@ def ketama_pick(ring: list, key: str) -> str:
 # Entry point for the test files
 # ---------------------------------------------------------------------------
 
+
+class ProxydCase(unittest.TestCase):
+    """Base of the loopback test cases: `start` runs proxyd on a Config and,
+    at cleanup, stops it and fails the test on an unclean exit (a crash, a
+    sanitizer report); `backend` stops what it starts; `status` reads the
+    status page's JSON."""
+    maxDiff = None
+
+    def start(self, config: Config, **kw) -> "Proxy":
+        proxy = Proxy("proxyd")
+        proxy.start(config, **kw)
+        self.addCleanup(self._stop_clean, proxy)
+        return proxy
+
+    def _stop_clean(self, proxy: "Proxy") -> None:
+        proxy.stop()
+        problem = proxy.exit_problem()
+        if problem:
+            self.fail(problem)
+
+    def backend(self, cls, *args, **kw):
+        b = cls(*args, **kw)
+        self.addCleanup(b.stop)
+        return b
+
+    def status(self, port: int) -> dict:
+        import json
+        return json.loads(http_request(port, "/status")[2])
+
+
 def main() -> None:
     """unittest.main(verbosity=2) with ctest-friendly exit codes
     (testenv.main): 1 on any failure or error, or under CI on a skip not on
