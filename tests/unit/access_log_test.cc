@@ -12,32 +12,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "temp_dir.h"
+
 namespace fs = std::filesystem;
 using proxyd::AccessLog;
 using proxyd::LostLineReport;
 using proxyd::wholeLinesWritten;
 
+using test_support::slurp;
+using test_support::TempDir;
+
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "access_log_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string at(const std::string& rel) const { return (path / rel).string(); }
-  fs::path path;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A file size limit makes write(2) stop short and then fail (EFBIG), as a
 // full disk does (ENOSPC) -- without root or a small file system. SIGXFSZ
@@ -119,7 +104,7 @@ TEST_CASE("LostLineReport: the first loss at once, then at most once a minute") 
 }
 
 TEST_CASE("access log on a full file system: whole lines or none, lost lines counted") {
-  TempDir t;
+  TempDir t("access_log");
   common::FakeClock clock;
   std::string path = t.at("access.log");
   // The error log goes to a pipe: the file size limit below would cut it too.

@@ -11,32 +11,18 @@
 
 #include "vrrpd/config.h"
 
+#include "temp_dir.h"
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using test_support::TempDir;
 
 namespace {
 
 fs::path seedDir() {
   return fs::path(__FILE__).parent_path().parent_path() / "data" / "seed" / "keepalived";
 }
-
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "keepalived_import_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& rel, const std::string& text) const {
-    fs::path p = path / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  fs::path path;
-};
 
 struct Loaded {
   vrrpd::ImportResult imported;
@@ -143,7 +129,7 @@ TEST_CASE("keepalived import: the seed's cross-data-centre unicast instance") {
 }
 
 TEST_CASE("keepalived import: the article's shorthand with \";\" reads, with a warning") {
-  TempDir t;
+  TempDir t("keepalived_import");
   std::string path = t.write("keepalived.conf", R"(global_defs { router_id LVS_DEVEL }
 vrrp_script check_nginx { script "/bin/true"; interval 2; weight -2; }
 vrrp_instance VI_1 {
@@ -178,7 +164,7 @@ vrrp_instance VI_1 {
 }
 
 TEST_CASE("keepalived import: includes are relative to the including file") {
-  TempDir t;
+  TempDir t("keepalived_import");
   std::string main_conf = t.write("etc/keepalived.conf",
                                   "global_defs {\n    router_id node1\n    script_user nobody\n"
                                   "    enable_script_security\n    vrrp_strict\n}\n"
@@ -226,7 +212,7 @@ TEST_CASE("keepalived import: includes are relative to the including file") {
 }
 
 TEST_CASE("keepalived import: syntax errors are FILE:LINE errors and ok=false") {
-  TempDir t;
+  TempDir t("keepalived_import");
   struct Case {
     const char* text;
     int line;
@@ -258,7 +244,7 @@ TEST_CASE("keepalived import: syntax errors are FILE:LINE errors and ok=false") 
 TEST_CASE("keepalived import: a notify's [username [groupname]] becomes notify_STATE_user") {
   // keepalived (notify_script_init): the script is the first word, quoted
   // when it has arguments; the next words are the user and group.
-  TempDir t;
+  TempDir t("keepalived_import");
   std::string conf =
       t.write("keepalived.conf",
               "global_defs {\n    script_user nobody nogroup\n}\n"
@@ -297,7 +283,7 @@ TEST_CASE("keepalived import: a notify's [username [groupname]] becomes notify_S
 // output loads; values at keepalived's bounds are carried as written.
 // tests/interop/test_import_limits.py checks the lines against keepalived -t.
 TEST_CASE("keepalived import: out-of-range values are warnings, the rest loads") {
-  TempDir dir;
+  TempDir dir("keepalived_import");
   const std::string conf = dir.write("keepalived.conf",
                                      "vrrp_script chk {\n"                 // 1
                                      "  script \"/bin/true\"\n"            // 2

@@ -11,8 +11,12 @@
 
 #include "proxyd/config.h"
 
+#include "temp_dir.h"
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using test_support::TempDir;
 
 namespace {
 
@@ -22,24 +26,6 @@ fs::path seedDir() {
 }
 
 // A scratch directory removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "nginx_import_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& rel, const std::string& text) const {
-    fs::path p = path / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  fs::path path;
-};
-
 struct Loaded {
   proxyd::ImportResult imported;
   proxyd::ProxyConfig cfg;
@@ -167,7 +153,7 @@ TEST_CASE("nginx import: the seed's http noise is one warning per directive, wit
 }
 
 TEST_CASE("nginx import: quoting, escapes, comments, ${var} and stream-level defaults") {
-  TempDir t;
+  TempDir t("nginx_import");
   std::string main_conf = t.write("nginx.conf", R"(# top comment
 worker_processes auto;  # trailing comment
 error_log logs/error.log notice;
@@ -256,7 +242,7 @@ stream {
 }
 
 TEST_CASE("nginx import: includes resolve against the main file's directory") {
-  TempDir t;
+  TempDir t("nginx_import");
   std::string main_conf = t.write("conf/nginx.conf", "stream {\n    include streams/*.conf;\n}\n");
   // Included from conf/streams/a.conf, but relative to conf/ (nginx's prefix).
   t.write("conf/streams/a.conf",
@@ -284,7 +270,7 @@ TEST_CASE("nginx import: includes resolve against the main file's directory") {
 }
 
 TEST_CASE("nginx import: a long log_format is continued so the loader gives it back exactly") {
-  TempDir t;
+  TempDir t("nginx_import");
   // Pieces that end and begin with spaces, double spaces, a piece that begins
   // with "#" (a comment at the start of an INI line), and a piece longer than
   // a line.
@@ -313,7 +299,7 @@ TEST_CASE("nginx import: a long log_format is continued so the loader gives it b
 }
 
 TEST_CASE("nginx import: what proxyd's INI cannot hold is a warning, not a wrong value") {
-  TempDir t;
+  TempDir t("nginx_import");
   std::string main_conf = t.write("nginx.conf",
                                   "stream {\n    log_format semi '$status ;x';\n"
                                   "    log_format nl '$status\\n';\n"
@@ -332,7 +318,7 @@ TEST_CASE("nginx import: what proxyd's INI cannot hold is a warning, not a wrong
 }
 
 TEST_CASE("nginx import: syntax errors are FILE:LINE errors and ok=false") {
-  TempDir t;
+  TempDir t("nginx_import");
   struct Case {
     const char* text;
     int line;
@@ -368,7 +354,7 @@ TEST_CASE("nginx import: syntax errors are FILE:LINE errors and ok=false") {
 // nginx.conf line. proxy_buffer_size 1 used to import as a file proxyd -t
 // refused (its minimum was 512).
 TEST_CASE("nginx import: edge values nginx accepts import into a file that loads") {
-  TempDir dir;
+  TempDir dir("nginx_import");
   const std::string conf = dir.write("nginx.conf",
                                      "worker_processes 100000;\n"          // 1
                                      "events { worker_connections 1; }\n"  // 2
@@ -417,7 +403,7 @@ TEST_CASE("nginx import: edge values nginx accepts import into a file that loads
 // What proxyd's loader still refuses in the output is a warning at the
 // nginx.conf line, and the line is left out: never a file that does not load.
 TEST_CASE("nginx import: what proxyd's loader refuses is left out, at the nginx line") {
-  TempDir dir;
+  TempDir dir("nginx_import");
   const std::string conf = dir.write("nginx.conf",
                                      "stream {\n"                           // 1
                                      "  upstream api {\n"                   // 2

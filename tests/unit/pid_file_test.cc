@@ -10,29 +10,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "temp_dir.h"
+
 namespace fs = std::filesystem;
 
+using test_support::slurp;
+using test_support::TempDir;
+
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "pid_file_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string at(const std::string& rel) const { return (path / rel).string(); }
-  fs::path path;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A child process that takes the pid file and holds it until killed (a
 // lock held by ourselves would be invisible to F_GETLK in this process).
@@ -74,7 +59,7 @@ class Holder {
 }  // namespace
 
 TEST_CASE("pid file: the lock holder is the running daemon; a killed one's file is taken over") {
-  TempDir t;
+  TempDir t("pid_file");
   std::string path = t.at("d.pid");
   Holder running(path);
   const pid_t child = running.pid();
@@ -104,7 +89,7 @@ TEST_CASE("pid file: the lock holder is the running daemon; a killed one's file 
 // A pid the kernel has given to another process since (here: our parent,
 // alive and not holding the lock) neither blocks a start nor is signalled.
 TEST_CASE("pid file naming a live process that does not hold the lock") {
-  TempDir t;
+  TempDir t("pid_file");
   std::string path = t.at("d.pid");
   std::ofstream(path) << ::getppid() << "\n";
   auto holder = common::pidFileHolder(path);
@@ -116,7 +101,7 @@ TEST_CASE("pid file naming a live process that does not hold the lock") {
 }
 
 TEST_CASE("pid file: a planted link is refused, never written through") {
-  TempDir t;
+  TempDir t("pid_file");
   std::string victim = t.at("victim");
   std::ofstream(victim) << "precious\n";
   std::string path = t.at("d.pid");

@@ -10,29 +10,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "temp_dir.h"
+
 namespace fs = std::filesystem;
 
+using test_support::slurp;
+using test_support::TempDir;
+
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "safe_file_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string at(const std::string& rel) const { return (path / rel).string(); }
-  fs::path path;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct stat dirStat(uid_t uid, mode_t mode) {
   struct stat st {};
@@ -65,7 +50,7 @@ TEST_CASE("runDirProblem: only a directory of ours that nobody else can write to
 
 TEST_CASE(
     "prepareRunDir creates a missing run dir 0755 whatever the umask, refuses a writable one") {
-  TempDir t;
+  TempDir t("safe_file");
   std::string dir = t.at("a/b/run");
   mode_t old = ::umask(0);
   auto r = common::prepareRunDir(dir, ::geteuid());
@@ -92,7 +77,7 @@ TEST_CASE(
 // The issue-9 attack: a link planted under the temporary name that the old
 // writer used (`state.json.tmp`), and one planted as the file itself.
 TEST_CASE("replaceFile never writes through a planted link") {
-  TempDir t;
+  TempDir t("safe_file");
   std::string victim = t.at("victim");
   std::ofstream(victim) << "precious\n";
   std::string path = t.at("state.json");
@@ -118,7 +103,7 @@ TEST_CASE("replaceFile never writes through a planted link") {
 }
 
 TEST_CASE("openOwnFile refuses a link, a hard link and a file that is not ours") {
-  TempDir t;
+  TempDir t("safe_file");
   std::string victim = t.at("victim");
   std::ofstream(victim) << "precious\n";
   REQUIRE(::symlink(victim.c_str(), t.at("sym").c_str()) == 0);

@@ -14,6 +14,8 @@
 #include <optional>
 #include <sstream>
 
+#include "temp_dir.h"
+
 using vrrpd::ScriptExit;
 using vrrpd::ScriptJob;
 using vrrpd::ScriptRunner;
@@ -21,31 +23,13 @@ using vrrpd::ScriptUser;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+using test_support::slurp;
+using test_support::TempDir;
+
 namespace {
 
 ScriptUser me() {
   return ScriptUser{::getuid(), ::getgid(), "me"};
-}
-
-struct TempDir {
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "vrrpd_script_XXXXXX").string();
-    path = ::mkdtemp(templ.data());
-    ::chmod(path.c_str(), 0777);  // a script run as nobody writes here too
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::vector<pid_t> pidsIn(const std::string& path) {
@@ -120,8 +104,8 @@ TEST_CASE("a script's exit code comes back, and a run that leaves nothing is gon
 TEST_CASE("arguments are passed quoted, as keepalived's notify arguments") {
   // A notify script gets TYPE NAME STATE PRIORITY as separate words, even
   // when the name has a space or a quote in it.
-  TempDir t;
-  std::string path = t.file("notify.sh");
+  TempDir t("vrrpd_script", 0777);
+  std::string path = t.at("notify.sh");
   std::ofstream(path) << "#!/bin/sh\ntest \"$#\" = 4 && test \"$2\" = \"it's VI 1\" && "
                          "test \"$4\" = 100\n";
   ::chmod(path.c_str(), 0755);
@@ -142,8 +126,8 @@ TEST_CASE("a script past its timeout is ended, and says so") {
 }
 
 TEST_CASE("a script that ignores SIGTERM gets SIGKILL, its whole process group too") {
-  TempDir t;
-  std::string pids = t.file("pids");
+  TempDir t("vrrpd_script", 0777);
+  std::string pids = t.at("pids");
   // The shell and a child both ignore TERM (an ignored signal stays ignored
   // across fork and exec).
   auto o = runToGone(
@@ -161,8 +145,8 @@ TEST_CASE("a script that ignores SIGTERM gets SIGKILL, its whole process group t
 }
 
 TEST_CASE("background children and setsid children do not outlive the script's timeout") {
-  TempDir t;
-  std::string pids = t.file("pids");
+  TempDir t("vrrpd_script", 0777);
+  std::string pids = t.at("pids");
   // `sleep 40 &` stays in the script's process group; `setsid sleep 40`
   // leaves it (and its session): both were left running by the old runner.
   auto o =
@@ -186,8 +170,8 @@ TEST_CASE("background children and setsid children do not outlive the script's t
 }
 
 TEST_CASE("a script gets a small fixed environment, not vrrpd's") {
-  TempDir t;
-  std::string out = t.file("env");
+  TempDir t("vrrpd_script", 0777);
+  std::string out = t.at("env");
   ::setenv("VRRPD_TEST_LEAK", "1", 1);
   auto j = job("env > " + out);
   j.env = {{"VRRPD_STATE", "MASTER"}};
@@ -207,8 +191,8 @@ TEST_CASE("a script user's process count is bounded by RLIMIT_NPROC") {
     WARN("not run: needs root and user nobody");
     return;
   }
-  TempDir t;
-  std::string pids = t.file("pids");
+  TempDir t("vrrpd_script", 0777);
+  std::string pids = t.at("pids");
   auto j = job("for i in $(seq 1 40); do sleep 3 & echo $! >> " + pids + "; done; wait", 2s);
   j.user = *nobody;
   j.max_processes = 8;
