@@ -93,20 +93,6 @@ class LifecycleCase(lab.ProxydCase):
 
 class QuitWithASession(LifecycleCase):
 
-    def recv_until(self, sock, needle, timeout=5.0):
-        got = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                msg = sock.recv(4096).decode()
-            except socket.timeout:
-                break
-            got.append(msg)
-            if needle in msg.split("\n"):
-                return msg
-        self.fail(f"no {needle} from sd_notify; got {got}")
-
     def check(self, cfg):
         return subprocess.run([CHECK_PROXYD, "--url", f"http://127.0.0.1:{cfg.status_listen}/",
                                "--timeout", "2"], capture_output=True, text=True, timeout=30)
@@ -121,7 +107,7 @@ class QuitWithASession(LifecycleCase):
         self.addCleanup(sock.close)
         self.addCleanup(os.unlink, path)
         proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
-        self.recv_until(sock, "READY=1")
+        self.recv_notify(sock, lambda m: "READY=1" in m.split("\n"))
 
         r = self.check(cfg)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -131,7 +117,7 @@ class QuitWithASession(LifecycleCase):
 
         t0 = time.monotonic()
         proxy.proc.send_signal(signal.SIGQUIT)
-        msg = self.recv_until(sock, "STOPPING=1")
+        msg = self.recv_notify(sock, lambda m: "STOPPING=1" in m.split("\n"))
         report(f"sd_notify after QUIT: {msg!r} ({time.monotonic() - t0:.3f} s)")
         r = self.check(cfg)
         took = time.monotonic() - t0

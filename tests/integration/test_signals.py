@@ -206,20 +206,6 @@ class ControlThroughPidFile(SignalCase):
 
 class SdNotify(SignalCase):
 
-    def recv_until(self, sock, pred, timeout=5.0):
-        got = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                msg = sock.recv(4096).decode()
-            except socket.timeout:
-                break
-            got.append(msg)
-            if pred(msg):
-                return msg, got
-        self.fail(f"no matching sd_notify message; got {got}")
-
     def test_ready_reloading_status_stopping(self):
         cfg = self.echo_config()
         path = os.path.join(lab.tmp_root(), f"notify-{os.getpid()}.sock")
@@ -229,28 +215,28 @@ class SdNotify(SignalCase):
         self.addCleanup(os.unlink, path)
         proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
 
-        ready, _ = self.recv_until(sock, lambda m: "READY=1" in m)
+        ready = self.recv_notify(sock, lambda m: "READY=1" in m)
         self.assertIn("STATUS=generation 1, 1 worker(s), 1 listener(s)", ready)
 
         t_before = time.clock_gettime(time.CLOCK_MONOTONIC)
         proxy.proc.send_signal(signal.SIGHUP)
-        reloading, _ = self.recv_until(sock, lambda m: "RELOADING=1" in m)
+        reloading = self.recv_notify(sock, lambda m: "RELOADING=1" in m)
         usec = int(dict(ln.split("=", 1) for ln in reloading.split("\n"))["MONOTONIC_USEC"])
         self.assertGreaterEqual(usec, int(t_before * 1e6))
         self.assertLess(usec, int((t_before + 5) * 1e6))
-        done, _ = self.recv_until(sock, lambda m: "READY=1" in m)
+        done = self.recv_notify(sock, lambda m: "READY=1" in m)
         self.assertIn("STATUS=reloaded: generation 2", done)
 
         with open(proxy.conf_path, "a") as f:
             f.write("\n[bogus]\n")
         proxy.proc.send_signal(signal.SIGHUP)
-        failed, _ = self.recv_until(sock, lambda m: "STATUS=reload failed" in m)
+        failed = self.recv_notify(sock, lambda m: "STATUS=reload failed" in m)
         report(f"sd_notify after a bad reload: {failed!r}")
         self.assertIn(f"{proxy.conf_path}:", failed)
         self.assertIn("still running generation 2", failed)
 
         proxy.proc.send_signal(signal.SIGTERM)
-        self.recv_until(sock, lambda m: "STOPPING=1" in m)
+        self.recv_notify(sock, lambda m: "STOPPING=1" in m)
 
 
 if __name__ == "__main__":

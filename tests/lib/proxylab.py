@@ -1080,6 +1080,22 @@ class ProxydCase(unittest.TestCase):
         self.addCleanup(b.stop)
         return b
 
+    def recv_notify(self, sock, pred, timeout: float = 5.0) -> str:
+        """The first sd_notify datagram on `sock` for which pred(text) holds;
+        the test fails, listing what came, when none does within `timeout`."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                msg = sock.recv(4096).decode()
+            except socket.timeout:
+                break
+            got.append(msg)
+            if pred(msg):
+                return msg
+        self.fail(f"no matching sd_notify message; got {got}")
+
     def status(self, port: int) -> dict:
         import json
         return json.loads(http_request(port, "/status")[2])
