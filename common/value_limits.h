@@ -4,7 +4,7 @@
 // value out of range is refused at load with FILE:LINE instead of
 // overflowing later (a 9000000000000000 s timer aborted libevent; a
 // 1000y fail_timeout wrapped the steady clock). The man pages print the same
-// table, and tests/unit/value_limits_test.cc walks it against the loaders.
+// table, and tests/unit/common/value_limits_test.cc walks it against the loaders.
 #pragma once
 
 #include <chrono>

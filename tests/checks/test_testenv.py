@@ -192,7 +192,7 @@ class EveryTestFile(unittest.TestCase):
         """ctest runs each Catch2 case as `unit_tests "NAME"`: a name that
         starts with '-' is read as an option ("-t" lists tags), nothing runs
         and ctest reports Passed. Two such cases hid a real failure."""
-        files = sorted(glob.glob(os.path.join(TESTS, "*", "*.cc")))
+        files = sorted(glob.glob(os.path.join(TESTS, "**", "*.cc"), recursive=True))
         self.assertGreater(len(files), 10)
         bad = []
         for path in files:

@@ -542,7 +542,7 @@ class BalancerInterop(unittest.TestCase):
 
 
 class GoldenPicks(unittest.TestCase):
-    """The values the unit tests pin (tests/unit/upstream_group_test.cc and
+    """The values the unit tests pin (tests/unit/proxyd/upstream_group_test.cc and
     consistent_hash_test.cc) come from here: nginx's choice, read from
     $upstream_addr, for fixed server names and literal hash keys (`hash
     client-42 consistent`).  The servers refuse (nothing listens on

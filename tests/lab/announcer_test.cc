@@ -1,5 +1,5 @@
 // Gratuitous ARP and unsolicited NA as the far end of a veth sees them.
-#include "vrrpd/announcer.h"
+#include "vrrpd/io/announcer.h"
 
 #include <linux/if_ether.h>
 
@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include "tests/lab/lab_net.h"
-#include "vrrpd/vip_manager.h"
-#include "vrrpd/vrrp_packet.h"
+#include "vrrpd/core/vrrp_packet.h"
+#include "vrrpd/io/vip_manager.h"
 
 namespace {
 

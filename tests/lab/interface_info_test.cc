@@ -1,5 +1,5 @@
 // lookupInterface() against real veth interfaces in the lab namespace.
-#include "vrrpd/interface_info.h"
+#include "vrrpd/io/interface_info.h"
 
 #include <net/if.h>
 

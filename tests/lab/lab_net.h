@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
-#include "vrrpd/interface_info.h"
+#include "vrrpd/io/interface_info.h"
 
 namespace lab {
 

@@ -1,5 +1,5 @@
 // VipManager through real netlink, in the lab namespace.
-#include "vrrpd/vip_manager.h"
+#include "vrrpd/io/vip_manager.h"
 
 #include <net/if.h>
 
@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "tests/lab/lab_net.h"
-#include "vrrpd/interface_info.h"
+#include "vrrpd/io/interface_info.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // VrrpSocket over a veth pair: the sender in the test's namespace, the
 // receivers in the peer namespace, as two VRRP routers on one link.
-#include "vrrpd/vrrp_socket.h"
+#include "vrrpd/io/vrrp_socket.h"
 
 #include <linux/if_ether.h>
 

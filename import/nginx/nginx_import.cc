@@ -1,0 +1,1244 @@
+// proxyd --import-nginx. Two halves: a reader that turns nginx.conf (and its
+// includes) into a tree of directives, each keeping FILE:LINE, with nginx's
+// own tokenizing rules (ngx_conf_read_token in src/core/ngx_conf_file.c); and
+// a walk over that tree that writes proxyd.ini and names, with FILE:LINE,
+// everything proxyd cannot carry.
+#include "import/nginx/nginx_import.h"
+
+#include <glob.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <tuple>
+
+#include "common/address.h"
+#include "common/config_text.h"
+#include "common/duration.h"
+#include "common/ini_file.h"
+#include "common/log.h"
+#include "proxyd/core/config.h"
+#include "proxyd/core/log_format.h"
+#include "proxyd/core/value_limits.h"
+
+namespace proxyd {
+
+using common::directoryOf;
+
+namespace {
+
+// ------------------------------------------------------------ diagnostics
+
+using Messages = common::Diagnostics;
+
+// ------------------------------------------------------------ the reader
+
+struct Token {
+  std::string text;
+  int line = 0;
+};
+
+struct Directive {
+  std::string name;
+  std::vector<Token> args;
+  std::string file;
+  int line = 0;
+  bool block = false;
+  std::vector<Directive> children;
+
+  std::string arg(size_t i) const { return i < args.size() ? args[i].text : std::string(); }
+  std::string where() const { return fmt::format("{}:{}", file, line); }
+};
+
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// nginx unescapes \" \' \\ and turns \t \r \n into the characters; any other
+// backslash stays as written (ngx_conf_read_token's copy loop).
+std::string unescape(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\\' && i + 1 < raw.size()) {
+      char n = raw[i + 1];
+      if (n == '"' || n == '\'' || n == '\\') {
+        out += n;
+        ++i;
+        continue;
+      }
+      if (n == 't' || n == 'r' || n == 'n') {
+        out += n == 't' ? '\t' : n == 'r' ? '\r' : '\n';
+        ++i;
+        continue;
+      }
+    }
+    out += raw[i];
+  }
+  return out;
+}
+
+class Lexer {
+ public:
+  enum class Kind { word, semicolon, open, close, end, error };
+  struct Lexeme {
+    Kind kind;
+    Token token;
+    int line;
+    std::string error;
+  };
+
+  explicit Lexer(std::string_view text) : t_(text) {}
+
+  Lexeme next() {
+    for (;;) {
+      while (pos_ < t_.size() && isSpace(t_[pos_])) advance();
+      if (pos_ >= t_.size()) return {Kind::end, {}, line_, {}};
+      char c = t_[pos_];
+      if (c == '#') {  // a comment starts only where a token would
+        while (pos_ < t_.size() && t_[pos_] != '\n') ++pos_;
+        continue;
+      }
+      if (c == ';' || c == '{' || c == '}') {
+        ++pos_;
+        return {c == ';' ? Kind::semicolon : c == '{' ? Kind::open : Kind::close, {}, line_, {}};
+      }
+      int start_line = line_;
+      if (c == '"' || c == '\'') return quoted(c, start_line);
+      return word(start_line);
+    }
+  }
+
+ private:
+  void advance() {
+    if (t_[pos_] == '\n') ++line_;
+    ++pos_;
+  }
+
+  Lexeme quoted(char q, int start_line) {
+    ++pos_;
+    size_t begin = pos_;
+    while (pos_ < t_.size() && t_[pos_] != q) {
+      if (t_[pos_] == '\\' && pos_ + 1 < t_.size()) advance();
+      advance();
+    }
+    if (pos_ >= t_.size()) {
+      return {Kind::error,
+              {},
+              start_line,
+              fmt::format("unexpected end of file: the string opened here has no closing {}",
+                          q == '"' ? "'\"'" : "\"'\"")};
+    }
+    std::string_view raw = t_.substr(begin, pos_ - begin);
+    ++pos_;
+    // nginx wants a separator after a closing quote.
+    if (pos_ < t_.size()) {
+      char n = t_[pos_];
+      if (n == ')') {
+        ++pos_;
+      } else if (!isSpace(n) && n != ';' && n != '{') {
+        return {Kind::error, {}, line_, fmt::format("unexpected \"{}\" after a quoted string", n)};
+      }
+    }
+    return {Kind::word, Token{unescape(raw), start_line}, start_line, {}};
+  }
+
+  Lexeme word(int start_line) {
+    size_t begin = pos_;
+    bool variable = false;
+    while (pos_ < t_.size()) {
+      char ch = t_[pos_];
+      if (ch == '{' && variable) {  // "${name}" is a variable, not a block
+        ++pos_;
+        variable = false;
+        continue;
+      }
+      variable = false;
+      if (ch == '\\' && pos_ + 1 < t_.size()) {
+        ++pos_;
+        advance();
+        continue;
+      }
+      if (ch == '$') variable = true;
+      if (isSpace(ch) || ch == ';' || ch == '{') break;
+      ++pos_;
+    }
+    return {
+        Kind::word, Token{unescape(t_.substr(begin, pos_ - begin)), start_line}, start_line, {}};
+  }
+
+  std::string_view t_;
+  size_t pos_ = 0;
+  int line_ = 1;
+};
+
+bool hasWildcard(const std::string& s) {
+  return s.find_first_of("*?[") != std::string::npos;
+}
+
+class ConfReader {
+ public:
+  ConfReader(std::string prefix, Messages& msg) : prefix_(std::move(prefix)), msg_(msg) {}
+
+  // `from`: the include directive that names the file (none for the main file).
+  bool readFile(const std::string& path, std::vector<Directive>& out, bool in_http, int depth,
+                const Directive* from) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad()) {
+      if (from == nullptr) {
+        msg_.error(path, 0, "cannot read the file");
+        return false;
+      }
+      if (in_http) {
+        // nginx would refuse to start; the http block is dropped anyway.
+        msg_.warning(from->file, from->line,
+                     fmt::format("include {}: cannot read \"{}\": skipped (inside http, which "
+                                 "proxyd does not carry)",
+                                 from->arg(0), path));
+        return true;
+      }
+      msg_.error(from->file, from->line,
+                 fmt::format("include {}: cannot read \"{}\"", from->arg(0), path));
+      return false;
+    }
+    std::string content = text.str();
+    Lexer lexer(content);
+    return parseBlock(lexer, path, out, false, in_http, depth, 0);
+  }
+
+ private:
+  bool parseBlock(Lexer& lexer, const std::string& file, std::vector<Directive>& out, bool nested,
+                  bool in_http, int depth, int open_line) {
+    std::vector<Token> words;
+    auto makeDirective = [&] {
+      Directive d;
+      d.name = words[0].text;
+      d.line = words[0].line;
+      d.file = file;
+      d.args.assign(words.begin() + 1, words.end());
+      words.clear();
+      return d;
+    };
+    for (;;) {
+      Lexer::Lexeme lx = lexer.next();
+      switch (lx.kind) {
+        case Lexer::Kind::word:
+          words.push_back(std::move(lx.token));
+          break;
+        case Lexer::Kind::semicolon: {
+          if (words.empty()) {
+            msg_.error(file, lx.line, "unexpected \";\"");
+            return false;
+          }
+          Directive d = makeDirective();
+          if (d.name == "include") {
+            if (!include(d, out, in_http, depth)) return false;
+          } else {
+            out.push_back(std::move(d));
+          }
+          break;
+        }
+        case Lexer::Kind::open: {
+          if (words.empty()) {
+            msg_.error(file, lx.line, "unexpected \"{\"");
+            return false;
+          }
+          Directive d = makeDirective();
+          d.block = true;
+          bool child_http = in_http || d.name == "http";
+          if (!parseBlock(lexer, file, d.children, true, child_http, depth, d.line)) return false;
+          out.push_back(std::move(d));
+          break;
+        }
+        case Lexer::Kind::close:
+          if (!words.empty()) {
+            msg_.error(file, lx.line,
+                       fmt::format("unexpected \"}}\": \"{}\" on line {} is not terminated by "
+                                   "\";\"",
+                                   words[0].text, words[0].line));
+            return false;
+          }
+          if (!nested) {
+            msg_.error(file, lx.line, "unexpected \"}\"");
+            return false;
+          }
+          return true;
+        case Lexer::Kind::end:
+          if (!words.empty()) {
+            msg_.error(file, words[0].line,
+                       fmt::format("unexpected end of file, expecting \";\" or \"}}\" after "
+                                   "\"{}\"",
+                                   words[0].text));
+            return false;
+          }
+          if (nested) {
+            msg_.error(file, open_line,
+                       "unexpected end of file, expecting \"}\" to close the block opened here");
+            return false;
+          }
+          return true;
+        case Lexer::Kind::error:
+          msg_.error(file, lx.line, lx.error);
+          return false;
+      }
+    }
+  }
+
+  // nginx's include: relative to the conf prefix (the main file's
+  // directory), wildcards expanded in sorted order, no match is no error.
+  bool include(const Directive& d, std::vector<Directive>& out, bool in_http, int depth) {
+    if (d.args.size() != 1) {
+      msg_.error(d.file, d.line, "include: expected one file name or pattern");
+      return false;
+    }
+    if (depth >= 16) {
+      msg_.error(d.file, d.line, "include: nested more than 16 deep (an include loop?)");
+      return false;
+    }
+    std::string pattern = d.arg(0);
+    if (!pattern.empty() && pattern[0] != '/') pattern = prefix_ + "/" + pattern;
+    std::vector<std::string> files;
+    if (hasWildcard(pattern)) {
+      glob_t g{};
+      int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+      if (rc == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+      } else if (rc != GLOB_NOMATCH) {
+        ::globfree(&g);
+        msg_.error(d.file, d.line,
+                   fmt::format("include {}: cannot expand \"{}\"", d.arg(0), pattern));
+        return false;
+      }
+      ::globfree(&g);
+    } else {
+      files.push_back(pattern);
+    }
+    for (const auto& f : files) {
+      if (!readFile(f, out, in_http, depth + 1, &d)) return false;
+    }
+    return true;
+  }
+
+  std::string prefix_;
+  Messages& msg_;
+};
+
+// ------------------------------------------------------------ INI writing
+
+struct Entry {
+  std::string key;
+  std::string value;
+  // Offsets in `value` where a piece of the source began (log_format's quoted
+  // pieces): preferred places to continue on the next line.
+  std::vector<size_t> breaks;
+  // The nginx directive it came from, for the loader's verdict on it.
+  std::string file;
+  int line = 0;
+};
+
+struct Section {
+  std::string header;
+  std::string origin;  // "FILE:LINE" of the nginx directive, as a comment
+  std::vector<Entry> entries;
+  std::string file;  // the directive of `origin`
+  int line = 0;
+  bool dropped = false;  // refused by proxyd's loader as a whole
+};
+
+// Where each line of the rendered proxyd.ini came from.
+struct RenderedLine {
+  Section* section = nullptr;
+  int entry = -1;  // index in section->entries, -1: the header or a comment
+};
+
+Entry entryFrom(const std::string& key, const std::string& value, const std::string& file,
+                int line) {
+  return Entry{key, value, {}, file, line};
+}
+
+constexpr size_t kLineTarget = 190;  // libinih reads at most 199 characters
+
+bool iniSpace(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+// Why proxyd's INI reader could not give the value back byte for byte, or
+// empty if it can.
+std::string unrepresentable(const std::string& v) {
+  if (v.empty()) return "it is empty";
+  if (v.find_first_of("\r\n") != std::string::npos) return "it contains a line break";
+  if (iniSpace(v.front()) || iniSpace(v.back())) return "it begins or ends with white space";
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (v[i] == ';' && iniSpace(v[i - 1])) return "\" ;\" would start an INI comment";
+  }
+  return {};
+}
+
+// Writes "key = value", continued on indented lines when long. proxyd's
+// reader trims every piece and joins the pieces with one space, so a value
+// may only be cut at a single space between two other characters, and a
+// continuation line may not begin with a comment character.
+void writeEntry(std::string& out, const Entry& e) {
+  const std::string first = e.key + " = ";
+  const std::string indent = "    ";
+  const std::string& v = e.value;
+  if (first.size() + v.size() <= kLineTarget) {
+    out += first + v + "\n";
+    return;
+  }
+  auto canCut = [&](size_t i) {
+    return i > 0 && i + 1 < v.size() && v[i] == ' ' && !iniSpace(v[i - 1]) && !iniSpace(v[i + 1]) &&
+           v[i + 1] != ';' && v[i + 1] != '#';
+  };
+  std::set<size_t> preferred;
+  for (size_t b : e.breaks) {
+    if (b > 0 && canCut(b - 1)) preferred.insert(b - 1);
+    if (canCut(b)) preferred.insert(b);
+  }
+  size_t start = 0;
+  std::string lead = first;
+  while (start < v.size()) {
+    size_t room = kLineTarget - lead.size();
+    // One source piece a line where the pieces allow it (the layout the
+    // nginx.conf had), else as much as fits.
+    size_t cut = std::string::npos;
+    size_t any = std::string::npos;
+    for (size_t i = start + 1; i < v.size() && i - start <= room; ++i) {
+      if (!canCut(i)) continue;
+      any = i;
+      if (preferred.count(i) && cut == std::string::npos) cut = i;
+    }
+    if (cut == std::string::npos && v.size() - start <= room) {
+      out += lead + v.substr(start) + "\n";
+      return;
+    }
+    if (cut == std::string::npos) cut = any;
+    if (cut == std::string::npos) {  // no space in reach: take the first one after
+      for (size_t i = start + room; i < v.size(); ++i) {
+        if (canCut(i)) {
+          cut = i;
+          break;
+        }
+      }
+    }
+    if (cut == std::string::npos) {
+      out += lead + v.substr(start) + "\n";
+      return;
+    }
+    out += lead + v.substr(start, cut - start) + "\n";
+    start = cut + 1;
+    lead = indent;
+  }
+}
+
+// ------------------------------------------------------------ the walk
+
+// Stream directives that nginx inherits from `stream { }` into each server.
+const std::vector<std::string> kServerKeys = {
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout",
+    "access_log",
+    "error_log",
+};
+
+struct ServerSettings {
+  std::map<std::string, Entry> keys;  // kServerKeys
+  std::vector<Entry> rules;           // allow / deny, in order
+};
+
+struct PendingServer {
+  std::string preferred_name;
+  std::string port;
+  Section section;
+};
+
+class Importer {
+ public:
+  Importer(const std::string& path, Messages& msg) : path_(path), msg_(msg) {}
+
+  std::string run(const std::vector<Directive>& top) {
+    for (const auto& d : top) topLevel(d);
+    return checkedRender();
+  }
+
+ private:
+  void drop(const Directive& d, const std::string& why = {}) {
+    msg_.warning(d.file, d.line,
+                 fmt::format("{} is not supported by proxyd: dropped{}", d.name,
+                             why.empty() ? "" : " (" + why + ")"));
+  }
+
+  bool expectArgs(const Directive& d, size_t min, size_t max, const char* form) {
+    if (d.args.size() < min || d.args.size() > max || d.block) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("{}: expected \"{} {}\": dropped", d.name, d.name, form));
+      return false;
+    }
+    return true;
+  }
+
+  // A value proxyd's INI cannot hold is dropped with a warning.
+  bool representable(const Directive& d, const std::string& value) {
+    std::string why = unrepresentable(value);
+    if (why.empty()) return true;
+    msg_.warning(
+        d.file, d.line,
+        fmt::format("{}: the value cannot be written to proxyd.ini ({}): dropped", d.name, why));
+    return false;
+  }
+
+  static std::string joinArgs(const Directive& d, size_t from = 0) {
+    std::string v;
+    for (size_t i = from; i < d.args.size(); ++i) v += (v.empty() ? "" : " ") + d.args[i].text;
+    return v;
+  }
+
+  void topLevel(const Directive& d) {
+    if (d.name == "worker_processes" && expectArgs(d, 1, 1, "NUMBER|auto")) {
+      if (d.arg(0) == "auto") {
+        setMain(d, "worker_processes", "auto");
+      } else if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_processes", *v);
+      }
+    } else if (d.name == "worker_rlimit_nofile" && expectArgs(d, 1, 1, "NUMBER")) {
+      if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_rlimit_nofile", *v);
+      }
+    } else if (d.name == "worker_shutdown_timeout" && expectArgs(d, 1, 1, "TIME")) {
+      if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
+        setMain(d, "worker_shutdown_timeout", *v);
+      }
+    } else if (d.name == "pid" && expectArgs(d, 1, 1, "PATH")) {
+      if (d.arg(0) == "off") return;  // no pid file: proxyd's default too
+      setMain(d, "pid", d.arg(0));
+    } else if (d.name == "error_log") {
+      if (auto v = errorLog(d)) setMain(d, "error_log", *v);
+    } else if (d.name == "events" && d.block) {
+      for (const auto& c : d.children) {
+        if (c.name == "worker_connections" && expectArgs(c, 1, 1, "NUMBER")) {
+          if (auto v = carried(c, limitOf("main", c.name), c.arg(0), c.name)) {
+            setMain(c, "worker_connections", *v);
+          }
+        } else if (c.name != "worker_connections") {
+          drop(c, "proxyd picks its own event method");
+        }
+      }
+    } else if (d.name == "stream" && d.block) {
+      stream(d);
+    } else if (d.name == "http" && d.block) {
+      http(d);
+    } else if (d.name == "worker_processes" || d.name == "worker_rlimit_nofile" ||
+               d.name == "worker_shutdown_timeout" || d.name == "pid") {
+      // malformed: expectArgs said so
+    } else if (d.name == "daemon" || d.name == "master_process") {
+      drop(d, "proxyd always stays in the foreground");
+    } else if (d.name == "user") {
+      drop(d, "run proxyd as the user its systemd unit names");
+    } else {
+      drop(d);
+    }
+  }
+
+  void setMain(const Directive& d, const std::string& key, const std::string& value) {
+    if (!representable(d, value)) return;
+    for (auto& e : main_.entries) {
+      if (e.key == key) {
+        msg_.warning(
+            d.file, d.line,
+            fmt::format("{}: given again: the first one is kept, this one is dropped", d.name));
+        return;
+      }
+    }
+    main_.entries.push_back(entryFrom(key, value, d.file, d.line));
+  }
+
+  // A number nginx took, for a key of proxyd's limits table
+  // (value_limits.cc): carried as written when proxyd's range holds it, else
+  // as the nearest bound, with a warning (nginx -t takes values such as
+  // proxy_timeout 9000000000000000 that its own timers then wrap, and
+  // proxy_buffer_size 0). nullopt, with a warning: not a number of that kind.
+  std::optional<std::string> carried(const Directive& d, const common::ValueLimit& limit,
+                                     const std::string& text, const std::string& what) {
+    common::Fit fit = common::fitOf(limit, text);
+    if (fit == common::Fit::inside) return text;
+    if (fit == common::Fit::malformed) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("{}: {}: dropped", what, common::parseLimited(limit, text).error()));
+      return std::nullopt;
+    }
+    std::int64_t bound = fit == common::Fit::below ? limit.min : limit.max;
+    std::string written = common::formatLimitValue(limit, bound);
+    std::string name(limit.option.empty() ? limit.key : limit.option);
+    msg_.warning(d.file, d.line,
+                 fmt::format("{}{}{}: proxyd takes {} {}: written as {}", what,
+                             what.back() == '=' ? "" : " ", text, name,
+                             common::describeRange(limit), written));
+    return written;
+  }
+
+  // error_log PATH [LEVEL]: proxyd takes a file or stderr.
+  std::optional<std::string> errorLog(const Directive& d) {
+    if (!expectArgs(d, 1, 2, "PATH [LEVEL]")) return std::nullopt;
+    const std::string path = d.arg(0);
+    if (path.rfind("syslog:", 0) == 0 || path.rfind("memory:", 0) == 0) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("error_log {}: only files and stderr are supported by proxyd: "
+                               "dropped",
+                               path));
+      return std::nullopt;
+    }
+    if (d.args.size() == 2 && !common::parseLogLevel(d.arg(1))) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("error_log: invalid level \"{}\": dropped", d.arg(1)));
+      return std::nullopt;
+    }
+    return joinArgs(d);
+  }
+
+  // ------------------------------------------------------------ stream
+
+  void stream(const Directive& s) {
+    ServerSettings defaults;
+    std::vector<const Directive*> servers;
+    for (const auto& d : s.children) {
+      if (d.name == "log_format") {
+        logFormat(d);
+      } else if (d.name == "upstream" && d.block) {
+        upstream(d);
+      } else if (d.name == "server" && d.block) {
+        servers.push_back(&d);
+      } else if (!serverSetting(d, defaults)) {
+        drop(d);
+      }
+    }
+    // Servers after the whole block: nginx inherits stream-level settings
+    // wherever in the block they are written.
+    for (const Directive* d : servers) server(*d, defaults);
+  }
+
+  void logFormat(const Directive& d) {
+    if (d.block || d.args.size() < 2) {
+      msg_.warning(d.file, d.line,
+                   "log_format: expected \"log_format NAME [escape=...] STRING ...\": dropped");
+      return;
+    }
+    const std::string name = d.arg(0);
+    size_t first = 1;
+    if (d.arg(1).rfind("escape=", 0) == 0) {
+      std::string how = d.arg(1).substr(7);
+      if (how != "default") {
+        msg_.warning(d.file, d.line,
+                     fmt::format("log_format {}: escape={} is not supported by proxyd.ini: "
+                                 "values are escaped as escape=default",
+                                 name, how));
+      }
+      first = 2;
+    }
+    // nginx compiles the pieces one after the other: the format is their
+    // plain concatenation, with no separator.
+    Entry e = entryFrom("format", {}, d.file, d.line);
+    for (size_t i = first; i < d.args.size(); ++i) {
+      if (i > first) e.breaks.push_back(e.value.size());
+      e.value += d.args[i].text;
+    }
+    if (log_formats_.count(name)) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("log_format {}: defined again: the first one is kept", name));
+      return;
+    }
+    if (!representable(d, e.value)) {
+      bad_formats_.insert(name);
+      return;
+    }
+    auto compiled = LogFormat::compile(e.value);
+    if (!compiled) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("log_format {}: {}: dropped", name, compiled.error()));
+      bad_formats_.insert(name);
+      return;
+    }
+    log_formats_.insert(name);
+    sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}, d.file, d.line});
+  }
+
+  void upstream(const Directive& u) {
+    if (u.args.size() != 1) {
+      msg_.warning(u.file, u.line, "upstream: expected \"upstream NAME { ... }\": dropped");
+      return;
+    }
+    Section sec{"upstream " + u.arg(0), u.where(), {}, u.file, u.line};
+    bool have_method = false;
+    int servers = 0;
+    auto method = [&](const Directive& d, const std::string& key, const std::string& value) {
+      if (have_method) {
+        msg_.warning(d.file, d.line,
+                     fmt::format("{}: a balancing method is already set: dropped", d.name));
+        return;
+      }
+      have_method = true;
+      sec.entries.push_back(entryFrom(key, value, d.file, d.line));
+    };
+    for (const auto& d : u.children) {
+      if (d.name == "server") {
+        if (auto v = upstreamServer(d)) {
+          sec.entries.push_back(entryFrom("server", *v, d.file, d.line));
+          ++servers;
+        }
+      } else if (d.name == "hash" && expectArgs(d, 1, 2, "KEY [consistent]")) {
+        if (d.args.size() == 2 && d.arg(1) != "consistent") {
+          expectArgs(d, 9, 9, "KEY [consistent]");
+          continue;
+        }
+        auto key = LogFormat::compile(d.arg(0), Escape::none);
+        if (!key) {
+          msg_.warning(d.file, d.line, fmt::format("hash: {}: dropped", key.error()));
+          continue;
+        }
+        method(d, "hash", joinArgs(d));
+      } else if (d.name == "least_conn" && expectArgs(d, 0, 0, "")) {
+        method(d, "balance", "least_conn");
+      } else if (d.name == "random" && expectArgs(d, 0, 2, "[two [least_conn]]")) {
+        std::string v = joinArgs(d);
+        if (v.empty() || v == "two" || v == "two least_conn") {
+          method(d, "balance", v.empty() ? "random" : "random " + v);
+        } else {
+          msg_.warning(d.file, d.line,
+                       fmt::format("random {}: only \"random\", \"random two\" and \"random two "
+                                   "least_conn\" are supported by proxyd: dropped",
+                                   v));
+        }
+      } else if (d.name == "zone") {
+        drop(d, "proxyd keeps one upstream state for all its workers anyway");
+      } else if (d.name != "hash" && d.name != "least_conn" && d.name != "random") {
+        drop(d);
+      }
+    }
+    if (servers == 0) {
+      msg_.warning(u.file, u.line,
+                   fmt::format("upstream {}: no server left: the upstream is dropped", u.arg(0)));
+      return;
+    }
+    upstreams_.insert(u.arg(0));
+    sections_up_.push_back(std::move(sec));
+  }
+
+  std::optional<std::string> upstreamServer(const Directive& d) {
+    if (d.block || d.args.empty()) {
+      msg_.warning(d.file, d.line, "server: expected \"server ADDRESS [PARAMETERS]\": dropped");
+      return std::nullopt;
+    }
+    const std::string addr = d.arg(0);
+    if (addr.rfind("unix:", 0) == 0) {
+      msg_.warning(
+          d.file, d.line,
+          fmt::format("server {}: UNIX sockets are not supported by proxyd: dropped", addr));
+      return std::nullopt;
+    }
+    if (addr.find(':') == std::string::npos) {
+      // nginx's default port in stream is none: it refuses this too.
+      msg_.warning(d.file, d.line,
+                   fmt::format("server {}: no port (nginx stream needs one too): dropped", addr));
+      return std::nullopt;
+    }
+    std::string v = addr;
+    for (size_t i = 1; i < d.args.size(); ++i) {
+      const std::string& p = d.args[i].text;
+      static const char* kNumeric[] = {"weight", "max_fails", "fail_timeout", "max_conns"};
+      bool known = p == "backup" || p == "down";
+      if (known) v += " " + p;
+      for (const char* k : kNumeric) {
+        std::string name = k;
+        if (p.rfind(name + "=", 0) != 0) continue;
+        known = true;
+        auto carried_value =
+            carried(d, limitOf("upstream", "server", name), p.substr(name.size() + 1),
+                    "server " + addr + " " + name + "=");
+        if (carried_value) v += " " + name + "=" + *carried_value;
+      }
+      if (!known) {
+        msg_.warning(d.file, d.line,
+                     fmt::format("server {}: parameter \"{}\" is not supported by proxyd: dropped",
+                                 addr, p));
+      }
+    }
+    if (!representable(d, v)) return std::nullopt;
+    return v;
+  }
+
+  // The directives a server (or the stream block, for every server) may set.
+  // Returns false when `d` is not one of them.
+  bool serverSetting(const Directive& d, ServerSettings& out) {
+    const std::string& n = d.name;
+    if (n == "allow" || n == "deny") {
+      if (!expectArgs(d, 1, 1, "ADDRESS|CIDR|all")) return true;
+      if (d.arg(0).rfind("unix:", 0) == 0) {
+        drop(d, "UNIX sockets are not supported by proxyd");
+        return true;
+      }
+      if (!common::Cidr::parse(d.arg(0))) {
+        msg_.warning(d.file, d.line, fmt::format("{} {}: invalid address: dropped", n, d.arg(0)));
+        return true;
+      }
+      out.rules.push_back(entryFrom(n, d.arg(0), d.file, d.line));
+      return true;
+    }
+    if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
+    std::optional<std::string> value;
+    if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
+        n == "proxy_next_upstream_timeout") {
+      if (expectArgs(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "proxy_buffer_size") {
+      if (expectArgs(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "proxy_half_close" || n == "proxy_next_upstream") {
+      if (expectArgs(d, 1, 1, "on|off")) {
+        if (d.arg(0) == "on" || d.arg(0) == "off") {
+          value = d.arg(0);
+        } else {
+          expectArgs(d, 9, 9, "on|off");
+        }
+      }
+    } else if (n == "proxy_next_upstream_tries") {
+      if (expectArgs(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "error_log") {
+      value = errorLog(d);
+    } else if (n == "access_log") {
+      value = accessLog(d);
+    }
+    if (!value || !representable(d, *value)) return true;
+    if (out.keys.count(n)) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("{}: given again in the same block: proxyd keeps one, the first; "
+                               "this one is dropped",
+                               n));
+      return true;
+    }
+    out.keys[n] = entryFrom(n, *value, d.file, d.line);
+    return true;
+  }
+
+  std::optional<std::string> accessLog(const Directive& d) {
+    if (d.args.size() == 1 && d.arg(0) == "off") return std::string("off");
+    if (d.args.size() < 2) {
+      msg_.warning(d.file, d.line,
+                   "access_log: expected \"access_log PATH FORMAT\" or \"access_log off\" (nginx "
+                   "stream has no default format): dropped");
+      return std::nullopt;
+    }
+    if (d.arg(0).rfind("syslog:", 0) == 0) {
+      msg_.warning(d.file, d.line,
+                   "access_log syslog:...: only files are supported by proxyd: dropped");
+      return std::nullopt;
+    }
+    for (size_t i = 2; i < d.args.size(); ++i) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("access_log: parameter \"{}\" is not supported by proxyd: dropped "
+                               "(proxyd writes each line when the session ends)",
+                               d.arg(i)));
+    }
+    return d.arg(0) + " " + d.arg(1);
+  }
+
+  // The port of a listen address, for the section name: "10443", "*:10443",
+  // "192.0.2.1:10443", "[::]:10443".
+  static std::string portOf(const std::string& listen) {
+    auto colon = listen.rfind(':');
+    std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
+    if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit)) return {};
+    return port;
+  }
+
+  void server(const Directive& s, const ServerSettings& defaults) {
+    ServerSettings own;
+    std::vector<std::string> listens;
+    std::vector<const Directive*> listen_ds;
+    std::optional<std::string> pass;
+    const Directive* pass_d = nullptr;
+    for (const auto& d : s.children) {
+      if (d.name == "listen") {
+        if (auto l = listen(d)) {
+          listens.push_back(*l);
+          listen_ds.push_back(&d);
+        }
+      } else if (d.name == "proxy_pass") {
+        if (!expectArgs(d, 1, 1, "UPSTREAM|ADDRESS")) continue;
+        pass_d = &d;
+        pass = d.arg(0);
+      } else if (!serverSetting(d, own)) {
+        drop(d);
+      }
+    }
+    if (listens.empty()) {
+      msg_.warning(s.file, s.line, "stream server without a usable listen: dropped");
+      return;
+    }
+    if (!pass) {
+      msg_.warning(s.file, s.line,
+                   fmt::format("stream server on {} has no proxy_pass: dropped", listens[0]));
+      return;
+    }
+    const std::string& p = *pass;
+    if (p.find('$') != std::string::npos || p.rfind("unix:", 0) == 0) {
+      msg_.warning(pass_d->file, pass_d->line,
+                   fmt::format("proxy_pass {}: only an upstream name or HOST:PORT is supported by "
+                               "proxyd: the server on {} is dropped",
+                               p, listens[0]));
+      return;
+    }
+    if (!upstreams_.count(p) && p.find(':') == std::string::npos) {
+      msg_.warning(pass_d->file, pass_d->line,
+                   fmt::format("proxy_pass {}: no upstream of that name was imported: the server "
+                               "on {} is dropped",
+                               p, listens[0]));
+      return;
+    }
+    PendingServer ps;
+    ps.port = portOf(listens[0]);
+    ps.preferred_name = upstreams_.count(p) ? p : std::string();
+    ps.section.origin = s.where();
+    ps.section.file = s.file;
+    ps.section.line = s.line;
+    for (size_t i = 0; i < listens.size(); ++i) {
+      ps.section.entries.push_back(
+          entryFrom("listen", listens[i], listen_ds[i]->file, listen_ds[i]->line));
+    }
+    ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
+    for (const std::string& key : kServerKeys) {
+      const Entry* e = nullptr;
+      if (auto it = own.keys.find(key); it != own.keys.end()) {
+        e = &it->second;
+      } else if (auto it2 = defaults.keys.find(key); it2 != defaults.keys.end()) {
+        e = &it2->second;
+      }
+      if (!e) continue;
+      if (key == "access_log" && e->value != "off") {
+        std::string fmt_name = e->value.substr(e->value.find(' ') + 1);
+        if (!log_formats_.count(fmt_name)) {
+          msg_.warning(s.file, s.line,
+                       fmt::format("access_log {}: log_format \"{}\" was {}: the access log is "
+                                   "dropped",
+                                   e->value, fmt_name,
+                                   bad_formats_.count(fmt_name) ? "dropped" : "not defined"));
+          continue;
+        }
+      }
+      ps.section.entries.push_back(*e);
+    }
+    // nginx's access rules are inherited only by a server that has none.
+    const auto& rules = own.rules.empty() ? defaults.rules : own.rules;
+    for (const auto& r : rules) ps.section.entries.push_back(r);
+    servers_.push_back(std::move(ps));
+  }
+
+  std::optional<std::string> listen(const Directive& d) {
+    if (d.args.empty() || d.block) {
+      msg_.warning(d.file, d.line, "listen: expected \"listen ADDRESS [PARAMETERS]\": dropped");
+      return std::nullopt;
+    }
+    const std::string a = d.arg(0);
+    if (a.rfind("unix:", 0) == 0) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("listen {}: UNIX sockets are not supported by proxyd: dropped", a));
+      return std::nullopt;
+    }
+    for (size_t i = 1; i < d.args.size(); ++i) {
+      const std::string& p = d.args[i].text;
+      if (p == "udp" || p == "ssl") {
+        msg_.warning(d.file, d.line,
+                     fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
+                                 "passes TLS through untouched): the listen is dropped",
+                                 a, p, p == "udp" ? "UDP" : "TLS termination"));
+        return std::nullopt;
+      }
+    }
+    for (size_t i = 1; i < d.args.size(); ++i) {
+      msg_.warning(d.file, d.line,
+                   fmt::format("listen {}: parameter \"{}\" is not supported by proxyd: dropped", a,
+                               d.args[i].text));
+    }
+    if (!common::splitHostPort(a, true)) {
+      msg_.warning(d.file, d.line, fmt::format("listen {}: invalid address: dropped", a));
+      return std::nullopt;
+    }
+    return a;
+  }
+
+  // ------------------------------------------------------------ http
+
+  // One warning per directive name for the whole http block, at its first
+  // occurrence, instead of hundreds.
+  struct Noise {
+    std::string file;
+    int line = 0;
+    int more = 0;
+  };
+
+  void noise(const Directive& d) {
+    auto [it, inserted] = noise_.emplace(d.name, Noise{d.file, d.line, 0});
+    if (inserted) {
+      noise_order_.push_back(d.name);
+    } else {
+      ++it->second.more;
+    }
+    // Blocks of directives are walked; blocks of data (types, map, geo,
+    // split_clients, upstream) are one name each.
+    static const std::set<std::string> kDirectiveBlocks = {"server", "location", "if",
+                                                           "limit_except"};
+    if (kDirectiveBlocks.count(d.name) == 0) return;
+    for (const auto& c : d.children) noise(c);
+  }
+
+  void http(const Directive& h) {
+    for (const auto& d : h.children) {
+      if (d.name == "server" && d.block && !status_ && hasListen(d)) {
+        statusServer(d);
+      } else if (d.name == "server" && d.block && hasListen(d)) {
+        for (const auto& c : d.children) {
+          if (c.name == "listen") {
+            msg_.warning(c.file, c.line,
+                         fmt::format("http server on {}: dropped (proxyd serves one HTTP page, "
+                                     "its status page, which another http server already "
+                                     "became)",
+                                     c.arg(0)));
+            break;
+          }
+        }
+        for (const auto& c : d.children) {
+          if (c.name != "listen") noise(c);
+        }
+      } else {
+        noise(d);
+      }
+    }
+    for (const auto& name : noise_order_) {
+      const Noise& n = noise_[name];
+      msg_.warning(n.file, n.line,
+                   fmt::format("{} is not supported by proxyd: dropped (http{})", name,
+                               n.more ? fmt::format("; {} more like it", n.more) : ""));
+    }
+  }
+
+  static bool hasListen(const Directive& s) {
+    for (const auto& c : s.children) {
+      if (c.name == "listen" && !c.args.empty()) return true;
+    }
+    return false;
+  }
+
+  void statusServer(const Directive& s) {
+    Section sec{"status", s.where(), {}, s.file, s.line};
+    const Directive* first_listen = nullptr;
+    std::vector<Entry> rules;
+    std::string root, index;
+    for (const auto& c : s.children) {
+      if (c.name == "listen" && !first_listen) {
+        first_listen = &c;
+        for (size_t i = 1; i < c.args.size(); ++i) {
+          msg_.warning(c.file, c.line,
+                       fmt::format("listen {}: parameter \"{}\" is not supported by proxyd's "
+                                   "status page: dropped",
+                                   c.arg(0), c.arg(i)));
+        }
+      } else if (c.name == "listen") {
+        msg_.warning(c.file, c.line,
+                     fmt::format("listen {}: proxyd's status page listens on one address, {}: "
+                                 "dropped",
+                                 c.arg(0), first_listen->arg(0)));
+      } else if ((c.name == "allow" || c.name == "deny") && c.args.size() == 1 &&
+                 common::Cidr::parse(c.arg(0))) {
+        rules.push_back(entryFrom(c.name, c.arg(0), c.file, c.line));
+      } else {
+        if (c.name == "root" || c.name == "index") (c.name == "root" ? root : index) = joinArgs(c);
+        if (c.name == "location" && c.block && joinArgs(c) == "/") {
+          for (const auto& l : c.children) {
+            if (l.name == "root") root = joinArgs(l);
+            if (l.name == "index") index = joinArgs(l);
+            if ((l.name == "allow" || l.name == "deny") && l.args.size() == 1 &&
+                common::Cidr::parse(l.arg(0)) && rules.empty()) {
+              rules.push_back(entryFrom(l.name, l.arg(0), l.file, l.line));
+            }
+          }
+        }
+        noise(c);
+      }
+    }
+    std::string port = first_listen->arg(0);
+    if (!common::splitHostPort(port, true)) {
+      msg_.warning(first_listen->file, first_listen->line,
+                   fmt::format("listen {}: invalid address: no status page", port));
+      return;
+    }
+    sec.entries.push_back(entryFrom("listen", port, first_listen->file, first_listen->line));
+    for (auto& r : rules) sec.entries.push_back(r);
+    std::string served = "its static page";
+    if (!root.empty() || !index.empty()) {
+      served = fmt::format("the static page ({}{}{})", root.empty() ? "" : "root " + root,
+                           !root.empty() && !index.empty() ? ", " : "",
+                           index.empty() ? "" : "index " + index);
+    }
+    msg_.warning(first_listen->file, first_listen->line,
+                 fmt::format("http server on {} becomes [status] listen = {}: proxyd's status "
+                             "page replaces {}: GET / answers 200 \"proxyd <hostname> ok\" (and "
+                             "/status JSON, /metrics, /stub_status); a check that wants HTTP 200 "
+                             "from it, as check_nginx.sh does, keeps working",
+                             port, port, served));
+    status_ = std::move(sec);
+  }
+
+  // ------------------------------------------------------------ output
+
+  // The output goes through proxyd's own loader, so that what it refuses
+  // (a value it cannot carry, a reference to something dropped) is a warning
+  // at the nginx.conf line and left out, never a proxyd.ini that does not
+  // start. Each round drops what the loader refused; the loop ends when it
+  // accepts, or when what is left is about the host (a name that does not
+  // resolve here, as nginx -t would also say).
+  std::string checkedRender() {
+    for (;;) {
+      std::vector<RenderedLine> lines;
+      std::string ini = render(&lines);
+      common::Diagnostics diag;
+      parseProxyConfig(ini, path_ + " (imported)", directoryOf(path_), diag);
+      std::map<Section*, std::set<int, std::greater<int>>> drop_entries;
+      std::set<Section*> drop_sections;
+      // "(also on line 13)" names a line of the proxyd.ini: say the nginx one.
+      auto origin = [&](int line) -> std::string {
+        if (line <= 0 || static_cast<size_t>(line) > lines.size()) return {};
+        const RenderedLine& at = lines[line - 1];
+        if (!at.section) return {};
+        if (at.entry >= 0 && at.section->entries[at.entry].line) {
+          const Entry& e = at.section->entries[at.entry];
+          return fmt::format("{}:{}", e.file, e.line);
+        }
+        return at.section->origin;
+      };
+      auto translate = [&](std::string message) {
+        static const std::regex kLine("line ([0-9]+)");
+        std::smatch m;
+        if (std::regex_search(message, m, kLine)) {
+          std::string where = origin(std::stoi(m[1].str()));
+          if (!where.empty()) message.replace(m.position(0), m.length(0), where);
+        }
+        return message;
+      };
+      for (const common::Diagnostic& dg : diag.items()) {
+        if (dg.severity != common::Severity::error) continue;
+        if (dg.message.find("host not found") != std::string::npos) continue;
+        if (dg.line <= 0 || static_cast<size_t>(dg.line) > lines.size()) continue;
+        const RenderedLine& at = lines[dg.line - 1];
+        if (at.section == nullptr) continue;
+        if (at.entry >= 0) {
+          const Entry& e = at.section->entries[at.entry];
+          msg_.warning(
+              e.file.empty() ? at.section->file : e.file, e.line ? e.line : at.section->line,
+              fmt::format("{} (proxyd -t would refuse it): dropped", translate(dg.message)));
+          drop_entries[at.section].insert(at.entry);
+        } else if (drop_sections.insert(at.section).second) {
+          msg_.warning(at.section->file, at.section->line,
+                       fmt::format("{} (proxyd -t would refuse it): [{}] is dropped",
+                                   translate(dg.message), at.section->header));
+        }
+      }
+      if (drop_entries.empty() && drop_sections.empty()) return ini;
+      for (auto& [section, indexes] : drop_entries) {
+        for (int i : indexes) section->entries.erase(section->entries.begin() + i);
+      }
+      for (Section* section : drop_sections) section->dropped = true;
+    }
+  }
+
+  std::string render(std::vector<RenderedLine>* lines = nullptr) {
+    std::string out;
+    auto mark = [&](Section* s, int entry) {
+      if (!lines) return;
+      size_t n = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
+      while (lines->size() < n) lines->push_back({s, entry});
+    };
+    out += fmt::format("; proxyd.ini imported from {} by proxyd --import-nginx\n", path_);
+    out +=
+        "; Relative paths resolve against proxyd's -p prefix (default: this file's directory),\n"
+        "; as nginx's do against its -p prefix.\n";
+    auto section = [&](Section& s) {
+      if (s.dropped) return;
+      mark(nullptr, -1);
+      out += "\n";
+      std::string origin = "; from " + s.origin;
+      if (origin.size() <= kLineTarget) out += origin + "\n";
+      out += "[" + s.header + "]\n";
+      mark(&s, -1);
+      for (size_t i = 0; i < s.entries.size(); ++i) {
+        writeEntry(out, s.entries[i]);
+        mark(&s, static_cast<int>(i));
+      }
+    };
+    if (!main_.entries.empty()) {
+      main_.header = "main";
+      main_.origin = path_;
+      main_.file = path_;
+      section(main_);
+    }
+    if (status_) section(*status_);
+    for (auto& s : sections_log_) section(s);
+    for (auto& s : sections_up_) section(s);
+    // Names: the upstream's when one server alone uses it, else server_PORT.
+    std::map<std::string, int> uses;
+    for (const auto& s : servers_) ++uses[s.preferred_name];
+    std::set<std::string> taken;
+    for (auto& s : servers_) {
+      std::string name = !s.preferred_name.empty() && uses[s.preferred_name] == 1
+                             ? s.preferred_name
+                             : "server_" + (s.port.empty() ? std::string("listen") : s.port);
+      std::string unique = name;
+      for (int n = 2; taken.count(unique); ++n) unique = fmt::format("{}_{}", name, n);
+      taken.insert(unique);
+      s.section.header = "server " + unique;
+      section(s.section);
+    }
+    return out;
+  }
+
+  std::string path_;
+  Messages& msg_;
+  Section main_;
+  std::optional<Section> status_;
+  std::vector<Section> sections_log_;
+  std::vector<Section> sections_up_;
+  std::vector<PendingServer> servers_;
+  std::set<std::string> log_formats_;
+  std::set<std::string> bad_formats_;
+  std::set<std::string> upstreams_;
+  std::map<std::string, Noise> noise_;
+  std::vector<std::string> noise_order_;
+};
+
+}  // namespace
+
+ImportResult importNginx(const std::string& path) {
+  ImportResult result;
+  Messages msg;
+  std::vector<Directive> top;
+  ConfReader reader(directoryOf(path), msg);
+  if (reader.readFile(path, top, false, 0, nullptr)) {
+    Importer importer(path, msg);
+    result.ini = importer.run(top);
+  }
+  result.warnings = msg.formattedInSourceOrder();
+  result.ok = !msg.hasErrors();
+  return result;
+}
+
+}  // namespace proxyd

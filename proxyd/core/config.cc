@@ -1,0 +1,461 @@
+#include "proxyd/core/config.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <thread>
+
+#include "common/config_text.h"
+#include "common/duration.h"
+#include "common/ini_section_walker.h"
+#include "proxyd/core/value_limits.h"
+
+namespace proxyd {
+
+using common::directoryOf;
+using common::splitWords;
+
+using common::Diagnostics;
+using common::IniEntry;
+using common::IniSection;
+using common::SectionWalker;
+
+namespace {
+
+// 127.0.0.0/8 (also IPv4-mapped) or ::1; a wildcard is not.
+bool isLoopback(const common::SocketAddress& addr) {
+  for (const char* net : {"127.0.0.0/8", "::1"}) {
+    auto cidr = common::Cidr::parse(net);
+    if (cidr && cidr->contains(addr)) return true;
+  }
+  return false;
+}
+
+std::string resolvePath(const std::string& prefix, const std::string& path) {
+  if (path.empty() || path[0] == '/' || path == "stderr") return path;
+  return prefix + "/" + path;
+}
+
+class Loader {
+ public:
+  Loader(ProxyConfig& cfg, Diagnostics& diag) : cfg_(cfg), diag_(diag) {}
+
+  void load(const common::IniDocument& doc) {
+    bool have_main = false;
+    for (const IniSection& s : doc.sections) {
+      if (s.type == "main" && s.label.empty()) {
+        if (have_main) error(s.line, "[main] is duplicate");
+        have_main = true;
+        loadMain(s);
+      } else if (s.type == "status" && s.label.empty()) {
+        if (cfg_.status) error(s.line, "[status] is duplicate");
+        loadStatus(s);
+      } else if (s.type == "log_format") {
+        loadLogFormat(s);
+      } else if (s.type == "upstream") {
+        loadUpstream(s);
+      } else if (s.type == "server") {
+        loadServer(s);
+      } else {
+        error(s.line, fmt::format("unknown section [{}] (expected [main], [status], "
+                                  "[log_format NAME], [upstream NAME] or [server NAME])",
+                                  s.header));
+      }
+    }
+    crossCheck();
+  }
+
+ private:
+  void error(int line, std::string msg) { diag_.error(cfg_.path, line, std::move(msg)); }
+  void warning(int line, std::string msg) { diag_.warning(cfg_.path, line, std::move(msg)); }
+
+  template <class T>
+  bool take(const IniEntry& e, common::Result<T> r, T& out) {
+    if (!r) {
+      error(e.line, fmt::format("{}: {}", e.key, r.error()));
+      return false;
+    }
+    out = std::move(*r);
+    return true;
+  }
+
+  // A number of the limits table (value_limits.cc), range-checked.
+  std::optional<std::int64_t> number(std::string_view section, const IniEntry& e) {
+    auto r = common::parseLimited(limitOf(section, e.key), e.value);
+    if (!r) {
+      error(e.line, fmt::format("{}: {}", e.key, r.error()));
+      return std::nullopt;
+    }
+    return *r;
+  }
+
+  template <class T>
+  std::function<void(const IniEntry&)> numberInto(std::string_view section, T& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = static_cast<T>(*n);
+    };
+  }
+
+  std::function<void(const IniEntry&)> durationInto(std::string_view section,
+                                                    std::chrono::milliseconds& out) {
+    return [this, section, &out](const IniEntry& e) {
+      if (auto n = number(section, e)) out = std::chrono::milliseconds(*n);
+    };
+  }
+
+  std::optional<LogTarget> parseErrorLog(const IniEntry& e) {
+    auto words = splitWords(e.value);
+    if (words.empty() || words.size() > 2) {
+      error(e.line, "error_log: expected \"PATH [LEVEL]\"");
+      return std::nullopt;
+    }
+    LogTarget t;
+    t.path = resolvePath(cfg_.prefix, words[0]);
+    if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level))
+      return std::nullopt;
+    checkLogDirectory(e, t.path);
+    return t;
+  }
+
+  // A log directory that does not exist here is a warning: the config may be
+  // checked on another machine (DESIGN.md); the start then fails with exit 2.
+  void checkLogDirectory(const IniEntry& e, const std::string& path) {
+    if (path == "stderr") return;
+    std::string dir = directoryOf(path);
+    if (::access(dir.c_str(), F_OK) != 0) {
+      warning(e.line, fmt::format("{}: directory \"{}\" does not exist", e.key, dir));
+    }
+  }
+
+  void loadMain(const IniSection& s) {
+    SectionWalker w(cfg_.path, s, diag_);
+    w.on("worker_processes", [&](const IniEntry& e) {
+      if (e.value == "auto") {
+        cfg_.main.worker_processes =
+            static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        return;
+      }
+      if (auto n = number("main", e)) cfg_.main.worker_processes = static_cast<int>(*n);
+    });
+    w.on("worker_connections", numberInto("main", cfg_.main.worker_connections));
+    w.on("error_log", [&](const IniEntry& e) { cfg_.main.error_log = parseErrorLog(e); });
+    w.on("worker_rlimit_nofile", numberInto("main", cfg_.main.worker_rlimit_nofile));
+    w.on("worker_shutdown_timeout", durationInto("main", cfg_.main.worker_shutdown_timeout));
+    w.on("pid", [&](const IniEntry& e) {
+      cfg_.main.pid_path = resolvePath(cfg_.prefix, e.value);
+      checkLogDirectory(e, cfg_.main.pid_path);
+    });
+    w.run();
+  }
+
+  void loadStatus(const IniSection& s) {
+    StatusSection st;
+    st.line = s.line;
+    bool have_listen = false;
+    int listen_line = s.line;
+    SectionWalker w(cfg_.path, s, diag_);
+    w.on("listen", [&](const IniEntry& e) {
+      have_listen = take(e, common::parseListenAddress(e.value), st.listen);
+      listen_line = e.line;
+    });
+    auto rule = [&](bool allow) {
+      return [&, allow](const IniEntry& e) {
+        common::Cidr c;
+        if (take(e, common::Cidr::parse(e.value), c)) st.rules.push_back({allow, c});
+      };
+    };
+    w.on("allow", rule(true), true);
+    w.on("deny", rule(false), true);
+    w.run();
+    if (!have_listen && !diag_.hasErrors()) error(s.line, "[status] needs \"listen\"");
+    if (have_listen && st.rules.empty() && !isLoopback(st.listen)) {
+      // /status and /metrics describe the whole setup, and every client
+      // costs the control thread something: say so when nothing limits who
+      // may ask.
+      warning(listen_line,
+              fmt::format("listen: the status page on {} is reachable beyond loopback with no "
+                          "allow/deny (e.g. allow = 127.0.0.0/8, allow = ::1, deny = all)",
+                          st.listen.toString()));
+    }
+    cfg_.status = std::move(st);
+  }
+
+  void loadLogFormat(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[log_format] needs a name: [log_format NAME]");
+      return;
+    }
+    if (cfg_.log_format_text.count(s.label)) {
+      error(s.line, fmt::format("log_format \"{}\" is duplicate", s.label));
+      return;
+    }
+    std::string text;
+    bool have = false;
+    SectionWalker w(cfg_.path, s, diag_);
+    w.on("format", [&](const IniEntry& e) {
+      auto compiled = LogFormat::compile(e.value);
+      if (!compiled) {
+        error(e.line, fmt::format("format: {}", compiled.error()));
+        return;
+      }
+      text = e.value;
+      have = true;
+    });
+    w.run();
+    if (!have) {
+      if (!diag_.hasErrors()) error(s.line, fmt::format("[{}] needs \"format\"", s.header));
+      return;
+    }
+    cfg_.log_format_text[s.label] = text;
+  }
+
+  void loadUpstream(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[upstream] needs a name: [upstream NAME]");
+      return;
+    }
+    if (cfg_.findUpstream(s.label)) {
+      error(s.line, fmt::format("upstream \"{}\" is duplicate", s.label));
+      return;
+    }
+    UpstreamSection up;
+    up.name = s.label;
+    up.line = s.line;
+    for (const IniEntry& e : s.entries) up.source_text += e.key + "=" + e.value + "\n";
+    bool have_method = false;
+    std::vector<int> backup_lines;
+    SectionWalker w(cfg_.path, s, diag_);
+    auto method_once = [&](const IniEntry& e) {
+      if (have_method) {
+        error(e.line, "only one of \"hash\" and \"balance\" may be given");
+        return false;
+      }
+      have_method = true;
+      return true;
+    };
+    w.on("hash", [&](const IniEntry& e) {
+      if (!method_once(e)) return;
+      auto words = splitWords(e.value);
+      if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "consistent")) {
+        error(e.line, "hash: expected \"KEY [consistent]\", e.g. \"$remote_addr consistent\"");
+        return;
+      }
+      auto compiled = LogFormat::compile(words[0], Escape::none);
+      if (!compiled) {
+        error(e.line, fmt::format("hash: {}", compiled.error()));
+        return;
+      }
+      up.hash_key = words[0];
+      up.method = words.size() == 2 ? BalanceMethod::consistent_hash : BalanceMethod::hash;
+    });
+    w.on("balance", [&](const IniEntry& e) {
+      if (!method_once(e)) return;
+      auto words = splitWords(e.value);
+      std::string v;
+      for (auto& word : words) v += (v.empty() ? "" : " ") + word;
+      if (v == "round_robin") {
+        up.method = BalanceMethod::round_robin;
+      } else if (v == "least_conn") {
+        up.method = BalanceMethod::least_conn;
+      } else if (v == "random") {
+        up.method = BalanceMethod::random;
+      } else if (v == "random two" || v == "random two least_conn") {
+        up.method = BalanceMethod::random_two;
+      } else {
+        error(e.line, fmt::format("balance: invalid value \"{}\" (expected round_robin, "
+                                  "least_conn, random or \"random two\")",
+                                  e.value));
+      }
+    });
+    w.on("health_check", [&](const IniEntry& e) { up.health_check = parseHealthCheckKey(e); });
+    w.on(
+        "server",
+        [&](const IniEntry& e) {
+          auto server = parseUpstreamServer(e.value);
+          if (!server) {
+            error(e.line, fmt::format("server: {}", server.error()));
+            return;
+          }
+          if (server->backup) backup_lines.push_back(e.line);
+          up.servers.push_back(std::move(*server));
+        },
+        true);
+    w.run();
+    if (!UpstreamGroup::allowsBackup(up.method)) {
+      for (int line : backup_lines) {
+        error(line,
+              "server: \"backup\" cannot be used with hash or random balancing (as in nginx)");
+      }
+    }
+    if (up.servers.empty()) {
+      error(s.line, fmt::format("[{}] has no \"server\"", s.header));
+    } else if (std::all_of(up.servers.begin(), up.servers.end(),
+                           [](const UpstreamServer& sv) { return sv.backup; })) {
+      error(s.line, fmt::format("[{}] has only backup servers", s.header));
+    }
+    cfg_.upstreams.push_back(std::move(up));
+  }
+
+  // health_check: the options, with ca/cert/key resolved against the
+  // prefix. A file missing here is a warning (the config may be checked on
+  // another machine, DESIGN.md); proxyd then fails to start (exit 2).
+  std::optional<HealthCheckOptions> parseHealthCheckKey(const IniEntry& e) {
+    HealthCheckOptions hc;
+    if (!take(e, parseHealthCheck(e.value), hc)) return std::nullopt;
+    for (std::string* path : {&hc.ca, &hc.cert, &hc.key}) {
+      if (path->empty()) continue;
+      *path = resolvePath(cfg_.prefix, *path);
+      if (::access(path->c_str(), R_OK) != 0) {
+        warning(e.line, fmt::format("health_check: cannot read \"{}\"", *path));
+      }
+    }
+    return hc;
+  }
+
+  void loadServer(const IniSection& s) {
+    if (s.label.empty()) {
+      error(s.line, "[server] needs a name: [server NAME]");
+      return;
+    }
+    ServerSection sv;
+    sv.name = s.label;
+    sv.line = s.line;
+    int pass_line = 0;
+    SectionWalker w(cfg_.path, s, diag_);
+    w.on(
+        "listen",
+        [&](const IniEntry& e) {
+          common::SocketAddress a;
+          if (take(e, common::parseListenAddress(e.value), a)) {
+            sv.listen.push_back(a);
+            listen_lines_.push_back({a, e.line});
+          }
+        },
+        true);
+    w.on("proxy_pass", [&](const IniEntry& e) {
+      sv.proxy_pass = e.value;
+      pass_line = e.line;
+    });
+    w.on("proxy_connect_timeout", durationInto("server", sv.connect_timeout));
+    w.on("proxy_timeout", durationInto("server", sv.timeout));
+    w.on("proxy_next_upstream_timeout", durationInto("server", sv.next_upstream_timeout));
+    w.on("proxy_buffer_size", numberInto("server", sv.buffer_size));
+    w.on("proxy_half_close",
+         [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.half_close); });
+    w.on("proxy_next_upstream",
+         [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.next_upstream); });
+    w.on("proxy_next_upstream_tries", numberInto("server", sv.next_upstream_tries));
+    w.on("access_log", [&](const IniEntry& e) {
+      auto words = splitWords(e.value);
+      if (words.size() == 1 && words[0] == "off") return;
+      if (words.size() != 2) {
+        error(e.line, "access_log: expected \"PATH FORMAT\" or \"off\"");
+        return;
+      }
+      sv.access_log = AccessLogTarget{resolvePath(cfg_.prefix, words[0]), words[1]};
+      access_log_lines_.push_back({words[1], e.line});
+      checkLogDirectory(e, sv.access_log->path);
+    });
+    w.on("error_log", [&](const IniEntry& e) { sv.error_log = parseErrorLog(e); });
+    // nginx stream's allow/deny (ngx_stream_access_module): first match wins.
+    auto rule = [&](bool allow) {
+      return [&, allow](const IniEntry& e) {
+        common::Cidr c;
+        if (take(e, common::Cidr::parse(e.value), c)) sv.access_rules.push_back({allow, c});
+      };
+    };
+    w.on("allow", rule(true), true);
+    w.on("deny", rule(false), true);
+    w.run();
+    if (sv.listen.empty()) error(s.line, fmt::format("[{}] needs \"listen\"", s.header));
+    if (sv.proxy_pass.empty()) {
+      error(s.line, fmt::format("[{}] needs \"proxy_pass\"", s.header));
+    } else {
+      pass_lines_.push_back({cfg_.servers.size(), pass_line});
+    }
+    cfg_.servers.push_back(std::move(sv));
+  }
+
+  void crossCheck() {
+    // proxy_pass names an [upstream]; an address instead becomes a group of
+    // one server named as written (as nginx's `proxy_pass host:port`).
+    for (auto [index, line] : pass_lines_) {
+      ServerSection& sv = cfg_.servers[index];
+      if (cfg_.findUpstream(sv.proxy_pass)) continue;
+      if (sv.proxy_pass.find(':') == std::string::npos) {
+        error(line, fmt::format("proxy_pass: no [upstream {}] is defined", sv.proxy_pass));
+        continue;
+      }
+      auto server = parseUpstreamServer(sv.proxy_pass);
+      if (!server) {
+        error(line, fmt::format("proxy_pass: {}", server.error()));
+        continue;
+      }
+      UpstreamSection up;
+      up.name = sv.proxy_pass;
+      up.line = line;
+      up.source_text = "server=" + sv.proxy_pass + "\n";
+      up.servers.push_back(std::move(*server));
+      cfg_.upstreams.push_back(std::move(up));
+    }
+    for (auto& [name, line] : access_log_lines_) {
+      if (!cfg_.log_format_text.count(name)) {
+        error(line, fmt::format("access_log: no [log_format {}] is defined", name));
+      }
+    }
+    // The same address twice would fail at bind time; say so now.
+    for (size_t i = 0; i < listen_lines_.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (listen_lines_[i].first == listen_lines_[j].first) {
+          error(listen_lines_[i].second,
+                fmt::format("listen: duplicate {} (also on line {})",
+                            listen_lines_[i].first.toString(), listen_lines_[j].second));
+        }
+      }
+      if (cfg_.status && listen_lines_[i].first == cfg_.status->listen) {
+        error(listen_lines_[i].second,
+              fmt::format("listen: {} is also the status page's", cfg_.status->listen.toString()));
+      }
+    }
+  }
+
+  ProxyConfig& cfg_;
+  Diagnostics& diag_;
+  std::vector<std::pair<size_t, int>> pass_lines_;
+  std::vector<std::pair<std::string, int>> access_log_lines_;
+  std::vector<std::pair<common::SocketAddress, int>> listen_lines_;
+};
+
+ProxyConfig build(const common::IniDocument& doc, const std::string& path,
+                  const std::string& prefix, Diagnostics& diag) {
+  ProxyConfig cfg;
+  cfg.path = path;
+  cfg.prefix = prefix.empty() ? directoryOf(path) : prefix;
+  Loader(cfg, diag).load(doc);
+  return cfg;
+}
+
+}  // namespace
+
+const UpstreamSection* ProxyConfig::findUpstream(const std::string& name) const {
+  for (const auto& u : upstreams) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix, Diagnostics& diag) {
+  auto doc = common::loadIniFile(path, diag);
+  return build(doc, path, prefix, diag);
+}
+
+ProxyConfig parseProxyConfig(std::string_view text, const std::string& path,
+                             const std::string& prefix, Diagnostics& diag) {
+  auto doc = common::parseIni(text, path, diag);
+  return build(doc, path, prefix, diag);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,105 @@
+// proxyd.ini as loaded: every section checked, every value parsed, every
+// problem reported as FILE:LINE (see DESIGN.md for the schema). Keys carry
+// the names of the nginx directives they replace.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "common/ini_file.h"
+#include "common/log.h"
+#include "proxyd/core/health_check.h"
+#include "proxyd/core/log_format.h"
+#include "proxyd/core/upstream_group.h"
+
+namespace proxyd {
+
+struct LogTarget {
+  std::string path;  // absolute, or "stderr"
+  common::LogLevel level = common::LogLevel::error;
+};
+
+struct MainSection {
+  int worker_processes = 1;  // "auto" = number of CPUs
+  int worker_connections = 1024;
+  std::optional<LogTarget> error_log;  // none: stderr at "error", as nginx's default level
+  std::string pid_path;                // empty: no pid file
+  int worker_rlimit_nofile = 0;        // 0: leave RLIMIT_NOFILE as inherited
+  // QUIT: sessions still running after this are closed; 0 waits for them
+  // (nginx's default).
+  std::chrono::milliseconds worker_shutdown_timeout{0};
+};
+
+struct AccessRule {
+  bool allow = true;
+  common::Cidr cidr;
+};
+
+struct StatusSection {
+  common::SocketAddress listen;
+  std::vector<AccessRule> rules;  // first match wins; no match: allowed
+  int line = 0;
+};
+
+struct UpstreamSection {
+  std::string name;
+  BalanceMethod method = BalanceMethod::round_robin;
+  std::string hash_key;  // the key's text, "$remote_addr"
+  std::vector<UpstreamServer> servers;
+  int line = 0;
+  // Active health checks (health_check.h); ca/cert/key resolved against the prefix.
+  std::optional<HealthCheckOptions> health_check;
+  // The section's entries as written ("key=value\n" each): a reload keeps
+  // the live state of a group whose text and resolved addresses are unchanged.
+  std::string source_text;
+};
+
+struct AccessLogTarget {
+  std::string path;
+  std::string format_name;
+};
+
+struct ServerSection {
+  std::string name;
+  int line = 0;
+  std::vector<common::SocketAddress> listen;
+  std::string proxy_pass;  // name of an [upstream] (an address is made a one-server group)
+  std::chrono::milliseconds connect_timeout{60000};
+  std::chrono::milliseconds timeout{600000};
+  std::size_t buffer_size = 16384;
+  bool half_close = false;
+  bool next_upstream = true;
+  unsigned next_upstream_tries = 0;                    // 0: no limit
+  std::chrono::milliseconds next_upstream_timeout{0};  // 0: no limit
+  std::optional<AccessLogTarget> access_log;
+  std::optional<LogTarget> error_log;
+  std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
+};
+
+struct ProxyConfig {
+  std::string path;    // the main file
+  std::string prefix;  // relative paths resolve against it
+  MainSection main;
+  std::optional<StatusSection> status;
+  std::map<std::string, std::string> log_format_text;  // name -> format text
+  std::vector<UpstreamSection> upstreams;
+  std::vector<ServerSection> servers;
+
+  const UpstreamSection* findUpstream(const std::string& name) const;
+};
+
+// Loads and checks `path`. `prefix` empty means the directory of `path`.
+// Problems go to `diag`; the result is only meaningful without errors.
+ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix,
+                            common::Diagnostics& diag);
+
+// Same, from text already in memory (tests).
+ProxyConfig parseProxyConfig(std::string_view text, const std::string& path,
+                             const std::string& prefix, common::Diagnostics& diag);
+
+}  // namespace proxyd

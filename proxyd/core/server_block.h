@@ -1,0 +1,40 @@
+// A [server] section made ready to run: its upstream group, compiled hash
+// key and access-log format, and its error log. Sessions hold a shared_ptr
+// to the block they were accepted by, so a block outlives a reload for as long
+// as its sessions run.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/log.h"
+#include "proxyd/core/config.h"
+#include "proxyd/core/log_format.h"
+#include "proxyd/core/stats.h"
+#include "proxyd/core/upstream_group.h"
+
+namespace proxyd {
+
+struct ServerBlock {
+  ServerSection section;
+  std::shared_ptr<UpstreamGroup> group;
+  std::optional<LogFormat> hash_key;       // for hash and consistent_hash
+  std::optional<LogFormat> access_format;  // none: no access log
+  std::shared_ptr<common::Log> error_log;  // the server's own, or the main one
+  std::string listen_text;                 // "0.0.0.0:10443", for error-log context
+  // Counters of this [server] (kept by name across reloads) and the last
+  // connect error of each peer of its group (shared by the group's blocks).
+  std::shared_ptr<ServerStats> stats;
+  std::shared_ptr<PeerErrors> peer_errors;
+
+  // allow/deny (ngx_stream_access_module): first match wins, none: allowed.
+  bool allows(const common::SocketAddress& client) const {
+    for (const AccessRule& rule : section.access_rules) {
+      if (rule.cidr.contains(client)) return rule.allow;
+    }
+    return true;
+  }
+};
+
+}  // namespace proxyd

@@ -1,0 +1,94 @@
+#include "proxyd/core/upstream_server.h"
+
+#include <fmt/format.h>
+
+#include <climits>
+
+#include "common/config_text.h"
+#include "common/duration.h"
+#include "proxyd/core/value_limits.h"
+
+namespace proxyd {
+
+using common::splitWords;
+namespace {
+
+using common::Result;
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// A NAME=VALUE parameter, bounded by the limits table (value_limits.cc).
+Result<std::int64_t> parseParam(std::string_view what, std::string_view value) {
+  return common::parseLimited(limitOf("upstream", "server", what), value, what);
+}
+
+}  // namespace
+
+Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
+  std::vector<std::string> words = splitWords(text);
+  if (words.empty()) return Result<UpstreamServer>::fail("no address in \"server\"");
+
+  UpstreamServer server;
+  server.name = std::string(words[0]);
+
+  // Parameters first, then the address, in the order of
+  // ngx_stream_upstream_server(): a typo is reported before any lookup.
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (startsWith(w, "weight=")) {
+      // nginx refuses weight=0; the cap keeps the ketama ring (160 points per
+      // weight unit) and the int arithmetic of the balancers in bounds.
+      auto v = parseParam("weight", w.substr(7));
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.weight = static_cast<int>(*v);
+    } else if (startsWith(w, "max_fails=")) {
+      auto v = parseParam("max_fails", w.substr(10));
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.max_fails = static_cast<int>(*v);
+    } else if (startsWith(w, "fail_timeout=")) {
+      auto v = parseParam("fail_timeout", w.substr(13));
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.fail_timeout = std::chrono::milliseconds(*v);
+    } else if (startsWith(w, "max_conns=")) {
+      auto v = parseParam("max_conns", w.substr(10));
+      if (!v) return Result<UpstreamServer>::fail(v.error());
+      server.max_conns = static_cast<int>(*v);
+    } else if (w == "backup") {
+      // Whether the balancing method allows it is the config loader's check
+      // (UpstreamGroup::allowsBackup), as nginx's flags check is per method.
+      server.backup = true;
+    } else if (w == "down") {
+      server.down = true;
+    } else {
+      return Result<UpstreamServer>::fail(
+          fmt::format("invalid parameter \"{}\" (expected weight=, max_fails=, fail_timeout=, "
+                      "max_conns=, backup or down)",
+                      w));
+    }
+  }
+
+  auto hp = common::splitHostPort(words[0], /*port_required=*/true);
+  if (!hp) return Result<UpstreamServer>::fail(hp.error());  // names the address already
+  if (hp->host.empty()) {
+    return Result<UpstreamServer>::fail(fmt::format("no host in upstream \"{}\"", words[0]));
+  }
+  auto port = common::parseUnsigned(hp->port, 65535);
+  if (!port || *port == 0) {
+    return Result<UpstreamServer>::fail(fmt::format("invalid port in upstream \"{}\"", words[0]));
+  }
+  auto addrs = common::resolve(hp->host, static_cast<std::uint16_t>(*port));
+  if (!addrs) {
+    // nginx: host not found in upstream "NAME"; we add the resolver's reason.
+    return Result<UpstreamServer>::fail(
+        fmt::format("host not found in upstream \"{}\" ({})", words[0], addrs.error()));
+  }
+  if (addrs->empty()) {
+    return Result<UpstreamServer>::fail(fmt::format("host not found in upstream \"{}\"", words[0]));
+  }
+  server.addrs = std::move(*addrs);
+  return server;
+}
+
+}  // namespace proxyd

@@ -1,0 +1,95 @@
+#include "proxyd/core/value_limits.h"
+
+namespace proxyd {
+namespace {
+
+using common::kMaxTimerMs;
+using common::TextKey;
+using common::ValueKind;
+using common::ValueLimit;
+
+constexpr ValueKind count = ValueKind::count;
+constexpr ValueKind size = ValueKind::size;
+constexpr ValueKind duration = ValueKind::duration;
+
+// Every range holds every value nginx runs with for the directives we share
+// (nginx -t accepts larger ones but then wraps its timers or cannot
+// allocate): --import-nginx carries the rest as the nearest bound, with a
+// warning at the nginx.conf line.
+constexpr ValueLimit kLimits[] = {
+    // [main]
+    {"main", "worker_processes", "", count, 1, 1024, "NGX_MAX_PROCESSES; or auto"},
+    {"main", "worker_connections", "", count, 1, 1 << 24, "connections per worker"},
+    {"main", "worker_rlimit_nofile", "", count, 16, 1 << 30, "Linux's fs.nr_open ceiling"},
+    {"main", "worker_shutdown_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    // [server NAME]
+    {"server", "proxy_connect_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    {"server", "proxy_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    {"server", "proxy_next_upstream_timeout", "", duration, 0, kMaxTimerMs, "timer; 0: none"},
+    // nginx takes any size; 1 byte works (one recv per byte), 64m per
+    // direction per session is already more memory than a proxy should hold.
+    {"server", "proxy_buffer_size", "", size, 1, 64 << 20, "per direction and session"},
+    {"server", "proxy_next_upstream_tries", "", count, 0, 1 << 20, "0: no limit"},
+    // [upstream NAME]: server = ADDRESS [weight=N] ...
+    // The weight cap keeps the ketama ring (160 points per unit) in memory.
+    {"upstream", "server", "weight", count, 1, 100000, "ring size"},
+    {"upstream", "server", "max_fails", count, 0, 2147483647, "int"},
+    // nginx reads fail_timeout in seconds (ngx_parse_time, is_sec): 2^31 - 1 s,
+    // which checked + fail_timeout on the nanosecond steady clock holds.
+    {"upstream", "server", "fail_timeout", duration, 0, 2147483647LL * 1000, "2^31 - 1 s"},
+    {"upstream", "server", "max_conns", count, 0, 2147483647, "int; 0: no limit"},
+    // health_check = interval= timeout= fall= rise= (fails=/passes=, nginx Plus)
+    {"upstream", "health_check", "interval", duration, 1, kMaxTimerMs, "timer"},
+    {"upstream", "health_check", "timeout", duration, 1, kMaxTimerMs, "timer"},
+    {"upstream", "health_check", "fall", count, 1, 1000, ""},
+    {"upstream", "health_check", "fails", count, 1, 1000, "= fall"},
+    {"upstream", "health_check", "rise", count, 1, 1000, ""},
+    {"upstream", "health_check", "passes", count, 1, 1000, "= rise"},
+};
+
+constexpr TextKey kText[] = {
+    {"main", "error_log"},
+    {"main", "pid"},
+    {"status", "listen"},
+    {"status", "allow"},
+    {"status", "deny"},
+    {"log_format", "format"},
+    {"upstream", "hash"},
+    {"upstream", "balance"},
+    {"upstream", "server", "backup"},
+    {"upstream", "server", "down"},
+    {"upstream", "health_check", "type"},
+    {"upstream", "health_check", "uri"},
+    {"upstream", "health_check", "expect"},
+    {"upstream", "health_check", "sni"},
+    {"upstream", "health_check", "verify"},
+    {"upstream", "health_check", "ca"},
+    {"upstream", "health_check", "cert"},
+    {"upstream", "health_check", "key"},
+    {"upstream", "health_check", "mandatory"},
+    {"server", "listen"},
+    {"server", "proxy_pass"},
+    {"server", "proxy_half_close"},
+    {"server", "proxy_next_upstream"},
+    {"server", "access_log"},
+    {"server", "error_log"},
+    {"server", "allow"},
+    {"server", "deny"},
+};
+
+}  // namespace
+
+std::span<const common::ValueLimit> valueLimits() {
+  return kLimits;
+}
+
+std::span<const common::TextKey> textKeys() {
+  return kText;
+}
+
+const common::ValueLimit& limitOf(std::string_view section, std::string_view key,
+                                  std::string_view option) {
+  return common::findLimit(kLimits, section, key, option);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,574 @@
+#include "proxyd/io/proxy.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/sd_notify.h"
+#include "proxyd/core/status_http.h"
+#include "proxyd/io/listener.h"
+
+namespace proxyd {
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr std::chrono::milliseconds kStopCheck{50};
+
+std::string addrKey(const common::SocketAddress& a) {
+  return a.toString();
+}
+
+// Same [upstream] text and same resolved addresses: the group's live state
+// (fails, connections, health) is still true of the new configuration.
+bool sameGroup(const UpstreamSection& a, const UpstreamSection& b) {
+  if (a.name != b.name || a.source_text != b.source_text || a.servers.size() != b.servers.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.servers.size(); ++i) {
+    if (!(a.servers[i].addrs == b.servers[i].addrs)) return false;
+  }
+  return true;
+}
+
+int countOpenFds() {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n - 1;  // the directory's own descriptor
+}
+
+double unixNow(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<Generation>> buildGeneration(
+    const ProxyConfig& cfg, const std::shared_ptr<common::Log>& main_log,
+    const Generation* previous, std::map<std::string, std::shared_ptr<ServerStats>>& stats,
+    std::size_t workers) {
+  using R = common::Result<std::unique_ptr<Generation>>;
+  auto gen = std::make_unique<Generation>();
+  gen->cfg = cfg;
+  std::map<std::string, const GroupRuntime*> by_name;
+  for (const UpstreamSection& up : cfg.upstreams) {
+    GroupRuntime g;
+    g.section = up;
+    if (previous != nullptr) {
+      for (const GroupRuntime& old : previous->groups) {
+        if (sameGroup(old.section, up)) {
+          g.group = old.group;
+          g.errors = old.errors;
+          break;
+        }
+      }
+    }
+    if (!g.group) {
+      g.group = std::make_shared<UpstreamGroup>(up.name, up.method, up.servers);
+      g.errors = std::make_shared<PeerErrors>();
+    }
+    gen->groups.push_back(std::move(g));
+  }
+  for (const GroupRuntime& g : gen->groups) by_name[g.section.name] = &g;
+
+  for (const ServerSection& sec : cfg.servers) {
+    auto block = std::make_shared<ServerBlock>();
+    block->section = sec;
+    const GroupRuntime* g = by_name.at(sec.proxy_pass);
+    block->group = g->group;
+    block->peer_errors = g->errors;
+    if (g->section.method == BalanceMethod::hash ||
+        g->section.method == BalanceMethod::consistent_hash) {
+      auto key = LogFormat::compile(g->section.hash_key, Escape::none);
+      if (!key) return R::fail(key.error());
+      block->hash_key = std::move(*key);
+    }
+    if (sec.access_log) {
+      auto fmt = LogFormat::compile(cfg.log_format_text.at(sec.access_log->format_name));
+      if (!fmt) return R::fail(fmt.error());
+      block->access_format = std::move(*fmt);
+    }
+    if (sec.error_log) {
+      auto log = std::make_shared<common::Log>(sec.error_log->level);
+      if (auto r = log->openFile(sec.error_log->path); !r) return R::fail(r.error());
+      block->error_log = std::move(log);
+    } else {
+      block->error_log = main_log;
+    }
+    block->listen_text = sec.listen.empty() ? "" : sec.listen.front().toString();
+    auto& st = stats[sec.name];
+    if (!st) st = std::make_shared<ServerStats>(workers);
+    block->stats = st;
+    gen->blocks.push_back(std::move(block));
+  }
+  return gen;
+}
+
+Proxy::Proxy(ProxyConfig cfg, std::shared_ptr<common::Log> log, ProcessInfo process)
+    : log_(std::move(log)), process_(std::move(process)), initial_cfg_(std::move(cfg)) {}
+
+Proxy::~Proxy() {
+  // Whatever still runs on the workers stops before anything they use goes.
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->post([raw] { raw->stopNow(); });
+  }
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+  shutdown_timer_.reset();
+  stop_check_.reset();
+  signals_.clear();
+  status_.reset();
+  health_checkers_.clear();
+}
+
+void Proxy::applyRlimit(int nofile) {
+  if (nofile <= 0) return;
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rlimit want{static_cast<rlim_t>(nofile), std::max<rlim_t>(rl.rlim_max, nofile)};
+  if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
+    log_->alert("setrlimit(RLIMIT_NOFILE, {}) failed ({}: {}), the limit stays {}", nofile, errno,
+                std::strerror(errno), rl.rlim_cur);
+  }
+}
+
+common::Result<bool> Proxy::start() {
+  using R = common::Result<bool>;
+  started_ = std::chrono::system_clock::now();
+  applyRlimit(initial_cfg_.main.worker_rlimit_nofile);
+  base_.reset(event_base_new());
+  if (!base_) return R::fail("event_base_new() failed");
+  // Before any socket is bound: a supervisor or test that sees the port
+  // listening may send HUP at once, whose default action would kill us.
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) {
+    common::EventPtr ev(evsignal_new(base_.get(), sig, onSignal, this));
+    if (!ev || event_add(ev.get(), nullptr) != 0) return R::fail("cannot install signal handlers");
+    signals_.push_back(std::move(ev));
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto n = static_cast<std::size_t>(std::max(1, initial_cfg_.main.worker_processes));
+  finished_ = std::make_unique<std::atomic<bool>[]>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>(i, *log_, process_, access_log_locks_);
+    if (auto r = w->init(); !r) return r;
+    workers_.push_back(std::move(w));
+  }
+
+  auto gen = buildGeneration(initial_cfg_, log_, nullptr, server_stats_, workers_.size());
+  if (!gen) return R::fail(gen.error());
+  auto fds = openNewSockets(**gen);
+  if (!fds) return R::fail(fds.error());
+  auto checkers = healthChecksFor(**gen);
+  if (!checkers) return R::fail(checkers.error());
+  health_checkers_ = std::move(*checkers);
+  if (initial_cfg_.status) {
+    auto page = openStatusPage(*initial_cfg_.status);
+    if (!page) return R::fail(page.error());
+    status_ = std::move(*page);
+  }
+  deploy(**gen, std::move(*fds));
+  current_ = std::move(*gen);
+
+  // Signals go to the control thread: the workers block them.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    std::atomic<bool>* done = &finished_[i];
+    threads_.emplace_back([w, done] {
+      w->run();
+      done->store(true);
+    });
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return true;
+}
+
+common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::openNewSockets(
+    const Generation& gen) {
+  using R = common::Result<std::map<std::string, std::vector<common::UniqueFd>>>;
+  std::map<std::string, std::vector<common::UniqueFd>> fds;
+  for (const auto& block : gen.blocks) {
+    for (const common::SocketAddress& addr : block->section.listen) {
+      bool open = false;
+      for (const auto& a : listening_) open = open || a == addr;
+      if (open) continue;
+      auto& list = fds[addrKey(addr)];
+      for (std::size_t i = 0; i < workers_.size(); ++i) {
+        auto fd = Listener::open(addr);
+        if (!fd) return R::fail(fmt::format("[server {}]: {}", block->section.name, fd.error()));
+        list.push_back(std::move(*fd));
+      }
+    }
+  }
+  return fds;
+}
+
+void Proxy::deploy(const Generation& gen,
+                   std::map<std::string, std::vector<common::UniqueFd>> fds) {
+  std::vector<common::SocketAddress> now_listening;
+  // The top of RLIMIT_NOFILE stays free for the control thread (the status
+  // page above all), whatever the sessions use.
+  rlimit rl{};
+  const int ceiling =
+      ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? workerDescriptorCeiling(rl.rlim_cur) : 0;
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    auto plan = std::make_shared<std::vector<ListenerPlan>>();
+    for (const auto& block : gen.blocks) {
+      for (const common::SocketAddress& addr : block->section.listen) {
+        ListenerPlan p;
+        p.addr = addr;
+        p.block = block;
+        auto it = fds.find(addrKey(addr));
+        if (it != fds.end()) p.fd = std::move(it->second[i]);
+        plan->push_back(std::move(p));
+        if (i == 0) now_listening.push_back(addr);
+      }
+    }
+    Worker* w = workers_[i].get();
+    int limit = gen.cfg.main.worker_connections;
+    w->post([w, plan, limit, ceiling] {
+      w->setConnectionLimit(limit);
+      w->setDescriptorCeiling(ceiling);
+      w->applyListeners(std::move(*plan));
+    });
+  }
+  listening_ = std::move(now_listening);
+}
+
+common::Result<std::unique_ptr<StatusPage>> Proxy::openStatusPage(const StatusSection& cfg) {
+  using R = common::Result<std::unique_ptr<StatusPage>>;
+  auto fd = Listener::open(cfg.listen);
+  if (!fd) return R::fail(fmt::format("[status]: {}", fd.error()));
+  auto page = std::make_unique<StatusPage>(
+      base_.get(), *log_, cfg, [this] { return snapshot(); }, status_stats_);
+  if (auto r = page->start(std::move(*fd)); !r) return R::fail(r.error());
+  return page;
+}
+
+// Checkers for the groups of `gen` that have none yet; the checkers of
+// groups taken over from the running configuration are kept by the caller.
+common::Result<std::vector<std::unique_ptr<HealthChecker>>> Proxy::healthChecksFor(
+    const Generation& gen) {
+  std::vector<std::shared_ptr<const ServerBlock>> fresh;
+  for (const auto& block : gen.blocks) {
+    bool checked = false;
+    for (const auto& hc : health_checkers_) checked = checked || &hc->group() == block->group.get();
+    if (!checked) fresh.push_back(block);
+  }
+  return startHealthChecks(base_.get(), gen.cfg, fresh, *log_);
+}
+
+std::string Proxy::summary() const {
+  std::size_t active = 0;
+  for (const auto& w : workers_) active += w->counters().active.get();
+  return fmt::format("generation {}, {} worker(s), {} listener(s), {} session(s)", generation_,
+                     workers_.size(), listening_.size(), active);
+}
+
+int Proxy::run() {
+  log_->notice("proxyd started: {} worker(s), {} listener(s), pid {}", workers_.size(),
+               listening_.size(), process_.pid);
+  common::notifyReady(summary());
+  event_base_dispatch(base_.get());
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  log_->notice("proxyd exiting");
+  return 0;
+}
+
+void Proxy::onSignal(evutil_socket_t sig, short, void* arg) {
+  auto* self = static_cast<Proxy*>(arg);
+  switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+      self->log_->notice("signal {} received, exiting", sig);
+      self->fastStop();
+      break;
+    case SIGQUIT:
+      self->log_->notice("signal {} received, gracefully shutting down", sig);
+      self->gracefulStop();
+      break;
+    case SIGUSR1:
+      self->log_->notice("signal {} received, reopening logs", sig);
+      if (auto r = self->log_->reopen(); !r) self->log_->alert("{}", r.error());
+      for (const auto& block : self->current_->blocks) {
+        if (block->error_log != self->log_) {
+          if (auto r = block->error_log->reopen(); !r) self->log_->alert("{}", r.error());
+        }
+      }
+      for (auto& w : self->workers_) {
+        Worker* raw = w.get();
+        raw->post([raw] { raw->reopenLogs(); });
+      }
+      break;
+    case SIGHUP:
+      self->log_->notice("signal {} received, reconfiguring", sig);
+      if (!self->stopping_) self->reload();
+      break;
+  }
+}
+
+void Proxy::rejectReload(const std::vector<std::string>& errors) {
+  ++reloads_failed_;
+  last_reload_ = std::chrono::system_clock::now();
+  last_reload_ok_ = false;
+  last_reload_errors_ = errors;
+  log_->error("reload failed, still running generation {}", generation_);
+  common::notifyReady(fmt::format(
+      "reload failed: {}{}; still running {}", errors.empty() ? "?" : errors.front(),
+      errors.size() > 1 ? fmt::format(" (+{} more)", errors.size() - 1) : "", summary()));
+}
+
+// HUP: nginx's reconfiguration, in-process. Nothing changes until the new
+// configuration has been read, checked, built and every new socket opened.
+void Proxy::reload() {
+  common::notifyReloading();
+  common::Diagnostics diag;
+  ProxyConfig cfg = loadProxyConfig(initial_cfg_.path, current_->cfg.prefix, diag);
+  std::vector<std::string> errors;
+  for (const common::Diagnostic& d : diag.items()) {
+    if (d.severity == common::Severity::error) {
+      log_->emerg("{}", d.format());
+      errors.push_back(d.format());
+    } else {
+      log_->warn("{}", d.format());
+    }
+  }
+  if (!errors.empty()) return rejectReload(errors);
+
+  auto gen = buildGeneration(cfg, log_, current_.get(), server_stats_, workers_.size());
+  if (!gen) {
+    log_->emerg("{}", gen.error());
+    return rejectReload({gen.error()});
+  }
+  auto fds = openNewSockets(**gen);
+  if (!fds) {
+    log_->emerg("{}", fds.error());
+    return rejectReload({fds.error()});
+  }
+  std::unique_ptr<StatusPage> new_status;
+  const bool status_kept = cfg.status && status_ && status_->config().listen == cfg.status->listen;
+  if (cfg.status && !status_kept) {
+    auto page = openStatusPage(*cfg.status);
+    if (!page) {
+      log_->emerg("{}", page.error());
+      return rejectReload({page.error()});
+    }
+    new_status = std::move(*page);
+  }
+  // Health checks: groups taken over keep their checker (and re-read their
+  // TLS files, so a rotated client certificate is picked up), new groups get
+  // one. The running checkers are only touched once the new ones exist: a
+  // reload rejected here leaves every old checker running.
+  auto fresh = healthChecksFor(**gen);
+  if (!fresh) {
+    log_->emerg("{}", fresh.error());
+    return rejectReload({fresh.error()});
+  }
+  std::vector<std::unique_ptr<HealthChecker>> checkers;
+  for (auto& hc : health_checkers_) {
+    for (const GroupRuntime& g : (*gen)->groups) {
+      if (hc && &hc->group() == g.group.get()) {
+        if (auto r = hc->reloadTls(); !r) {
+          log_->warn("{}; the health check keeps its previous TLS files", r.error());
+        }
+        checkers.push_back(std::move(hc));
+      }
+    }
+  }
+  health_checkers_ = std::move(checkers);
+  for (auto& hc : *fresh) health_checkers_.push_back(std::move(hc));
+
+  // Point of no return: apply.
+  if (cfg.main.worker_processes != static_cast<int>(workers_.size())) {
+    log_->warn("worker_processes changed to {}: takes effect at the next restart, running {}",
+               cfg.main.worker_processes, workers_.size());
+  }
+  if (cfg.main.worker_rlimit_nofile != current_->cfg.main.worker_rlimit_nofile) {
+    applyRlimit(cfg.main.worker_rlimit_nofile);
+  }
+  if (cfg.main.error_log) {
+    log_->setMinimum(cfg.main.error_log->level);
+    if (cfg.main.error_log->path != log_->path()) {
+      if (auto r = log_->openFile(cfg.main.error_log->path); !r) log_->alert("{}", r.error());
+    }
+  }
+  std::size_t opened = fds->size();
+  std::size_t before = listening_.size();
+  deploy(**gen, std::move(*fds));
+  std::size_t kept = listening_.size() - opened;
+  if (status_kept) {
+    status_->setConfig(*cfg.status);
+  } else {
+    status_ = std::move(new_status);  // closes the old page, if any
+  }
+  current_ = std::move(*gen);
+  ++generation_;
+  ++reloads_ok_;
+  last_reload_ = std::chrono::system_clock::now();
+  last_reload_ok_ = true;
+  last_reload_errors_.clear();
+  log_->notice("reloaded: generation {}, {} listening address(es): {} kept, {} opened, {} closed",
+               generation_, listening_.size(), kept, opened, before - kept);
+  common::notifyReady(fmt::format("reloaded: {}", summary()));
+}
+
+void Proxy::gracefulStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  common::notifyStopping();
+  // The status page goes first: the track script fails and the VIP moves
+  // while the sessions drain.
+  status_.reset();
+  health_checkers_.clear();
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->post([raw] { raw->drain(); });
+  }
+  auto timeout = current_->cfg.main.worker_shutdown_timeout;
+  if (timeout.count() > 0) {
+    shutdown_timer_.reset(evtimer_new(base_.get(), onShutdownTimeout, this));
+    timeval tv = common::toTimeval(timeout);
+    evtimer_add(shutdown_timer_.get(), &tv);
+  }
+  watchStop();
+}
+
+void Proxy::onShutdownTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Proxy*>(arg);
+  self->log_->notice("worker_shutdown_timeout reached, closing the remaining sessions");
+  for (auto& w : self->workers_) {
+    Worker* raw = w.get();
+    raw->post([raw] { raw->stopNow(); });
+  }
+}
+
+void Proxy::fastStop() {
+  if (!stopping_) common::notifyStopping();
+  stopping_ = true;
+  status_.reset();
+  health_checkers_.clear();
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->post([raw] { raw->stopNow(); });
+  }
+  watchStop();
+}
+
+void Proxy::watchStop() {
+  if (!stop_check_) stop_check_.reset(event_new(base_.get(), -1, EV_PERSIST, onStopCheck, this));
+  timeval tv = common::toTimeval(kStopCheck);
+  event_add(stop_check_.get(), &tv);
+}
+
+void Proxy::onStopCheck(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Proxy*>(arg);
+  for (std::size_t i = 0; i < self->workers_.size(); ++i) {
+    if (!self->finished_[i].load()) return;
+  }
+  event_base_loopbreak(self->base_.get());
+}
+
+StatsSnapshot Proxy::snapshot() const {
+  StatsSnapshot snap;
+  auto wall = std::chrono::system_clock::now();
+  auto mono = std::chrono::steady_clock::now();
+  ProcessSnapshot& p = snap.process;
+  p.version = kVersion;
+  p.hostname = process_.hostname;
+  p.pid = process_.pid;
+  p.start_time = unixNow(started_);
+  p.now = unixNow(wall);
+  p.config_path = initial_cfg_.path;
+  p.generation = generation_;
+  p.reloads_ok = reloads_ok_;
+  p.reloads_failed = reloads_failed_;
+  if (last_reload_) p.last_reload_time = unixNow(*last_reload_);
+  p.last_reload_ok = last_reload_ok_;
+  p.last_reload_errors = last_reload_errors_;
+  p.worker_connections = current_->cfg.main.worker_connections;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) p.rlimit_nofile = rl.rlim_cur;
+  p.open_fds = countOpenFds();
+  snap.status_page = status_stats_;
+
+  const std::int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(mono.time_since_epoch()).count();
+  for (const auto& w : workers_) {
+    const WorkerCounters& c = w->counters();
+    WorkerSnapshot ws;
+    ws.accepted = c.accepted.get();
+    ws.handled = c.handled.get();
+    ws.active = c.active.get();
+    ws.accept_pauses = c.accept_pauses.get();
+    ws.access_log_lost_lines = c.access_log_lost_lines.get();
+    ws.heartbeat_age =
+        static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
+    snap.workers.push_back(ws);
+  }
+
+  for (const auto& block : current_->blocks) {
+    ServerSnapshot s;
+    s.name = block->section.name;
+    for (const auto& a : block->section.listen) s.listen.push_back(a.toString());
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const ServerCounters& c = block->stats->slot(i);
+      s.active += c.active.get();
+      s.total += c.total.get();
+      for (std::size_t k = 0; k < s.by_status.size(); ++k) s.by_status[k] += c.by_status[k].get();
+      s.client_received += c.client_received.get();
+      s.client_sent += c.client_sent.get();
+      s.upstream_sent += c.upstream_sent.get();
+      s.upstream_received += c.upstream_received.get();
+      s.connect_failures += c.connect_failures.get();
+      for (std::size_t k = 0; k < s.connect_buckets.size(); ++k) {
+        s.connect_buckets[k] += c.connect_buckets[k].get();
+      }
+      s.connect_count += c.connect_count.get();
+      s.connect_sum_us += c.connect_sum_us.get();
+    }
+    snap.servers.push_back(std::move(s));
+  }
+
+  for (const GroupRuntime& g : current_->groups) {
+    GroupSnapshot gs;
+    gs.name = g.section.name;
+    gs.method = balanceMethodName(g.section.method);
+    std::size_t primary = 0;
+    for (const UpstreamServer& sv : g.section.servers) {
+      if (!sv.backup) primary += sv.addrs.size();
+    }
+    std::vector<Peer> peers = g.group->snapshot();
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      PeerSnapshot ps = describePeer(peers[i], mono, wall);
+      ps.backup = i >= primary;
+      if (auto e = g.errors->get(ps.addr)) {
+        ps.last_error = e->text;
+        ps.last_error_time = unixNow(e->when);
+      }
+      gs.peers.push_back(std::move(ps));
+    }
+    snap.groups.push_back(std::move(gs));
+  }
+  return snap;
+}
+
+}  // namespace proxyd

@@ -1,0 +1,417 @@
+#include "proxyd/io/session.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "proxyd/io/worker.h"
+
+namespace proxyd {
+
+namespace {
+
+constexpr short kSocketEvents = EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST;
+
+common::TimePoint monoNow() {
+  return std::chrono::steady_clock::now();
+}
+
+bool wouldBlock(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+}  // namespace
+
+Session::Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
+                 const common::SocketAddress& remote, const common::SocketAddress& local)
+    : worker_(worker), block_(std::move(block)), counters_(block_->stats->slot(worker.index())) {
+  client_.fd = std::move(client);
+  counters_.active.add();
+  counters_.total.add();
+  start_ = monoNow();
+  last_activity_ = start_;
+  record_.connection = worker_.nextConnectionNumber();
+  record_.remote = remote;
+  record_.local = local;
+}
+
+Session::~Session() {
+  // Events go before their sockets (member order would close first).
+  client_.event.reset();
+  upstream_.event.reset();
+  timer_.reset();
+}
+
+void Session::start() {
+  client_.event.reset(
+      event_new(worker_.base(), client_.fd.get(), kSocketEvents, onClientEvent, this));
+  timer_.reset(evtimer_new(worker_.base(), onTimer, this));
+  if (!client_.event || !timer_ || event_add(client_.event.get(), nullptr) != 0) {
+    logError(common::LogLevel::alert, "event_add() failed");
+    finish(500);
+    return;
+  }
+  if (!block_->allows(record_.remote)) {
+    // ngx_stream_access_module: logged at error, status 403, no upstream.
+    logError(common::LogLevel::error, "access forbidden by rule");
+    finish(403);
+    return;
+  }
+  std::string key;
+  if (block_->hash_key) block_->hash_key->render(record_, worker_.process(), key);
+  attempts_ = block_->group->begin(std::move(key), block_->section.next_upstream_tries);
+  connectNext();
+}
+
+// Picks the next peer and starts a non-blocking connect (nginx's
+// ngx_stream_proxy_connect). Each try gets its own entry in the log's
+// $upstream_* lists.
+void Session::connectNext() {
+  common::TimePoint now = monoNow();
+  peer_ = block_->group->choose(attempts_, now);
+  UpstreamAttempt attempt;
+  if (peer_ == nullptr) {
+    // nginx names the group when no peer could be chosen.
+    attempt.addr = block_->group->name();
+    // nginx's finalize gives the entry a session time measured from this
+    // same instant: 0.000.
+    attempt.session_time = common::Duration::zero();
+    record_.upstreams.push_back(std::move(attempt));
+    logError(common::LogLevel::error, "no live upstreams while connecting to upstream");
+    finish(502);
+    return;
+  }
+  attempt.addr = peer_->addr_text;
+  record_.upstreams.push_back(std::move(attempt));
+  try_start_ = now;
+
+  int fd = ::socket(peer_->addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && worker_.descriptorReserved(fd)) {
+    // The top descriptors are the control thread's (Worker::descriptorReserved).
+    ::close(fd);
+    fd = -1;
+    errno = EMFILE;
+  }
+  if (fd < 0) {
+    int err = errno;
+    block_->group->release(attempts_, false, now);
+    peer_ = nullptr;
+    record_.upstreams.back().session_time = common::Duration::zero();
+    logError(common::LogLevel::alert,
+             fmt::format("socket() failed ({}: {})", err, std::strerror(err)));
+    finish(502);
+    return;
+  }
+  upstream_ = Side{};
+  upstream_.fd.reset(fd);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  upstream_.event.reset(event_new(worker_.base(), fd, kSocketEvents, onUpstreamEvent, this));
+  if (!upstream_.event || event_add(upstream_.event.get(), nullptr) != 0) {
+    block_->group->release(attempts_, false, now);
+    peer_ = nullptr;
+    logError(common::LogLevel::alert, "event_add() failed");
+    finish(500);
+    return;
+  }
+  phase_ = Phase::connecting;
+  if (::connect(fd, peer_->addr.sa(), peer_->addr.len()) == 0) {
+    onConnected(now);
+    return;
+  }
+  if (errno != EINPROGRESS) {
+    connectFailed("connect() failed", errno);
+    return;
+  }
+  armTimer(block_->section.connect_timeout);
+}
+
+void Session::onConnected(common::TimePoint now) {
+  phase_ = Phase::proxying;
+  record_.upstreams.back().connect_time = now - try_start_;
+  counters_.observeConnect(now - try_start_);
+  // nginx counts the success when the connection is up, not when the session
+  // ends (ngx_stream_proxy_init_upstream notifies the balancer).
+  block_->group->connected(attempts_);
+  awaiting_first_byte_ = true;
+  upstream_.writable = true;
+  last_activity_ = now;
+  armTimer(block_->section.timeout);
+  relayBoth();
+}
+
+// A failure to establish the connection: the only kind nginx counts against
+// the server (ngx_stream_proxy_next_upstream). Tries the next peer while the
+// budget, proxy_next_upstream and proxy_next_upstream_timeout allow.
+void Session::connectFailed(const char* what, int err) {
+  common::TimePoint now = monoNow();
+  std::string reason = fmt::format("{} ({}: {})", what, err, std::strerror(err));
+  logError(common::LogLevel::error, reason + " while connecting to upstream");
+  counters_.connect_failures.add();
+  // A failed try still has a session time in nginx: ngx_stream_proxy_connect
+  // (next try) or the finalize (last one) closes it at this moment.
+  record_.upstreams.back().session_time = now - try_start_;
+  block_->peer_errors->record(record_.upstreams.back().addr, std::move(reason));
+  upstream_.event.reset();
+  upstream_.fd.reset();
+  block_->group->release(attempts_, true, now);
+  peer_ = nullptr;
+  const auto& sec = block_->section;
+  bool out_of_time =
+      sec.next_upstream_timeout.count() > 0 && now - start_ >= sec.next_upstream_timeout;
+  if (attempts_.triesLeft() == 0 || !sec.next_upstream || out_of_time) {
+    finish(502);
+    return;
+  }
+  connectNext();
+}
+
+void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
+  auto* s = static_cast<Session*>(arg);
+  if (what & (EV_READ | EV_CLOSED)) s->client_.readable = true;
+  if (what & EV_CLOSED) s->client_.peer_closed = true;
+  if (what & EV_WRITE) s->client_.writable = true;
+  // The client is not read while connecting: its data waits in the kernel,
+  // so a retry to another upstream loses nothing.
+  if (s->phase_ == Phase::proxying) s->relayBoth();
+}
+
+void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
+  auto* s = static_cast<Session*>(arg);
+  if (what & (EV_READ | EV_CLOSED)) s->upstream_.readable = true;
+  if (what & EV_CLOSED) s->upstream_.peer_closed = true;
+  if (s->phase_ == Phase::connecting) {
+    if (!(what & (EV_WRITE | EV_READ | EV_CLOSED))) return;
+    // Writable and nothing else is a connect that succeeded: a failed one
+    // is reported with EPOLLERR/EPOLLHUP, which libevent turns into
+    // EV_READ as well. Only then is SO_ERROR worth a system call.
+    if ((what & (EV_READ | EV_WRITE | EV_CLOSED)) == EV_WRITE) {
+      s->onConnected(monoNow());
+      return;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) {
+      s->connectFailed("connect() failed", err);
+      return;
+    }
+    if (!(what & EV_WRITE)) return;  // not connected yet
+    s->onConnected(monoNow());
+    return;
+  }
+  if (what & EV_WRITE) s->upstream_.writable = true;
+  s->relayBoth();
+}
+
+void Session::onTimer(evutil_socket_t, short, void* arg) {
+  auto* s = static_cast<Session*>(arg);
+  common::TimePoint now = monoNow();
+  if (s->phase_ == Phase::connecting) {
+    s->connectFailed("upstream timed out", ETIMEDOUT);
+    return;
+  }
+  // proxy_timeout is one idle timer over both directions. Activity only
+  // stamps last_activity_; the timer is moved here, when it fires, instead
+  // of on every read and write.
+  common::Duration idle = now - s->last_activity_;
+  common::Duration timeout = s->block_->section.timeout;
+  if (idle >= timeout) {
+    s->logError(common::LogLevel::info, "connection timed out while proxying connection");
+    s->finish(200);
+    return;
+  }
+  s->armTimer(timeout - idle);
+}
+
+void Session::armTimer(common::Duration d) {
+  timeval tv = common::toTimeval(std::chrono::duration_cast<std::chrono::microseconds>(d));
+  evtimer_add(timer_.get(), &tv);
+}
+
+void Session::relayBoth() {
+  if (relay(client_, upstream_, up_, true) == Relay::error) return finish(200);
+  if (relay(upstream_, client_, down_, false) == Relay::error) return finish(200);
+
+  const bool half_close = block_->section.half_close;
+  if (!half_close) {
+    // nginx without proxy_half_close: the first EOF ends the session once
+    // what was read before it has been passed on.
+    if ((up_.eof && !up_.pending()) || (down_.eof && !down_.pending())) return finish(200);
+    return;
+  }
+  // proxy_half_close on: pass each EOF on with shutdown(SHUT_WR) and end
+  // when both directions are done.
+  if (up_.eof && !up_.pending() && !up_.shut) {
+    ::shutdown(upstream_.fd.get(), SHUT_WR);
+    up_.shut = true;
+  }
+  if (down_.eof && !down_.pending() && !down_.shut) {
+    ::shutdown(client_.fd.get(), SHUT_WR);
+    down_.shut = true;
+  }
+  if (up_.shut && down_.shut) finish(200);
+}
+
+// Moves data from `from` to `to` until one of them would block. One recv()
+// and one send() per chunk: a short read means the socket is drained (the
+// edge-triggered event fires again when more arrives), unless the peer has
+// closed, when we read on until recv() says 0.
+Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream) {
+  const size_t cap = block_->section.buffer_size;
+  bool moved = false;
+  Relay result = Relay::ok;
+  for (;;) {
+    if (flow.pending()) {
+      if (!to.writable) break;
+      size_t len = flow.end - flow.start;
+      ssize_t n = ::send(to.fd.get(), flow.held.get() + flow.start, len, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (wouldBlock(errno)) {
+          to.writable = false;
+          break;
+        }
+        logError(common::LogLevel::info,
+                 fmt::format("send() failed ({}: {}) while proxying {}", errno,
+                             std::strerror(errno), to_upstream ? "to upstream" : "to client"));
+        result = Relay::error;
+        break;
+      }
+      moved = true;
+      flow.start += static_cast<std::uint32_t>(n);
+      flow.written += static_cast<std::uint64_t>(n);
+      if (static_cast<size_t>(n) < len) {
+        to.writable = false;
+        break;
+      }
+      release(flow);
+    }
+    if (flow.eof || !from.readable) break;
+
+    char* buf = worker_.scratch(cap);
+    ssize_t n = ::recv(from.fd.get(), buf, cap, 0);
+    // $upstream_first_byte_time: nginx stamps the first read from the
+    // upstream that is not EAGAIN (data, EOF or an error alike). One flag
+    // test per read; the clock is read once per try.
+    if (awaiting_first_byte_ && !to_upstream &&
+        (n >= 0 || (!wouldBlock(errno) && errno != EINTR))) {
+      noteFirstByte();
+    }
+    if (n > 0) {
+      moved = true;
+      flow.read += static_cast<std::uint64_t>(n);
+      if (static_cast<size_t>(n) < cap && !from.peer_closed) from.readable = false;
+      ssize_t sent = 0;
+      if (to.writable) {
+        sent = ::send(to.fd.get(), buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+        if (sent < 0) {
+          if (!wouldBlock(errno)) {
+            logError(common::LogLevel::info,
+                     fmt::format("send() failed ({}: {}) while proxying {}", errno,
+                                 std::strerror(errno), to_upstream ? "to upstream" : "to client"));
+            result = Relay::error;
+            break;
+          }
+          sent = 0;
+        }
+        flow.written += static_cast<std::uint64_t>(sent);
+      }
+      if (sent < n) {
+        // The receiver is slow: keep the rest and stop reading this side
+        // until it has been written (backpressure).
+        to.writable = false;
+        size_t rest = static_cast<size_t>(n - sent);
+        flow.held = worker_.buffers().take(cap);
+        std::memcpy(flow.held.get(), buf + sent, rest);
+        flow.start = 0;
+        flow.end = static_cast<std::uint32_t>(rest);
+        break;
+      }
+      continue;
+    }
+    if (n == 0) {
+      flow.eof = true;
+      from.readable = false;
+      break;
+    }
+    if (wouldBlock(errno)) {
+      from.readable = false;
+      break;
+    }
+    if (errno == EINTR) continue;
+    logError(common::LogLevel::info,
+             fmt::format("recv() failed ({}: {}) while proxying {}", errno, std::strerror(errno),
+                         to_upstream ? "from client" : "from upstream"));
+    result = Relay::error;
+    break;
+  }
+  if (moved) last_activity_ = monoNow();
+  return result;
+}
+
+void Session::noteFirstByte() {
+  awaiting_first_byte_ = false;
+  record_.upstreams.back().first_byte_time = monoNow() - try_start_;
+}
+
+void Session::release(Flow& flow) {
+  flow.start = flow.end = 0;
+  if (flow.held) worker_.buffers().give(std::move(flow.held), block_->section.buffer_size);
+}
+
+void Session::finish(int status) {
+  if (phase_ == Phase::done) return;
+  phase_ = Phase::done;
+  common::TimePoint now = monoNow();
+  if (peer_ != nullptr) {
+    UpstreamAttempt& a = record_.upstreams.back();
+    a.bytes_sent = up_.written;
+    a.bytes_received = down_.read;
+    a.session_time = now - try_start_;
+    block_->group->release(attempts_, false, now);
+    peer_ = nullptr;
+  }
+  record_.status = status;
+  record_.bytes_received = up_.read;
+  record_.bytes_sent = down_.written;
+  record_.session_time = now - start_;
+  counters_.active.sub();
+  counters_.by_status[statusIndex(status)].add();
+  counters_.client_received.add(up_.read);
+  counters_.client_sent.add(down_.written);
+  counters_.upstream_sent.add(up_.written);
+  counters_.upstream_received.add(down_.read);
+  if (block_->access_format) {
+    record_.end_time = std::chrono::system_clock::now();
+    AccessLog* log = worker_.accessLog(block_->section.access_log->path);
+    if (log != nullptr) {
+      block_->access_format->render(record_, worker_.process(), log->buffer());
+      log->endLine();
+    }
+  }
+  release(up_);
+  release(down_);
+  worker_.destroy(this);
+}
+
+void Session::logError(common::LogLevel level, const std::string& what) {
+  common::Log& log = *block_->error_log;
+  if (!log.enabled(level)) return;
+  std::string upstream = record_.upstreams.empty()
+                             ? ""
+                             : fmt::format(", upstream: \"{}\"", record_.upstreams.back().addr);
+  // nginx's context: "*CONN what, client: A, server: B, upstream: "C",
+  // bytes from/to client:R/S, bytes from/to upstream:R/S".
+  log.write(level,
+            fmt::format("*{} {}, client: {}, server: {}{}, bytes from/to client:{}/{}, "
+                        "bytes from/to upstream:{}/{}",
+                        record_.connection, what, record_.remote.hostText(), block_->listen_text,
+                        upstream, up_.read, down_.written, down_.read, up_.written));
+}
+
+}  // namespace proxyd

@@ -1,0 +1,104 @@
+// One proxied TCP session: the client connection, the upstream connection
+// (with nginx's retries across the group), and the relay between them.
+//
+// The data path is the lean shape STYLE.md asks for: each socket has one
+// persistent edge-triggered event for read, write and peer-close, registered
+// once; data moves with recv()/send() straight from one socket to the other
+// through a scratch buffer, and only what the receiver cannot take at once
+// is kept, in a per-direction buffer of at most proxy_buffer_size. While that
+// buffer is full the sending side is not read (backpressure).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/clock.h"
+#include "common/event.h"
+#include "common/unique_fd.h"
+#include "proxyd/core/server_block.h"
+#include "proxyd/core/session_record.h"
+#include "proxyd/core/upstream_group.h"
+
+namespace proxyd {
+
+class Worker;
+
+class Session {
+ public:
+  Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
+          const common::SocketAddress& remote, const common::SocketAddress& local);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Starts connecting to the first upstream. May end (and destroy) the
+  // session before returning.
+  void start();
+  // Ends the session now with status 200 (fast stop).
+  void abort() { finish(200); }
+
+ private:
+  friend class Worker;
+
+  // One end of the session.
+  struct Side {
+    common::UniqueFd fd;
+    common::EventPtr event;
+    bool readable = false;
+    bool writable = false;
+    bool peer_closed = false;  // EPOLLRDHUP seen: read until recv() says 0
+  };
+  // One direction of data: what was read from `from` and not yet written
+  // to the other side.
+  struct Flow {
+    std::unique_ptr<char[]> held;
+    std::uint32_t start = 0;
+    std::uint32_t end = 0;
+    bool eof = false;           // the reading side said EOF
+    bool shut = false;          // EOF passed on with shutdown(SHUT_WR) (half-close)
+    std::uint64_t read = 0;     // bytes read from the source
+    std::uint64_t written = 0;  // bytes written to the destination
+    bool pending() const { return start != end; }
+  };
+  enum class Relay { ok, error };
+  enum class Phase { connecting, proxying, done };
+
+  static void onClientEvent(evutil_socket_t, short what, void* arg);
+  static void onUpstreamEvent(evutil_socket_t, short what, void* arg);
+  static void onTimer(evutil_socket_t, short what, void* arg);
+
+  void connectNext();
+  void onConnected(common::TimePoint now);
+  void connectFailed(const char* what, int err);
+  void relayBoth();
+  Relay relay(Side& from, Side& to, Flow& flow, bool to_upstream);
+  void release(Flow& flow);
+  void noteFirstByte();
+  void armTimer(common::Duration d);
+  void finish(int status);
+  void logError(common::LogLevel level, const std::string& what);
+
+  Worker& worker_;
+  std::shared_ptr<const ServerBlock> block_;
+  ServerCounters& counters_;  // this worker's slot of the block's counters
+  Side client_;
+  Side upstream_;
+  Flow up_;    // client -> upstream
+  Flow down_;  // upstream -> client
+  common::EventPtr timer_;
+  Phase phase_ = Phase::connecting;
+  bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
+  UpstreamGroup::Attempts attempts_;
+  const Peer* peer_ = nullptr;
+  common::TimePoint start_;
+  common::TimePoint try_start_;
+  common::TimePoint last_activity_;
+  common::TimePoint timer_deadline_;
+  SessionRecord record_;
+
+  // Worker's intrusive list.
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+};
+
+}  // namespace proxyd

@@ -1,0 +1,249 @@
+#include "proxyd/io/worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proxyd/io/listener.h"
+#include "proxyd/io/session.h"
+
+namespace proxyd {
+
+namespace {
+constexpr std::chrono::milliseconds kHeartbeat{250};
+constexpr std::chrono::milliseconds kAcceptPause{500};  // nginx's pause on EMFILE/ENFILE
+}  // namespace
+
+std::unique_ptr<char[]> BufferPool::take(size_t size) {
+  auto& list = free_[size];
+  if (list.empty()) return std::make_unique_for_overwrite<char[]>(size);
+  auto buf = std::move(list.back());
+  list.pop_back();
+  return buf;
+}
+
+void BufferPool::give(std::unique_ptr<char[]> buf, size_t size) {
+  auto& list = free_[size];
+  if (list.size() < keep_) list.push_back(std::move(buf));
+}
+
+Worker::Worker(std::size_t index, common::Log& log, const ProcessInfo& process,
+               AccessLogLocks& access_log_locks)
+    : index_(index), log_(log), process_(process), access_log_locks_(access_log_locks) {}
+
+Worker::~Worker() {
+  closeAllSessions();
+  flushAccessLogs();
+  // Listeners and events hold the loop: they go before it.
+  listeners_.clear();
+  wake_event_.reset();
+  heartbeat_.reset();
+  resume_.reset();
+}
+
+common::Result<bool> Worker::init() {
+  using R = common::Result<bool>;
+  event_config* ec = event_config_new();
+  // Edge-triggered events and EV_CLOSED need epoll.
+  event_config_require_features(ec, EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE);
+  base_.reset(event_base_new_with_config(ec));
+  event_config_free(ec);
+  if (!base_) return R::fail("event_base_new() failed (epoll with EPOLLRDHUP is required)");
+  wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd_) return R::fail(fmt::format("eventfd() failed ({})", std::strerror(errno)));
+  wake_event_.reset(event_new(base(), wake_fd_.get(), EV_READ | EV_PERSIST, onWake, this));
+  heartbeat_.reset(event_new(base(), -1, EV_PERSIST, onHeartbeat, this));
+  resume_.reset(evtimer_new(base(), onResume, this));
+  if (!wake_event_ || !heartbeat_ || !resume_ || event_add(wake_event_.get(), nullptr) != 0) {
+    return R::fail("event_add() failed for a worker");
+  }
+  timeval tv = common::toTimeval(kHeartbeat);
+  event_add(heartbeat_.get(), &tv);
+  stamp();
+  return true;
+}
+
+void Worker::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  std::uint64_t one = 1;
+  ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+  (void)n;  // EAGAIN: the counter is already non-zero, the loop will wake
+}
+
+void Worker::onWake(evutil_socket_t fd, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  std::uint64_t n;
+  while (::read(fd, &n, sizeof n) > 0) {
+  }
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(self->tasks_mu_);
+    tasks.swap(self->tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Worker::stamp() {
+  counters_.heartbeat_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count(),
+                               std::memory_order_relaxed);
+}
+
+// The loop's pulse: the status page's GET / fails when a worker has not
+// stamped for kWorkerStallSeconds. While draining it also ends the loop
+// once the last session is gone.
+void Worker::onHeartbeat(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  self->stamp();
+  if (self->draining_ && self->active_ == 0) self->stop();
+}
+
+void Worker::applyListeners(std::vector<ListenerPlan> plan) {
+  std::vector<std::unique_ptr<Listener>> next;
+  for (ListenerPlan& p : plan) {
+    std::unique_ptr<Listener> l;
+    if (p.fd) {
+      l = std::make_unique<Listener>(*this, p.block, std::move(p.fd), p.addr);
+      if (auto r = l->enable(); !r) {
+        log_.alert("{}", r.error());
+        continue;
+      }
+      if (accept_paused_) l->disable();
+    } else {
+      for (auto& old : listeners_) {
+        if (old && old->address() == p.addr) {
+          l = std::move(old);
+          break;
+        }
+      }
+      if (!l) {
+        log_.alert("worker {}: no listening socket to keep for {}", index_, p.addr.toString());
+        continue;
+      }
+      l->setBlock(p.block);
+    }
+    next.push_back(std::move(l));
+  }
+  // What is left in listeners_ was removed from the configuration.
+  listeners_ = std::move(next);
+}
+
+bool Worker::admitSession() {
+  if (connection_limit_ == 0 || (active_ + 1) * 2 <= static_cast<size_t>(connection_limit_)) {
+    return true;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now - limit_logged_ >= std::chrono::seconds(1)) {
+    limit_logged_ = now;
+    log_.alert("{} worker_connections are not enough", connection_limit_);
+  }
+  return false;
+}
+
+void Worker::pauseAccepting(const std::string& cause) {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  counters_.accept_pauses.add();
+  log_.alert("{}, worker {} pauses accepting for {} ms", cause, index_, kAcceptPause.count());
+  for (auto& l : listeners_) l->disable();
+  timeval tv = common::toTimeval(kAcceptPause);
+  evtimer_add(resume_.get(), &tv);
+}
+
+void Worker::onResume(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  self->accept_paused_ = false;
+  if (self->draining_) return;
+  for (auto& l : self->listeners_) {
+    if (auto r = l->enable(); !r) self->log_.alert("{}", r.error());
+  }
+}
+
+void Worker::drain() {
+  draining_ = true;
+  listeners_.clear();
+  if (active_ == 0) stop();
+}
+
+void Worker::stopNow() {
+  listeners_.clear();
+  closeAllSessions();
+  stop();
+}
+
+void Worker::stop() {
+  running_ = false;
+  event_base_loopbreak(base());
+}
+
+AccessLog* Worker::accessLog(const std::string& path) {
+  auto it = access_logs_.find(path);
+  if (it != access_logs_.end()) return it->second.get();
+  auto log = std::make_unique<AccessLog>(path, clock_, access_log_locks_.forPath(path));
+  if (auto r = log->open(); !r) {
+    log_.alert("{}", r.error());
+    return nullptr;
+  }
+  return access_logs_.emplace(path, std::move(log)).first->second.get();
+}
+
+void Worker::flushAccessLogs() {
+  std::uint64_t lost = 0;
+  for (auto& [path, log] : access_logs_) lost += log->flush(log_);
+  if (lost != 0) counters_.access_log_lost_lines.add(lost);
+}
+
+void Worker::reopenLogs() {
+  for (auto& [path, log] : access_logs_) {
+    std::uint64_t lost = 0;
+    if (auto r = log->reopen(log_, lost); !r) log_.alert("{}", r.error());
+    if (lost != 0) counters_.access_log_lost_lines.add(lost);
+  }
+}
+
+char* Worker::scratch(size_t size) {
+  if (scratch_.size() < size) scratch_.resize(size);
+  return scratch_.data();
+}
+
+void Worker::adopt(std::unique_ptr<Session> s) {
+  Session* raw = s.release();
+  raw->next_ = sessions_;
+  if (sessions_) sessions_->prev_ = raw;
+  sessions_ = raw;
+  ++active_;
+  counters_.active.add();
+}
+
+void Worker::destroy(Session* s) {
+  if (s->prev_)
+    s->prev_->next_ = s->next_;
+  else
+    sessions_ = s->next_;
+  if (s->next_) s->next_->prev_ = s->prev_;
+  --active_;
+  counters_.active.sub();
+  std::unique_ptr<Session> owned(s);
+}
+
+void Worker::closeAllSessions() {
+  while (sessions_) sessions_->abort();
+}
+
+void Worker::run() {
+  running_ = true;
+  while (running_) {
+    int rc = event_base_loop(base(), EVLOOP_ONCE);
+    flushAccessLogs();
+    if (rc != 0) break;  // -1 error, 1 no events registered
+  }
+  flushAccessLogs();
+}
+
+}  // namespace proxyd

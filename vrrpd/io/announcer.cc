@@ -1,0 +1,178 @@
+#include "vrrpd/io/announcer.h"
+
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "vrrpd/io/vrrp_socket.h"
+
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70  // linux/in6.h; glibc's netinet/in.h lacks it
+#endif
+
+namespace vrrpd {
+namespace {
+
+constexpr std::size_t kEtherHeaderLen = 14;
+constexpr std::size_t kArpLen = 28;
+constexpr std::uint8_t kNaOverride = 0x20;  // RFC 4861 4.4: R=0x80, S=0x40, O=0x20
+constexpr std::uint8_t kOptTargetLinkLayer = 2;
+
+void put16(std::vector<std::uint8_t>& v, std::uint16_t x) {
+  v.push_back(static_cast<std::uint8_t>(x >> 8));
+  v.push_back(static_cast<std::uint8_t>(x & 0xff));
+}
+void putBytes(std::vector<std::uint8_t>& v, const std::uint8_t* p, std::size_t n) {
+  v.insert(v.end(), p, p + n);
+}
+
+template <class T>
+bool setOpt(int fd, int level, int name, const T& value) {
+  return ::setsockopt(fd, level, name, &value, sizeof value) == 0;
+}
+
+common::Result<Announcer> sysFail(const InterfaceInfo& ifc, std::string_view what) {
+  return common::Result<Announcer>::fail(
+      fmt::format("announcer on {}: {}: {}", ifc.name, what, std::strerror(errno)));
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> buildGratuitousArp(const MacAddress& mac, const common::IpAddress& vip) {
+  // keepalived vrrp_arp.c send_gratuitous_arp_immediate(): an ARP request
+  // broadcast from the interface's MAC in which sender and target IP are
+  // both the VIP, and the target hardware address is ff:ff:ff:ff:ff:ff
+  // (RFC 5227 3 would leave it zero; keepalived fills it with 0xff and
+  // switches accept both). 42 bytes: the driver pads to the Ethernet minimum.
+  static constexpr std::uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  std::vector<std::uint8_t> f;
+  f.reserve(kEtherHeaderLen + kArpLen);
+  putBytes(f, kBroadcast, 6);
+  putBytes(f, mac.data(), 6);
+  put16(f, ETH_P_ARP);
+  put16(f, 1);                  // hardware type: Ethernet
+  put16(f, ETH_P_IP);           // protocol type: IPv4
+  f.push_back(6);               // hardware address length
+  f.push_back(4);               // protocol address length
+  put16(f, 1);                  // ARP request
+  putBytes(f, mac.data(), 6);   // sender hardware address
+  putBytes(f, vip.bytes(), 4);  // sender protocol address
+  putBytes(f, kBroadcast, 6);   // target hardware address
+  putBytes(f, vip.bytes(), 4);  // target protocol address
+  return f;
+}
+
+std::vector<std::uint8_t> buildUnsolicitedNa(const MacAddress& mac, const common::IpAddress& vip) {
+  // RFC 4861 4.4 / 7.2.6: type 136, code 0; Override set so neighbours
+  // replace their cached link-layer address, Solicited clear (unsolicited).
+  // Router stays clear: keepalived copies the interface's forwarding
+  // setting into it, vrrpd announces hosts' VIPs. The checksum (bytes 2-3)
+  // is computed by the kernel for an IPPROTO_ICMPV6 raw socket.
+  std::vector<std::uint8_t> m;
+  m.reserve(32);
+  m.push_back(ND_NEIGHBOR_ADVERT);  // 136
+  m.push_back(0);                   // code
+  put16(m, 0);                      // checksum
+  m.push_back(kNaOverride);
+  m.push_back(0);
+  m.push_back(0);
+  m.push_back(0);
+  putBytes(m, vip.bytes(), 16);  // target address
+  m.push_back(kOptTargetLinkLayer);
+  m.push_back(1);  // option length in units of 8 bytes
+  putBytes(m, mac.data(), 6);
+  return m;
+}
+
+common::Result<Announcer> Announcer::open(const InterfaceInfo& ifc) {
+  // ARP: a packet socket on the interface. Protocol 0 receives nothing, so
+  // no frames queue up on a socket that only sends.
+  common::UniqueFd arp(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!arp) return sysFail(ifc, "socket(AF_PACKET)");
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_protocol = 0;
+  ll.sll_ifindex = ifc.index;
+  if (::bind(arp.get(), reinterpret_cast<const sockaddr*>(&ll), sizeof ll) < 0)
+    return sysFail(ifc, "bind(AF_PACKET)");
+
+  // NA: hop limit 255, or receivers drop it (RFC 4861 7.1.2); out of this
+  // interface only.
+  common::UniqueFd icmp6(
+      ::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
+  if (!icmp6) return sysFail(ifc, "socket(IPPROTO_ICMPV6)");
+  const int s = icmp6.get();
+  const int hops = 255;
+  if (!setOpt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops))
+    return sysFail(ifc, "IPV6_MULTICAST_HOPS");
+  if (!setOpt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops)) return sysFail(ifc, "IPV6_UNICAST_HOPS");
+  if (!setOpt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifc.index))
+    return sysFail(ifc, "IPV6_MULTICAST_IF");
+  const int off = 0;
+  if (!setOpt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, off))
+    return sysFail(ifc, "IPV6_MULTICAST_LOOP");
+  if (::setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifc.name.c_str(),
+                   static_cast<socklen_t>(ifc.name.size() + 1)) < 0)
+    return sysFail(ifc, "SO_BINDTODEVICE");
+  // keepalived writes its NA whole, with flow label 0; the kernel would give
+  // this socket an automatic one (net.ipv6.auto_flowlabels), the only field
+  // in which our NA differed from keepalived's (tests/interop). Best effort:
+  // kernels before 4.7 have no switch.
+  (void)setOpt(s, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, off);
+  // Send only: let no ICMPv6 message queue up here.
+  icmp6_filter filter;
+  ICMP6_FILTER_SETBLOCKALL(&filter);
+  if (!setOpt(s, IPPROTO_ICMPV6, ICMP6_FILTER, filter)) return sysFail(ifc, "ICMP6_FILTER");
+
+  return Announcer(ifc, std::move(arp), std::move(icmp6));
+}
+
+common::Result<bool> Announcer::announce(const common::IpAddress& vip) {
+  if (vip.isV4()) {
+    const auto frame = buildGratuitousArp(ifc_.mac, vip);
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_protocol = htons(ETH_P_ARP);
+    to.sll_ifindex = ifc_.index;
+    to.sll_halen = 6;
+    std::memset(to.sll_addr, 0xff, 6);
+    const ssize_t n = ::sendto(arp_.get(), frame.data(), frame.size(), 0,
+                               reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    if (n < 0)
+      return common::Result<bool>::fail(fmt::format(
+          "gratuitous ARP for {} on {}: {}", vip.toString(), ifc_.name, std::strerror(errno)));
+    return true;
+  }
+  if (!vip.isV6())
+    return common::Result<bool>::fail(fmt::format("announce on {}: no address", ifc_.name));
+
+  const auto na = buildUnsolicitedNa(ifc_.mac, vip);
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_addr.s6_addr[0] = 0xff;  // ff02::1, all nodes (RFC 4861 7.2.6)
+  to.sin6_addr.s6_addr[1] = 0x02;
+  to.sin6_addr.s6_addr[15] = 0x01;
+  to.sin6_scope_id = static_cast<std::uint32_t>(ifc_.index);
+  // keepalived (vrrp_ndisc.c) sends the NA from the VIP itself; the VIP is
+  // added with NODAD so it is usable at once. If it is not (yet) on the
+  // interface the kernel refuses that source, and we let it pick one.
+  ssize_t n = sendFrom6(icmp6_.get(), na, to, vip.toIn6(), ifc_.index, 0);
+  if (n < 0 && (errno == EINVAL || errno == EADDRNOTAVAIL)) {
+    n = ::sendto(icmp6_.get(), na.data(), na.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                 sizeof to);
+  }
+  if (n < 0)
+    return common::Result<bool>::fail(fmt::format("unsolicited NA for {} on {}: {}", vip.toString(),
+                                                  ifc_.name, std::strerror(errno)));
+  return true;
+}
+
+}  // namespace vrrpd
