@@ -1,12 +1,11 @@
 #include "proxyd/core/config.h"
 
-#include <unistd.h>
+#include <unistd.h>  // F_OK, R_OK
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
-#include <thread>
 
 #include "common/config_text.h"
 #include "common/duration.h"
@@ -41,7 +40,8 @@ std::string resolvePath(const std::string& prefix, const std::string& path) {
 
 class Loader {
  public:
-  Loader(ProxyConfig& cfg, Diagnostics& diag) : cfg_(cfg), diag_(diag) {}
+  Loader(ProxyConfig& cfg, Diagnostics& diag, const common::Host& host)
+      : cfg_(cfg), diag_(diag), host_(host) {}
 
   void load(const common::IniDocument& doc) {
     bool have_main = false;
@@ -125,7 +125,7 @@ class Loader {
   void checkLogDirectory(const IniEntry& e, const std::string& path) {
     if (path == "stderr") return;
     std::string dir = directoryOf(path);
-    if (::access(dir.c_str(), F_OK) != 0) {
+    if (!host_.access(dir, F_OK)) {
       warning(e.line, fmt::format("{}: directory \"{}\" does not exist", e.key, dir));
     }
   }
@@ -134,8 +134,7 @@ class Loader {
     SectionWalker w(cfg_.path, s, diag_);
     w.on("worker_processes", [&](const IniEntry& e) {
       if (e.value == "auto") {
-        cfg_.main.worker_processes =
-            static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        cfg_.main.worker_processes = static_cast<int>(host_.cpuCount());
         return;
       }
       if (auto n = number("main", e)) cfg_.main.worker_processes = static_cast<int>(*n);
@@ -308,7 +307,7 @@ class Loader {
     for (std::string* path : {&hc.ca, &hc.cert, &hc.key}) {
       if (path->empty()) continue;
       *path = resolvePath(cfg_.prefix, *path);
-      if (::access(path->c_str(), R_OK) != 0) {
+      if (!host_.access(*path, R_OK)) {
         warning(e.line, fmt::format("health_check: cannot read \"{}\"", *path));
       }
     }
@@ -424,17 +423,18 @@ class Loader {
 
   ProxyConfig& cfg_;
   Diagnostics& diag_;
+  const common::Host& host_;
   std::vector<std::pair<size_t, int>> pass_lines_;
   std::vector<std::pair<std::string, int>> access_log_lines_;
   std::vector<std::pair<common::SocketAddress, int>> listen_lines_;
 };
 
 ProxyConfig build(const common::IniDocument& doc, const std::string& path,
-                  const std::string& prefix, Diagnostics& diag) {
+                  const std::string& prefix, Diagnostics& diag, const common::Host& host) {
   ProxyConfig cfg;
   cfg.path = path;
   cfg.prefix = prefix.empty() ? directoryOf(path) : prefix;
-  Loader(cfg, diag).load(doc);
+  Loader(cfg, diag, host).load(doc);
   return cfg;
 }
 
@@ -447,15 +447,17 @@ const UpstreamSection* ProxyConfig::findUpstream(const std::string& name) const 
   return nullptr;
 }
 
-ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix, Diagnostics& diag) {
+ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix, Diagnostics& diag,
+                            const common::Host& host) {
   auto doc = common::loadIniFile(path, diag);
-  return build(doc, path, prefix, diag);
+  return build(doc, path, prefix, diag, host);
 }
 
 ProxyConfig parseProxyConfig(std::string_view text, const std::string& path,
-                             const std::string& prefix, Diagnostics& diag) {
+                             const std::string& prefix, Diagnostics& diag,
+                             const common::Host& host) {
   auto doc = common::parseIni(text, path, diag);
-  return build(doc, path, prefix, diag);
+  return build(doc, path, prefix, diag, host);
 }
 
 }  // namespace proxyd

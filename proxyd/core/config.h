@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/host.h"
 #include "common/ini_file.h"
 #include "common/log.h"
 #include "proxyd/core/health_check.h"
@@ -94,12 +95,16 @@ struct ProxyConfig {
 };
 
 // Loads and checks `path`. `prefix` empty means the directory of `path`.
-// Problems go to `diag`; the result is only meaningful without errors.
+// Problems go to `diag`; the result is only meaningful without errors. What
+// depends on the machine (log directories, health-check files, the CPU count
+// of `worker_processes auto`) is asked of `host`.
 ProxyConfig loadProxyConfig(const std::string& path, const std::string& prefix,
-                            common::Diagnostics& diag);
+                            common::Diagnostics& diag,
+                            const common::Host& host = common::realHost());
 
 // Same, from text already in memory (tests).
 ProxyConfig parseProxyConfig(std::string_view text, const std::string& path,
-                             const std::string& prefix, common::Diagnostics& diag);
+                             const std::string& prefix, common::Diagnostics& diag,
+                             const common::Host& host = common::realHost());
 
 }  // namespace proxyd

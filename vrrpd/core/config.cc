@@ -1,11 +1,8 @@
 #include "vrrpd/core/config.h"
 
-#include <grp.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <pwd.h>
+#include <net/if.h>  // IFNAMSIZ
 #include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // F_OK, X_OK
 
 #include <fmt/format.h>
 
@@ -18,9 +15,9 @@
 #include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
+#include "vrrpd/core/script_policy.h"
+#include "vrrpd/core/script_security.h"
 #include "vrrpd/core/value_limits.h"
-#include "vrrpd/io/script_runner.h"
-#include "vrrpd/io/script_security.h"
 
 namespace vrrpd {
 
@@ -80,34 +77,6 @@ std::string seconds(milliseconds ms) {
   return s;
 }
 
-bool interfaceExists(const std::string& name) {
-  return ::if_nametoindex(name.c_str()) != 0;
-}
-
-bool userExists(const std::string& name) {
-  return ::getpwnam(name.c_str()) != nullptr;
-}
-
-bool groupExists(const std::string& name) {
-  return ::getgrnam(name.c_str()) != nullptr;
-}
-
-bool addressIsLocal(const IpAddress& a) {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return true;  // cannot tell: do not warn
-  bool found = false;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr) continue;
-    if (i->ifa_addr->sa_family == AF_INET && a.isV4()) {
-      found = IpAddress::v4(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr) == a;
-    } else if (i->ifa_addr->sa_family == AF_INET6 && a.isV6()) {
-      found = IpAddress::v6(reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr) == a;
-    }
-  }
-  ::freeifaddrs(list);
-  return found;
-}
-
 // The program a command line runs: its first word, which may be quoted.
 // `begin`/`end` delimit the word's text inside `command` (without quotes).
 struct FirstWord {
@@ -159,7 +128,8 @@ struct InstanceNotes {
 
 class Loader {
  public:
-  Loader(VrrpConfig& cfg, Diagnostics& diag) : cfg_(cfg), diag_(diag) {}
+  Loader(VrrpConfig& cfg, Diagnostics& diag, const common::Host& host)
+      : cfg_(cfg), diag_(diag), host_(host) {}
 
   void load(const common::IniDocument& doc) {
     bool have_global = false;
@@ -181,8 +151,7 @@ class Loader {
       }
     }
     if (cfg_.global.router_id.empty()) {
-      char host[256] = {};
-      if (::gethostname(host, sizeof host - 1) == 0) cfg_.global.router_id = host;
+      cfg_.global.router_id = host_.hostName();
     }
     for (size_t i = 0; i < cfg_.instances.size(); ++i) finishInstance(i);
     crossCheck();
@@ -199,11 +168,11 @@ class Loader {
   void warnIfPasswordReadable(int line) {
     if (password_mode_checked_) return;
     password_mode_checked_ = true;
-    struct stat st {};
-    if (::stat(cfg_.path.c_str(), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
+    auto st = host_.stat(cfg_.path);
+    if (!st || (st->st_mode & (S_IRGRP | S_IROTH)) == 0) return;
     warning(line, fmt::format("auth_pass: \"{}\" is readable by other users (mode {:04o}): "
                               "they can read the password (chmod 0600 it)",
-                              cfg_.path, st.st_mode & 07777));
+                              cfg_.path, st->st_mode & 07777));
   }
 
   // Our problems in line order (the checks that need the whole file run
@@ -299,7 +268,7 @@ class Loader {
         if (colon == std::string::npos) colon = dirs.size();
         std::string dir = dirs.substr(pos, colon - pos);
         std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-        if (::access(candidate.c_str(), F_OK) == 0) {
+        if (host_.access(candidate, F_OK)) {
           found = candidate;
           break;
         }
@@ -311,10 +280,10 @@ class Loader {
         return;
       }
     }
-    struct stat st {};
-    if (::stat(found.c_str(), &st) != 0) {
+    auto st = host_.stat(found);
+    if (!st) {
       warning(e.line, fmt::format("{}: \"{}\" does not exist on this host", e.key, found));
-    } else if (!S_ISREG(st.st_mode) || ::access(found.c_str(), X_OK) != 0) {
+    } else if (!S_ISREG(st->st_mode) || !host_.access(found, X_OK)) {
       warning(e.line, fmt::format("{}: \"{}\" is not executable", e.key, found));
     }
   }
@@ -363,7 +332,7 @@ class Loader {
   }
 
   void checkInterface(const IniEntry& e, const std::string& name) {
-    if (!interfaceExists(name)) {
+    if (!host_.hasInterface(name)) {
       warning(e.line, fmt::format("{}: interface \"{}\" does not exist on this host", e.key, name));
     }
   }
@@ -568,7 +537,7 @@ class Loader {
         if (!take(e, IpAddress::parse(e.value), a)) return;
         *out = a;
         *line = e.line;
-        if (!addressIsLocal(a)) {
+        if (!host_.hasLocalAddress(a).value_or(true)) {
           warning(e.line,
                   fmt::format("{}: {} is not configured on this host", e.key, a.toString()));
         }
@@ -1003,7 +972,7 @@ class Loader {
           continue;
         }
       }
-      auto who = lookupScriptUser(as.user, as.group);
+      auto who = lookupScriptUser(as.user, as.group, host_);
       if (!who) continue;  // said at the user's line: it will not run
       bool root = who->uid == 0 || who->gid == 0;
       if (!security) {
@@ -1022,7 +991,7 @@ class Loader {
         }
         continue;
       }
-      if (auto why = refuseInsecure(u.command, who->uid, who->gid, kScriptPath)) {
+      if (auto why = refuseInsecure(u.command, who->uid, who->gid, kScriptPath, host_)) {
         warning(u.line, fmt::format("{}: will not run: refused by enable_script_security: {}",
                                     u.key, *why));
       }
@@ -1033,9 +1002,20 @@ class Loader {
     return !in.vips.empty() && in.vips.front().addr.isV6();
   }
 
+  // A user or group the host lists (a failed lookup counts as missing).
+  bool userExists(const std::string& name) const {
+    auto u = host_.user(name);
+    return u && *u;
+  }
+  bool groupExists(const std::string& name) const {
+    auto g = host_.group(name);
+    return g && *g;
+  }
+
   VrrpConfig& cfg_;
   bool password_mode_checked_ = false;
   Diagnostics& diag_;
+  const common::Host& host_;
   Diagnostics mine_;
   std::vector<InstanceNotes> notes_;                 // parallel to cfg_.instances
   std::vector<std::vector<int>> sync_member_lines_;  // parallel to cfg_.sync_groups
@@ -1044,23 +1024,25 @@ class Loader {
   std::vector<ScriptUse> uses_;
 };
 
-VrrpConfig build(const common::IniDocument& doc, const std::string& path, Diagnostics& diag) {
+VrrpConfig build(const common::IniDocument& doc, const std::string& path, Diagnostics& diag,
+                 const common::Host& host) {
   VrrpConfig cfg;
   cfg.path = path;
-  Loader(cfg, diag).load(doc);
+  Loader(cfg, diag, host).load(doc);
   return cfg;
 }
 
 }  // namespace
 
-VrrpConfig loadVrrpConfig(const std::string& path, Diagnostics& diag) {
+VrrpConfig loadVrrpConfig(const std::string& path, Diagnostics& diag, const common::Host& host) {
   auto doc = common::loadIniFile(path, diag);
-  return build(doc, path, diag);
+  return build(doc, path, diag, host);
 }
 
-VrrpConfig parseVrrpConfig(std::string_view text, const std::string& path, Diagnostics& diag) {
+VrrpConfig parseVrrpConfig(std::string_view text, const std::string& path, Diagnostics& diag,
+                           const common::Host& host) {
   auto doc = common::parseIni(text, path, diag);
-  return build(doc, path, diag);
+  return build(doc, path, diag, host);
 }
 
 }  // namespace vrrpd

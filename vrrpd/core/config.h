@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "common/host.h"
 #include "common/ini_file.h"
 #include "common/ip_address.h"
+#include "vrrpd/core/vip.h"
 #include "vrrpd/core/vrrp_packet.h"
-#include "vrrpd/io/vip_manager.h"
 
 namespace vrrpd {
 
@@ -132,9 +133,13 @@ struct VrrpConfig {
   const InstanceSection* findInstance(const std::string& name) const;
 };
 
-// Loads and checks `path`. Problems go to `diag`.
-VrrpConfig loadVrrpConfig(const std::string& path, common::Diagnostics& diag);
+// Loads and checks `path`. Problems go to `diag`. What depends on the
+// machine (interfaces, addresses, users, scripts) is asked of `host` and is a
+// warning when missing.
+VrrpConfig loadVrrpConfig(const std::string& path, common::Diagnostics& diag,
+                          const common::Host& host = common::realHost());
 VrrpConfig parseVrrpConfig(std::string_view text, const std::string& path,
-                           common::Diagnostics& diag);
+                           common::Diagnostics& diag,
+                           const common::Host& host = common::realHost());
 
 }  // namespace vrrpd

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "vrrpd/io/script_security.h"
+#include "vrrpd/core/script_security.h"
 
 namespace vrrpd {
 
@@ -16,12 +16,29 @@ ScriptPolicy ScriptPolicy::from(const GlobalSection& g) {
   return p;
 }
 
-common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std::string& group,
-                                             const ScriptPolicy& policy) {
+common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::string& group,
+                                            const common::Host& host) {
   using R = common::Result<ScriptUser>;
-  if (!user.empty()) return lookupScriptUser(user, group);
-  if (!policy.script_user.empty()) return lookupScriptUser(policy.script_user, policy.script_group);
-  if (auto u = lookupScriptUser(policy.default_user)) return *u;
+  auto pw = host.user(name);
+  if (!pw) return R::fail(fmt::format("cannot look up script user \"{}\": {}", name, pw.error()));
+  if (!*pw) return R::fail(fmt::format("script user \"{}\" does not exist", name));
+  ScriptUser u{(*pw)->uid, (*pw)->gid, name};
+  if (!group.empty()) {
+    auto gr = host.group(group);
+    if (!gr || !*gr) return R::fail(fmt::format("script group \"{}\" does not exist", group));
+    u.gid = **gr;
+  }
+  return u;
+}
+
+common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std::string& group,
+                                             const ScriptPolicy& policy, const common::Host& host) {
+  using R = common::Result<ScriptUser>;
+  if (!user.empty()) return lookupScriptUser(user, group, host);
+  if (!policy.script_user.empty()) {
+    return lookupScriptUser(policy.script_user, policy.script_group, host);
+  }
+  if (auto u = lookupScriptUser(policy.default_user, "", host)) return *u;
   // keepalived falls back to root here; we fail closed (least privilege):
   // root only when the configuration says script_user = root.
   return R::fail(
@@ -33,12 +50,13 @@ common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std:
 common::Result<ScriptJob> prepareScript(const std::string& command, std::vector<std::string> args,
                                         const std::string& user, const std::string& group,
                                         const ScriptPolicy& policy,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout,
+                                        const common::Host& host) {
   using R = common::Result<ScriptJob>;
-  auto who = resolveScriptUser(user, group, policy);
+  auto who = resolveScriptUser(user, group, policy, host);
   if (!who) return R::fail(who.error());
   if (policy.security) {
-    if (auto why = refuseInsecure(command, who->uid, who->gid, kScriptPath)) {
+    if (auto why = refuseInsecure(command, who->uid, who->gid, kScriptPath, host)) {
       return R::fail(fmt::format("refused by enable_script_security: {}", *why));
     }
   }

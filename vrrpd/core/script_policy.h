@@ -10,9 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/host.h"
 #include "common/result.h"
 #include "vrrpd/core/config.h"
-#include "vrrpd/io/script_runner.h"
+#include "vrrpd/core/script_job.h"
 
 namespace vrrpd {
 
@@ -27,15 +28,21 @@ struct ScriptPolicy {
   bool operator==(const ScriptPolicy&) const = default;
 };
 
+// The user (and group: empty is the user's own) a script runs as.
+common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::string& group = "",
+                                            const common::Host& host = common::realHost());
+
 // The user a script with `user`/`group` (empty: the global one) runs as.
 common::Result<ScriptUser> resolveScriptUser(const std::string& user, const std::string& group,
-                                             const ScriptPolicy& policy);
+                                             const ScriptPolicy& policy,
+                                             const common::Host& host = common::realHost());
 
 // The job to run `command` as that user, or why it must not run (no such
 // user, or refused by enable_script_security).
 common::Result<ScriptJob> prepareScript(const std::string& command, std::vector<std::string> args,
                                         const std::string& user, const std::string& group,
                                         const ScriptPolicy& policy,
-                                        std::chrono::milliseconds timeout);
+                                        std::chrono::milliseconds timeout,
+                                        const common::Host& host = common::realHost());
 
 }  // namespace vrrpd

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -198,27 +197,6 @@ int64_t msSince(std::chrono::steady_clock::time_point t) {
 
 std::vector<pid_t> descendantsOf(pid_t root) {
   return descendantsIn(processTable(), {root});
-}
-
-common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::string& group) {
-  using R = common::Result<ScriptUser>;
-  struct passwd pw, *found = nullptr;
-  std::vector<char> buf(16384);
-  int rc = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
-  if (rc != 0) {
-    return R::fail(fmt::format("cannot look up script user \"{}\": {}", name, std::strerror(rc)));
-  }
-  if (found == nullptr) return R::fail(fmt::format("script user \"{}\" does not exist", name));
-  ScriptUser u{pw.pw_uid, pw.pw_gid, name};
-  if (!group.empty()) {
-    struct group gr, *gfound = nullptr;
-    rc = getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &gfound);
-    if (rc != 0 || gfound == nullptr) {
-      return R::fail(fmt::format("script group \"{}\" does not exist", group));
-    }
-    u.gid = gr.gr_gid;
-  }
-  return u;
 }
 
 std::vector<std::string> scriptEnvironment(

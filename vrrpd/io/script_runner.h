@@ -26,41 +26,15 @@
 #include "common/event.h"
 #include "common/log.h"
 #include "common/result.h"
+#include "vrrpd/core/script_job.h"
 
 namespace vrrpd {
-
-struct ScriptUser {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::string name = "root";
-};
-
-// The user (and group: empty is the user's own) a script runs as.
-common::Result<ScriptUser> lookupScriptUser(const std::string& name, const std::string& group = "");
 
 // The whole environment a script gets: nothing of vrrpd's own (no
 // NOTIFY_SOCKET, no LD_PRELOAD; keepalived passes its environment minus
 // IFS, LD_PRELOAD and LD_LIBRARY_PATH).
-inline constexpr const char* kScriptPath =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 std::vector<std::string> scriptEnvironment(
     const ScriptUser& user, const std::vector<std::pair<std::string, std::string>>& extra);
-
-struct ScriptExit {
-  bool timed_out = false;
-  bool signalled = false;
-  int status = 0;  // exit code, or the signal number when signalled
-  bool ok() const { return !timed_out && !signalled && status == 0; }
-};
-
-struct ScriptJob {
-  std::string command;            // run with /bin/sh -c
-  std::vector<std::string> args;  // appended, each shell-quoted
-  ScriptUser user;
-  std::chrono::milliseconds timeout{1000};               // every run has one
-  std::vector<std::pair<std::string, std::string>> env;  // beyond PATH, LANG, HOME, USER
-  int max_processes = 64;  // RLIMIT_NPROC of the script user (root is exempt)
-};
 
 class ScriptRunner {
  public:

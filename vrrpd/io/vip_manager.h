@@ -11,25 +11,11 @@
 
 #include "common/ip_address.h"
 #include "common/result.h"
+#include "vrrpd/core/vip.h"
 
 struct nl_sock;
 
 namespace vrrpd {
-
-// `virtual_ipaddress = IP[/len] [dev IF] [label L] [scope S]`.
-struct Vip {
-  common::IpAddress addr;
-  int prefix = -1;  // default: /32 or /128
-  std::string dev;  // empty: the instance's interface
-  std::string label;
-  std::string scope = "global";  // global, site, link, host, nowhere or a number
-  int line = 0;
-
-  int prefixLength() const { return prefix >= 0 ? prefix : (addr.isV4() ? 32 : 128); }
-  std::string toString() const;  // "192.0.2.100/24 dev eth0"
-  bool operator==(const Vip&) const = default;
-};
-common::Result<Vip> parseVip(std::string_view text);
 
 class VipManager {
  public:

@@ -1,4 +1,5 @@
 #include "vrrpd/io/script_runner.h"
+#include "vrrpd/core/script_policy.h"
 
 #include <signal.h>
 #include <sys/stat.h>

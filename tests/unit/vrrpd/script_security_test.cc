@@ -1,4 +1,4 @@
-#include "vrrpd/io/script_security.h"
+#include "vrrpd/core/script_security.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -13,11 +13,12 @@
 #include <optional>
 #include <string>
 
+#include "common/host.h"
+
 namespace vrrpd {
 
 // lstat() as seen by the check; tests pass their own.
 using StatFn = std::function<std::optional<struct stat>(const std::string& path)>;
-std::optional<struct stat> realLstat(const std::string& path);
 
 // Why `st` (the path's component `path`) makes a root script unsafe, or
 // nothing. Pure.
@@ -28,9 +29,10 @@ std::optional<std::string> unsafeComponent(const std::string& path, const struct
 std::optional<std::string> unsafePath(const std::string& path, const StatFn& lstat_fn);
 
 // The program a command line runs: its first shell word (quotes removed);
-// a bare name is searched in `search_path` (colon-separated). Empty when
-// there is none or it is not found.
-std::string programOf(const std::string& command, const std::string& search_path);
+// a bare name is searched in `search_path` (colon-separated) on `host`.
+// Empty when there is none or it is not found.
+std::string programOf(const std::string& command, const std::string& search_path,
+                      const common::Host& host = common::realHost());
 
 // Whether a script run as (uid, gid) needs the check: keepalived's rule is
 // uid 0, gid 0, or a set-uid/set-gid root program.
@@ -39,6 +41,7 @@ bool runsAsRoot(unsigned uid, unsigned gid, const std::optional<struct stat>& pr
 // The whole check for `command` run as (uid, gid): a reason to refuse it,
 // or nothing.
 std::optional<std::string> refuseInsecure(const std::string& command, unsigned uid, unsigned gid,
-                                          const std::string& search_path);
+                                          const std::string& search_path,
+                                          const common::Host& host = common::realHost());
 
 }  // namespace vrrpd

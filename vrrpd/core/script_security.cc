@@ -1,21 +1,13 @@
-#include "vrrpd/io/script_security.h"
+#include "vrrpd/core/script_security.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // X_OK
 
-#include <climits>
-#include <cstdlib>
 #include <vector>
 
 #include <fmt/format.h>
 
 namespace vrrpd {
-
-std::optional<struct stat> realLstat(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
-  return st;
-}
 
 std::optional<std::string> unsafeComponent(const std::string& path, const struct stat& st) {
   if (st.st_uid != 0) return fmt::format("\"{}\" is owned by uid {}, not root", path, st.st_uid);
@@ -60,7 +52,8 @@ std::optional<std::string> unsafePath(const std::string& path, const StatFn& lst
   return std::nullopt;
 }
 
-std::string programOf(const std::string& command, const std::string& search_path) {
+std::string programOf(const std::string& command, const std::string& search_path,
+                      const common::Host& host) {
   std::string word;
   size_t i = 0;
   while (i < command.size() && (command[i] == ' ' || command[i] == '\t')) ++i;
@@ -90,7 +83,7 @@ std::string programOf(const std::string& command, const std::string& search_path
     std::string dir = search_path.substr(pos, colon - pos);
     if (!dir.empty()) {
       std::string candidate = dir + "/" + word;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+      if (host.access(candidate, X_OK)) return candidate;
     }
     pos = colon + 1;
   }
@@ -106,23 +99,20 @@ bool runsAsRoot(unsigned uid, unsigned gid, const std::optional<struct stat>& pr
 }
 
 std::optional<std::string> refuseInsecure(const std::string& command, unsigned uid, unsigned gid,
-                                          const std::string& search_path) {
-  std::string program = programOf(command, search_path);
+                                          const std::string& search_path,
+                                          const common::Host& host) {
+  std::string program = programOf(command, search_path, host);
   if (program.empty()) return std::string("its program is not found");
-  struct stat st {};
-  std::optional<struct stat> followed;
-  if (::stat(program.c_str(), &st) == 0) followed = st;
-  if (!runsAsRoot(uid, gid, followed)) return std::nullopt;
+  if (!runsAsRoot(uid, gid, host.stat(program))) return std::nullopt;
   if (program[0] != '/') {
     return fmt::format("\"{}\" is a relative path (runs as root)", program);
   }
-  if (auto why = unsafePath(program, realLstat)) return *why;
-  char resolved[PATH_MAX];
-  if (::realpath(program.c_str(), resolved) == nullptr) {
-    return fmt::format("\"{}\" cannot be resolved", program);
-  }
-  if (program != resolved) {
-    if (auto why = unsafePath(resolved, realLstat)) return *why;
+  StatFn lstat = [&host](const std::string& path) { return host.lstat(path); };
+  if (auto why = unsafePath(program, lstat)) return *why;
+  auto resolved = host.realPath(program);
+  if (!resolved) return fmt::format("\"{}\" cannot be resolved", program);
+  if (program != *resolved) {
+    if (auto why = unsafePath(*resolved, lstat)) return *why;
   }
   return std::nullopt;
 }
