@@ -1,0 +1,2 @@
+// Must not build: a pure library that includes libnl (tests/build/purity_test.py).
+#include <netlink/netlink.h>
