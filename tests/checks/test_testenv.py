@@ -30,9 +30,8 @@ sys.path.insert(0, LIB)
 import testenv  # noqa: E402
 
 def lab_tests_bin() -> str:
-    """$LAB_TESTS_BIN (ctest sets it), else build/bin/lab_tests."""
-    return os.path.abspath(os.environ.get("LAB_TESTS_BIN") or
-                           os.path.join(TESTS, "..", "build", "bin", "lab_tests"))
+    """$LAB_TESTS_BIN (ctest sets it), else as testenv finds a built program."""
+    return testenv.built_binary("lab_tests")
 
 
 CI_TRUE = ["true", "1", "yes", "TRUE", " True ", "Yes"]
@@ -108,7 +107,7 @@ class PythonRunner(unittest.TestCase):
 
     def test_the_committed_list_parses(self):
         entries = testenv.load_allowed_skips(testenv.ALLOWED_SKIPS_FILE)
-        print(f"\n    allowed skips under CI: {entries}", file=sys.stderr)
+        testenv.report(f"allowed skips under CI: {entries}")
         self.assertLessEqual(len(entries), 5, "the allowed-skip list must stay short")
 
 
@@ -117,8 +116,7 @@ class LabBinary(unittest.TestCase):
 
     def setUp(self):
         self.bin = lab_tests_bin()
-        testenv.require(None if os.access(self.bin, os.X_OK) else
-                        f"lab_tests not built (LAB_TESTS_BIN={self.bin!r})")
+        testenv.require(testenv.unavailable(built=["lab_tests"]))
         self.tmp = tempfile.mkdtemp(prefix="test_testenv.")
         os.chmod(self.tmp, 0o755)
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -185,7 +183,7 @@ class EveryTestFile(unittest.TestCase):
             with self.subTest(test=t["name"]):
                 self.assertEqual(str(props.get("SKIP_RETURN_CODE")), "77", props)
                 checked += 1
-        print(f"\n    ctest entries with SKIP_RETURN_CODE 77: {checked}", file=sys.stderr)
+        testenv.report(f"ctest entries with SKIP_RETURN_CODE 77: {checked}")
         self.assertGreater(checked, 10)
 
     def test_no_catch_test_name_starts_with_a_dash(self):
