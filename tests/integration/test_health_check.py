@@ -91,18 +91,13 @@ class ReadyzServer(lab.Backend):
             pass
 
     def serve(self, conn):
-        buf = b""
-        while b"\n" not in buf:
-            data = conn.recv(4096)
-            if not data:
-                return
-            buf += data
+        buf = lab.recv_until(conn, b"\n")
+        if buf is None:
+            return
         if buf.startswith(b"GET "):
-            while b"\r\n\r\n" not in buf:
-                data = conn.recv(4096)
-                if not data:
-                    return
-                buf += data
+            buf = lab.recv_until(conn, b"\r\n\r\n", buf)
+            if buf is None:
+                return
             path = buf.split(b" ", 2)[1].decode()
             status = self.status if path == "/readyz" else 404
             body = b"ok" if status == 200 else b"not ready"

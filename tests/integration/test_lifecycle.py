@@ -17,7 +17,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -79,12 +78,8 @@ class QuitWithASession(LifecycleCase):
         echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([echo.addr])
         cfg.status_listen = lab.free_port()
-        path = os.path.join(lab.tmp_root(), f"notify-quit-{os.getpid()}.sock")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(path)
-        self.addCleanup(sock.close)
-        self.addCleanup(os.unlink, path)
-        proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
+        sock, env = self.notify_socket("notify-quit")
+        proxy = self.start(cfg, env=env)
         self.recv_notify(sock, lambda m: "READY=1" in m.split("\n"))
 
         r = self.check(cfg)

@@ -10,7 +10,6 @@ MONOTONIC_USEC, STATUS=, STOPPING=1) arrive on a test NOTIFY_SOCKET.
 import json
 import os
 import signal
-import socket
 import sys
 import time
 
@@ -182,12 +181,8 @@ class SdNotify(SignalCase):
 
     def test_ready_reloading_status_stopping(self):
         cfg = self.echo_config()
-        path = os.path.join(lab.tmp_root(), f"notify-{os.getpid()}.sock")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(path)
-        self.addCleanup(sock.close)
-        self.addCleanup(os.unlink, path)
-        proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
+        sock, env = self.notify_socket("notify")
+        proxy = self.start(cfg, env=env)
 
         ready = self.recv_notify(sock, lambda m: "READY=1" in m)
         self.assertIn("STATUS=generation 1, 1 worker(s), 1 listener(s)", ready)

@@ -382,12 +382,8 @@ class AnswerServer(Backend):
         super().__init__(**kw)
 
     def handle(self, conn, peer):
-        buf = b""
-        while b"\n" not in buf:
-            data = conn.recv(4096)
-            if not data:
-                return
-            buf += data
+        if recv_until(conn, b"\n") is None:
+            return
         conn.sendall(self.answer)
         if self.close_after:
             return
@@ -948,6 +944,17 @@ def http_request(port: int, path: str = "/", method: str = "GET",
     return status, headers, body
 
 
+def recv_until(s: socket.socket, marker: bytes, buf: bytes = b"") -> Optional[bytes]:
+    """`buf` and what `s` sends after it, up to the read that brings
+    `marker`; None when the peer closes first."""
+    while marker not in buf:
+        data = s.recv(4096)
+        if not data:
+            return None
+        buf += data
+    return buf
+
+
 def recv_exactly(s: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
@@ -1059,6 +1066,16 @@ class ProxydCase(testenv.DaemonCase):
 
     def backend(self, cls, *args, **kw):
         return self.own(cls(*args, **kw))
+
+    def notify_socket(self, name: str) -> tuple:
+        """(socket, env): a datagram socket to pass proxyd as NOTIFY_SOCKET
+        (start(cfg, env=env)), closed and removed at cleanup."""
+        path = os.path.join(tmp_root(), f"{name}-{os.getpid()}.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        self.addCleanup(sock.close)
+        self.addCleanup(os.unlink, path)
+        return sock, {"NOTIFY_SOCKET": path}
 
     def recv_notify(self, sock, pred, timeout: float = 5.0) -> str:
         """The first sd_notify datagram on `sock` for which pred(text) holds;
