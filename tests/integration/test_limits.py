@@ -17,7 +17,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import proxylab as lab  # noqa: E402
 
 
-
 setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 

@@ -227,6 +227,10 @@ class Horde:
 
 class HardeningCase(lab.ProxydCase):
 
+    @classmethod
+    def report(cls, msg: str) -> None:
+        super().report(f"measured: {msg}")   # every figure here is a measurement
+
     def start(self, *, rules=None, nofile=4096, workers=1, backend=True, env=None):
         self.echo = None
         servers = []
@@ -273,7 +277,7 @@ class AccessAtAccept(HardeningCase):
             s.close()
             self.assertEqual((data, how in ("eof", "reset")), (b"", True), how)
             waits.append(secs)
-        self.report(f"measured: 50 denied peers that sent nothing closed within {max(waits) * 1000:.1f} ms")
+        self.report(f"50 denied peers that sent nothing closed within {max(waits) * 1000:.1f} ms")
         self.assertEqual(self.status_doc()["status_page"]["denied"], 50)
         self.assertIn("\nproxyd_status_denied_total 50\n", self.metrics())
 
@@ -284,7 +288,7 @@ class Sizes(HardeningCase):
         self.start()
         data, how, secs = send_and_read(
             self.sp, b"GET / HTTP/1.1\r\nX-Long: " + b"a" * (2 * MAX_HEAD))
-        self.report(f"measured: {2 * MAX_HEAD}-byte header: {data[:40]!r} ({how}) after {secs * 1000:.1f} ms")
+        self.report(f"{2 * MAX_HEAD}-byte header: {data[:40]!r} ({how}) after {secs * 1000:.1f} ms")
         self.assertTrue(data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data[:100])
         self.assertIn(b"Request Header Or Cookie Too Large", data)
         data, how, secs = send_and_read(self.sp, b"GET /" + b"a" * (2 * MAX_HEAD))
@@ -302,7 +306,7 @@ class Sizes(HardeningCase):
         self.start()
         data, how, secs = send_and_read(
             self.sp, b"POST / HTTP/1.1\r\nHost: lb\r\nContent-Length: 100000\r\n\r\n")
-        self.report(f"measured: Content-Length 100000: {data[:30]!r} after {secs * 1000:.1f} ms")
+        self.report(f"Content-Length 100000: {data[:30]!r} after {secs * 1000:.1f} ms")
         self.assertTrue(data.startswith(b"HTTP/1.1 413 "), data[:100])
         # A small body is read (and the method refused), not left to reset the answer.
         body = b"x" * MAX_BODY
@@ -334,7 +338,7 @@ class Deadline(HardeningCase):
                 closed_after = time.monotonic() - t0
                 break
         s.close()
-        self.report(f"measured: one byte every 0.5 s: closed after {closed_after} s (deadline {DEADLINE} s)")
+        self.report(f"one byte every 0.5 s: closed after {closed_after} s (deadline {DEADLINE} s)")
         self.assertIsNotNone(closed_after, f"still open after {2 * DEADLINE} s")
         self.assertGreaterEqual(closed_after, DEADLINE - 0.5)
         self.assertLess(closed_after, DEADLINE + 2)
@@ -374,7 +378,7 @@ class Cap(HardeningCase):
             other_closed = other.recv(1) == b""
         except BlockingIOError:
             other_closed = False
-        self.report(f"measured: 100 slow connections: {sum(closed)} closed, {closed.count(False)} held; "
+        self.report(f"100 slow connections: {sum(closed)} closed, {closed.count(False)} held; "
                f"the older one from {PROBE} {'closed' if other_closed else 'held'}")
         self.assertFalse(other_closed, "the other address's connection was shed")
         self.assertEqual(closed, [True] * (100 - MAX_CONNS + 1) + [False] * (MAX_CONNS - 1))
@@ -418,7 +422,7 @@ class UnderAttack(HardeningCase):
         doc = self.status_doc().get("status_page", {})
         times.sort()
         p90 = times[int(len(times) * 0.9)]
-        self.report(f"measured: GET / under attack: {len(times)} probes, median "
+        self.report(f"GET / under attack: {len(times)} probes, median "
                f"{statistics.median(times) * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms, "
                f"max {times[-1] * 1000:.1f} ms; attackers held {held} connections, "
                f"opened {horde.opened}; stream sent {horde.stream_bytes} bytes over "
@@ -484,7 +488,7 @@ class Descriptors(HardeningCase):
             self.assertEqual(code, 200, body)
             times.append(secs)
         doc = self.status_doc()
-        self.report(f"measured: {len(live)} of 200 sessions live at RLIMIT_NOFILE 256, open fds "
+        self.report(f"{len(live)} of 200 sessions live at RLIMIT_NOFILE 256, open fds "
                f"{doc['process']['open_fds']}; GET / max {max(times) * 1000:.1f} ms")
         self.assertLess(max(times), 0.5)
         self.assertGreater(len(live), 50)
@@ -502,7 +506,7 @@ class Descriptors(HardeningCase):
             held.append(s)
         code, _, secs = probe(self.sp)
         live = self.hold_sessions(20)
-        self.report(f"measured: 300 denied connections held by the client: GET / {code} in "
+        self.report(f"300 denied connections held by the client: GET / {code} in "
                f"{secs * 1000:.1f} ms, {len(live)} of 20 proxy sessions echo")
         self.assertEqual(code, 200)
         self.assertLess(secs, 0.5)

@@ -424,8 +424,8 @@ class Load:
         self._pos = 0
         self._buf = ""
         self.records: list = []
-        ok = testenv.wait_for(lambda: self.poll() or any(r.get("kind") == "start" for r in self.records),
-                             10, 0.02)
+        ok = testenv.wait_for(
+            lambda: self.poll() or any(r.get("kind") == "start" for r in self.records), 10, 0.02)
         if ok is None:
             raise RuntimeError(f"the client load did not start:\n{self.proc.output()}")
 
@@ -616,12 +616,12 @@ class SeedLab:
                     interval: float = 0.02) -> Optional[float]:
         """Seconds (from `since`) until `name` alone holds both VIPs."""
         return testenv.wait_for(lambda: self.holders() == [name] and
-                               self.holders(VIP_PUB) == [name], timeout, interval, since=since)
+                                self.holders(VIP_PUB) == [name], timeout, interval, since=since)
 
     def wait_state(self, name: str, state: str, timeout: float,
                    since: Optional[float] = None) -> Optional[float]:
         return testenv.wait_for(lambda: self.vrrpds[name].state() == state, timeout, 0.05,
-                               since=since)
+                                since=since)
 
     def access_lines(self) -> dict:
         return {n: p.log_lines() for n, p in self.proxyds.items()}
