@@ -627,36 +627,30 @@ class SeedLab:
         return {n: p.log_lines() for n, p in self.proxyds.items()}
 
     # -- actions (each returns the time.monotonic() of the action) ---------------
-    def kill_proxyd(self, name: str) -> float:
+    @staticmethod
+    def _at(action) -> float:
         t = time.monotonic()
-        self.proxyds[name].kill(signal.SIGKILL)
+        action()
         return t
 
+    def kill_proxyd(self, name: str) -> float:
+        return self._at(lambda: self.proxyds[name].kill(signal.SIGKILL))
+
     def restart_proxyd(self, name: str) -> float:
-        t = time.monotonic()
-        self.proxyds[name].start()
-        return t
+        return self._at(self.proxyds[name].start)
 
     def stop_vrrpd(self, name: str) -> float:
         """TERM: the master sends priority 0 and removes its VIPs, then exits."""
-        t = time.monotonic()
-        self.vrrpds[name].term(5.0)
-        return t
+        return self._at(lambda: self.vrrpds[name].term(5.0))
 
     def start_vrrpd(self, name: str) -> float:
-        t = time.monotonic()
-        self.vrrpds[name].start()
-        return t
+        return self._at(self.vrrpds[name].start)
 
     def kill_apiserver(self, name: str) -> float:
-        t = time.monotonic()
-        self.apiservers[name].kill()
-        return t
+        return self._at(self.apiservers[name].kill)
 
     def restart_apiserver(self, name: str) -> float:
-        t = time.monotonic()
-        self.apiservers[name].start()
-        return t
+        return self._at(self.apiservers[name].start)
 
     def check_alive(self) -> None:
         """AssertionError when a daemon that should run has exited."""
