@@ -73,11 +73,11 @@ _VARIABLE_ROW = re.compile(r'\{"(\w+)", Variable::(\w+)\}')
 
 def log_variables() -> list:
     """Every variable proxyd's log_format knows, read from its table
-    (kVariables in proxyd/log_format.cc), in table order."""
-    with open(os.path.join(REPO, "proxyd", "log_format.cc")) as f:
+    (kVariables in proxyd/core/log_format.cc), in table order."""
+    with open(os.path.join(REPO, "proxyd", "core", "log_format.cc")) as f:
         names = [m.group(1) for m in _VARIABLE_ROW.finditer(f.read())]
     if len(names) < 20 or len(set(names)) != len(names):
-        raise RuntimeError(f"cannot read the variable table of proxyd/log_format.cc: {names}")
+        raise RuntimeError(f"cannot read the variable table of proxyd/core/log_format.cc: {names}")
     return names
 
 
