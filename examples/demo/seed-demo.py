@@ -368,10 +368,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description="The seed's three-master proxyd + vrrpd setup in network namespaces, "
                     "with a live timeline and a walk through failures.")
-    ap.add_argument("proxyd", nargs="?", default=os.path.join(REPO, "build", "bin", "proxyd"),
-                    help="proxyd binary (default build/bin/proxyd)")
-    ap.add_argument("vrrpd", nargs="?", default=os.path.join(REPO, "build", "bin", "vrrpd"),
-                    help="vrrpd binary (default build/bin/vrrpd)")
+    ap.add_argument("proxyd", nargs="?", default=seedlab.proxyd_binary(),
+                    help="proxyd binary (default $PROXYD_BIN, else build/bin/proxyd)")
+    ap.add_argument("vrrpd", nargs="?", default=netlab.vrrpd_binary(),
+                    help="vrrpd binary (default $VRRPD_BIN, else build/bin/vrrpd)")
     ap.add_argument("--keep", action="store_true",
                     help="leave the lab running afterwards and print how to use and remove it")
     ap.add_argument("--teardown", action="store_true",
@@ -387,7 +387,9 @@ def main() -> int:
         print(f"seed-demo: removed {n} namespace(s)")
         return 0
 
-    reason = seedlab.unavailable_reason(a.proxyd, a.vrrpd)
+    # The lab's prerequisites are looked up where testenv looks (PROXYD_BIN...).
+    os.environ["PROXYD_BIN"], os.environ["VRRPD_BIN"] = a.proxyd, a.vrrpd
+    reason = seedlab.unavailable_reason()
     if reason:
         print(f"seed-demo: cannot run: {reason}", file=sys.stderr)
         return 2

@@ -147,7 +147,10 @@ class ScriptFiles(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
 
 
-class CheckProxydFake(unittest.TestCase):
+class FakeCase(unittest.TestCase):
+    """SCRIPT run against the fake curl/ss of a FakeEnv."""
+    SCRIPT = ""
+
     def setUp(self):
         self.fake = FakeEnv()
         self.addCleanup(self.fake.cleanup)
@@ -155,7 +158,11 @@ class CheckProxydFake(unittest.TestCase):
     def check(self, *args, responses=None, **env):
         if responses is not None:
             self.fake.set_responses(responses)
-        return run([CHECK_PROXYD, *args], env=self.fake.env(**env))
+        return run([self.SCRIPT, *args], env=self.fake.env(**env))
+
+
+class CheckProxydFake(FakeCase):
+    SCRIPT = CHECK_PROXYD
 
     def test_healthy_200_exits_0_quietly(self):
         r = self.check(responses=["200 0"])
@@ -352,15 +359,8 @@ class CheckProxydFake(unittest.TestCase):
         self.assertEqual(self.fake.calls(), [], "bad usage runs nothing")
 
 
-class CheckProxydReadyFake(unittest.TestCase):
-    def setUp(self):
-        self.fake = FakeEnv()
-        self.addCleanup(self.fake.cleanup)
-
-    def check(self, *args, responses=None, **env):
-        if responses is not None:
-            self.fake.set_responses(responses)
-        return run([CHECK_READY, *args], env=self.fake.env(**env))
+class CheckProxydReadyFake(FakeCase):
+    SCRIPT = CHECK_READY
 
     def test_ready_200_and_503(self):
         r = self.check(responses=["200 0"])
@@ -419,16 +419,13 @@ class StatusHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def require_curl(test):
-    if shutil.which("curl") is None:
+class CheckProxydRealCurl(unittest.TestCase):
+    def setUp(self):
         # Under CI the runner (testenv) turns this skip into a failure:
         # packaging/install-deps.sh installs curl.
-        test.skipTest("curl is not installed")
+        testenv.require(testenv.unavailable(installed=["curl"]))
 
-
-class CheckProxydRealCurl(unittest.TestCase):
     def test_real_server_200_then_500(self):
-        require_curl(self)
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StatusHandler)
         srv.codes, srv.hits, srv.paths, srv.lock = [200, 500], 0, [], threading.Lock()
         t = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -448,7 +445,6 @@ class CheckProxydRealCurl(unittest.TestCase):
         self.assertEqual(srv.paths, ["/", "/"])
 
     def test_real_timeout_is_enforced(self):
-        require_curl(self)
         # Accepts but never answers: curl must give up after --max-time.
         lsock = socket.socket()
         lsock.bind(("127.0.0.1", 0))
@@ -458,8 +454,8 @@ class CheckProxydRealCurl(unittest.TestCase):
         start = time.monotonic()
         r = run([CHECK_PROXYD, "--url", url, "--timeout", "0.5"])
         elapsed = time.monotonic() - start
-        print("\ncheck_proxyd.sh --timeout 0.5 against a silent server: exit %d after %.2f s"
-              % (r.returncode, elapsed), file=sys.stderr)
+        testenv.report(f"check_proxyd.sh --timeout 0.5 against a silent server: exit "
+                       f"{r.returncode} after {elapsed:.2f} s")
         self.assertEqual(r.returncode, 1)
         self.assertIn("curl exit 28", r.stderr)
         self.assertLess(elapsed, 3.0)

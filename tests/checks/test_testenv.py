@@ -21,7 +21,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = os.path.normpath(os.path.join(HERE, "..", "lib"))
@@ -30,9 +32,8 @@ sys.path.insert(0, LIB)
 import testenv  # noqa: E402
 
 def lab_tests_bin() -> str:
-    """$LAB_TESTS_BIN (ctest sets it), else build/bin/lab_tests."""
-    return os.path.abspath(os.environ.get("LAB_TESTS_BIN") or
-                           os.path.join(TESTS, "..", "build", "bin", "lab_tests"))
+    """$LAB_TESTS_BIN (ctest sets it), else as testenv finds a built program."""
+    return testenv.built_binary("lab_tests")
 
 
 CI_TRUE = ["true", "1", "yes", "TRUE", " True ", "Yes"]
@@ -108,7 +109,7 @@ class PythonRunner(unittest.TestCase):
 
     def test_the_committed_list_parses(self):
         entries = testenv.load_allowed_skips(testenv.ALLOWED_SKIPS_FILE)
-        print(f"\n    allowed skips under CI: {entries}", file=sys.stderr)
+        testenv.report(f"allowed skips under CI: {entries}")
         self.assertLessEqual(len(entries), 5, "the allowed-skip list must stay short")
 
 
@@ -117,8 +118,7 @@ class LabBinary(unittest.TestCase):
 
     def setUp(self):
         self.bin = lab_tests_bin()
-        testenv.require(None if os.access(self.bin, os.X_OK) else
-                        f"lab_tests not built (LAB_TESTS_BIN={self.bin!r})")
+        testenv.require(testenv.unavailable(built=["lab_tests"]))
         self.tmp = tempfile.mkdtemp(prefix="test_testenv.")
         os.chmod(self.tmp, 0o755)
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -155,6 +155,65 @@ class LabBinary(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
 
 
+class Harness(unittest.TestCase):
+    """The one copy of wait_for, binary lookup and the unavailable rule."""
+
+    def test_wait_for_times_the_first_true_poll_and_gives_up(self):
+        polls = []
+        t = testenv.wait_for(lambda: polls.append(1) or len(polls) >= 3, 5, 0.01)
+        self.assertIsNotNone(t)
+        self.assertEqual(len(polls), 3)
+        since = time.monotonic() - 10
+        self.assertGreaterEqual(testenv.wait_for(lambda: True, 1, since=since), 10)
+        t0 = time.monotonic()
+        self.assertIsNone(testenv.wait_for(lambda: False, 0.1, 0.01))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.1)
+
+    def test_built_binary_from_its_variable_beside_another_or_in_build(self):
+        clear = {k: "" for k in ("PROXYD_BIN", "VRRPD_BIN", "LAB_TESTS_BIN")}
+        with mock.patch.dict(os.environ, clear):
+            self.assertEqual(testenv.built_binary("vrrpd"),
+                             os.path.join(testenv.REPO, "build", "bin", "vrrpd"))
+        with mock.patch.dict(os.environ, dict(clear, PROXYD_BIN="/b/bin/proxyd")):
+            self.assertEqual(testenv.built_binary("vrrpd"), "/b/bin/vrrpd")
+            self.assertEqual(testenv.built_binary("proxyd"), "/b/bin/proxyd")
+        with mock.patch.dict(os.environ, dict(clear, VRRPD_BIN="rel/vrrpd")):
+            self.assertEqual(testenv.built_binary("vrrpd"), os.path.abspath("rel/vrrpd"))
+
+    def test_unavailable_names_what_is_missing(self):
+        with mock.patch.dict(os.environ, {"VRRPD_BIN": "/nonexistent/vrrpd",
+                                          "NGINX_BIN": "/nonexistent/nginx"}):
+            self.assertEqual(testenv.unavailable(built=["vrrpd"]),
+                             "vrrpd binary not built (/nonexistent/vrrpd missing; set VRRPD_BIN)")
+            self.assertEqual(testenv.unavailable(installed=["nginx"]),
+                             "nginx not installed (/nonexistent/nginx missing)")
+        self.assertIsNone(testenv.unavailable(installed=["sh"]))
+        with mock.patch.object(os, "geteuid", return_value=1000):
+            self.assertEqual(testenv.unavailable(root="the lab"), "the lab needs root")
+        with mock.patch.object(os, "geteuid", return_value=0):
+            self.assertIsNone(testenv.unavailable(root="the lab"))
+
+    def test_no_file_has_its_own_copy_of_the_harness(self):
+        """What testenv holds once is not written again elsewhere."""
+        own_copy = re.compile(r"^def (wait_for|report|require_curl|skip_or_fail|missing)\(|"
+                              r"os\.environ\.get\(\"(PROXYD|VRRPD|LAB_TESTS|NGINX|KEEPALIVED)_BIN|"
+                              r"\.prctl\(|raise unittest\.SkipTest\(|"
+                              r"print\(f?\"(\\n    |measured: )", re.M)
+        files = [f for pattern in ("tests/*/*.py", "bench/*.py", "examples/demo/*.py")
+                 for f in glob.glob(os.path.join(testenv.REPO, pattern))]
+        self.assertGreater(len(files), 20)
+        bad = []
+        for path in sorted(files):
+            if path == os.path.join(LIB, "testenv.py"):
+                continue
+            with open(path) as f:
+                text = f.read()
+            for m in own_copy.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                bad.append(f"{os.path.relpath(path, testenv.REPO)}:{line}: {m.group(0).strip()}")
+        self.assertEqual(bad, [], "use tests/lib/testenv.py")
+
+
 class EveryTestFile(unittest.TestCase):
 
     def test_python_files_end_in_the_harness_main(self):
@@ -185,7 +244,7 @@ class EveryTestFile(unittest.TestCase):
             with self.subTest(test=t["name"]):
                 self.assertEqual(str(props.get("SKIP_RETURN_CODE")), "77", props)
                 checked += 1
-        print(f"\n    ctest entries with SKIP_RETURN_CODE 77: {checked}", file=sys.stderr)
+        testenv.report(f"ctest entries with SKIP_RETURN_CODE 77: {checked}")
         self.assertGreater(checked, 10)
 
     def test_no_catch_test_name_starts_with_a_dash(self):

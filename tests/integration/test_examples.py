@@ -19,9 +19,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = testenv.REPO
 EXAMPLES = os.path.join(REPO, "examples")
 EXPECTED = ["seed-kube-apiserver", "unicast-two-dc", "active-active", "ipv6"]
 
@@ -32,21 +32,8 @@ ALLOWED_NETS = [ipaddress.ip_network(n) for n in (
     "::1/128", "::/128", "fe80::/10", "ff02::12/128")]
 
 
-def vrrpd_binary() -> str:
-    return os.environ.get("VRRPD_BIN") or os.path.join(
-        os.path.dirname(os.path.abspath(lab.proxyd_binary())), "vrrpd")
-
-
-def require(path: str, what: str) -> None:
-    if os.access(path, os.X_OK):
-        return
-    reason = f"{what} binary not built ({path} missing)"
-    raise unittest.SkipTest(reason)
-
-
 def setUpModule():
-    require(lab.proxyd_binary(), "proxyd")
-    require(vrrpd_binary(), "vrrpd")
+    testenv.require(testenv.unavailable(built=["proxyd", "vrrpd"]))
 
 
 def example_dirs():
@@ -110,7 +97,7 @@ class ConfigTest(unittest.TestCase):
         n = 0
         for d, path in configs("proxyd"):
             with self.subTest(config=os.path.relpath(path, EXAMPLES)):
-                rc, out = check([lab.proxyd_binary(), "-t", "-c", path], path)
+                rc, out = check([testenv.built_binary("proxyd"), "-t", "-c", path], path)
                 self.assertEqual(rc, 0, out)
                 self.assertNotIn(": error:", out)
                 self.assertIn("test is successful", out)
@@ -121,7 +108,7 @@ class ConfigTest(unittest.TestCase):
         n = 0
         for d, path in configs("vrrpd"):
             with self.subTest(config=os.path.relpath(path, EXAMPLES)):
-                rc, out = check([vrrpd_binary(), "-t", "-f", path], path)
+                rc, out = check([testenv.built_binary("vrrpd"), "-t", "-f", path], path)
                 self.assertEqual(rc, 0, out)
                 self.assertNotIn(": error:", out)
                 self.assertIn("test is successful", out)
@@ -202,4 +189,4 @@ class Addresses(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    lab.main()
+    testenv.main()

@@ -18,7 +18,6 @@ import socket
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
@@ -30,26 +29,11 @@ TIME_LOCAL = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}
 SECONDS = re.compile(r"^\d+\.\d{3}$")
 
 
-def setUpModule():
-    lab.require_impl(IMPL)
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [{IMPL}] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures(IMPL)
 
 
 class ProxyTestCase(lab.ProxydCase):
-    maxDiff = None
-
-    def start_proxy(self, config: lab.Config) -> lab.Proxy:
-        proxy = lab.Proxy(IMPL)
-        proxy.start(config)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
+    IMPL = TAG = lab.impl_from_env()
 
     def one_log_line(self, proxy: lab.Proxy, count: int = 1) -> dict:
         lines = proxy.access_log_lines(count)
@@ -75,7 +59,7 @@ class Forwarding(ProxyTestCase):
 
     def test_small_request_response(self):
         echo = self.backend(lab.EchoServer)
-        proxy = self.start_proxy(lab.simple_config([echo.addr]))
+        proxy = self.start(lab.simple_config([echo.addr]))
         with lab.connect(proxy.listen_port()) as s:
             client_port = s.getsockname()[1]
             s.sendall(b"hello\n")
@@ -91,7 +75,7 @@ class Forwarding(ProxyTestCase):
     def test_upstream_close_after_answer_is_200(self):
         # An EOF from the upstream after the connection is up is a normal end.
         ans = self.backend(lab.AnswerServer, "backend-1", close_after=True)
-        proxy = self.start_proxy(lab.simple_config([ans.addr]))
+        proxy = self.start(lab.simple_config([ans.addr]))
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"who?\n")
             data, how, _ = lab.recv_until_closed(s, 3)
@@ -104,7 +88,7 @@ class Forwarding(ProxyTestCase):
 
     def test_four_parallel_16MiB_full_duplex_sessions(self):
         echo = self.backend(lab.EchoServer)
-        proxy = self.start_proxy(lab.simple_config([echo.addr]))
+        proxy = self.start(lab.simple_config([echo.addr]))
         size, n = 16 * MiB, 4
         payloads = [os.urandom(size) for _ in range(n)]
         results = [None] * n
@@ -151,12 +135,10 @@ class Forwarding(ProxyTestCase):
             self.assertEqual(results[i][0], size, f"session {i} echo length")
             self.assertEqual(results[i][1], sent_hashes[i], f"session {i} echo sha256")
         # What the backend received is what the clients sent.
-        deadline = time.monotonic() + 2
-        while len(echo.sessions) < n and time.monotonic() < deadline:
-            time.sleep(0.01)
+        lab.wait_for(lambda: len(echo.sessions) >= n, 2)
         got_hashes = sorted(r["sha256"].hexdigest() for r in echo.sessions)
         self.assertEqual(got_hashes, sorted(sent_hashes))
-        report(f"4 x 16 MiB full duplex in {elapsed:.2f} s "
+        self.report(f"4 x 16 MiB full duplex in {elapsed:.2f} s "
                f"({2 * n * size / MiB / elapsed:.0f} MiB/s through the proxy)")
         lines = proxy.access_log_lines(n)
         self.assertEqual(len(lines), n, lines)
@@ -174,7 +156,7 @@ class Retries(ProxyTestCase):
         echo = self.backend(lab.EchoServer)
         bad = f"127.0.0.1:{refused}"
         # Round robin over a fresh group starts with the first server.
-        proxy = self.start_proxy(lab.simple_config([bad, echo.addr]))
+        proxy = self.start(lab.simple_config([bad, echo.addr]))
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"hello\n")
             self.assertEqual(lab.recv_exactly(s, 6), b"hello\n")
@@ -187,7 +169,7 @@ class Retries(ProxyTestCase):
 
     def test_every_server_refused_is_502_listing_the_tried(self):
         r1, r2 = lab.refused_port(), lab.refused_port()
-        proxy = self.start_proxy(lab.simple_config([f"127.0.0.1:{r1}", f"127.0.0.1:{r2}"]))
+        proxy = self.start(lab.simple_config([f"127.0.0.1:{r1}", f"127.0.0.1:{r2}"]))
         with lab.connect(proxy.listen_port()) as s:
             data, how, secs = lab.recv_until_closed(s, 3)
         self.assertEqual(data, b"")
@@ -202,7 +184,7 @@ class Retries(ProxyTestCase):
     def test_no_live_upstreams_is_502_with_the_group_name(self):
         r1, r2 = lab.refused_port(), lab.refused_port()
         servers = [f"127.0.0.1:{r} max_fails=1 fail_timeout=60s" for r in (r1, r2)]
-        proxy = self.start_proxy(lab.simple_config(servers, upstream="deadgroup"))
+        proxy = self.start(lab.simple_config(servers, upstream="deadgroup"))
         for _ in range(2):
             with lab.connect(proxy.listen_port()) as s:
                 data, how, _ = lab.recv_until_closed(s, 3)
@@ -222,7 +204,7 @@ class Retries(ProxyTestCase):
         refused = lab.refused_port()
         echo = self.backend(lab.EchoServer)
         bad = f"127.0.0.1:{refused}"
-        proxy = self.start_proxy(lab.simple_config([bad, echo.addr],
+        proxy = self.start(lab.simple_config([bad, echo.addr],
                                                    proxy_next_upstream_tries=1))
         with lab.connect(proxy.listen_port()) as s:
             data, _, _ = lab.recv_until_closed(s, 3)
@@ -235,8 +217,7 @@ class Retries(ProxyTestCase):
 class Timeouts(ProxyTestCase):
 
     def blackhole(self):
-        bh = lab.Blackhole()
-        self.addCleanup(bh.stop)
+        bh = self.backend(lab.Blackhole)
         if not bh.works:
             self.skipTest("this kernel accepts SYNs beyond a full listen(0) queue; "
                           "no way to make a connect hang on loopback")
@@ -245,14 +226,14 @@ class Timeouts(ProxyTestCase):
     def test_connect_timeout_then_next_server(self):
         bh = self.blackhole()
         echo = self.backend(lab.EchoServer)
-        proxy = self.start_proxy(lab.simple_config([bh.addr, echo.addr],
+        proxy = self.start(lab.simple_config([bh.addr, echo.addr],
                                                    proxy_connect_timeout="1s"))
         t0 = time.monotonic()
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"hello\n")
             self.assertEqual(lab.recv_exactly(s, 6), b"hello\n")
             waited = time.monotonic() - t0
-        report(f"connect timeout 1s: answer after {waited:.3f} s")
+        self.report(f"connect timeout 1s: answer after {waited:.3f} s")
         self.assertGreater(waited, 0.8)
         self.assertLess(waited, 3.0)
         f = self.one_log_line(proxy)
@@ -264,10 +245,10 @@ class Timeouts(ProxyTestCase):
 
     def test_connect_timeout_single_server_is_502(self):
         bh = self.blackhole()
-        proxy = self.start_proxy(lab.simple_config([bh.addr], proxy_connect_timeout="1s"))
+        proxy = self.start(lab.simple_config([bh.addr], proxy_connect_timeout="1s"))
         with lab.connect(proxy.listen_port()) as s:
             data, how, secs = lab.recv_until_closed(s, 5)
-        report(f"connect timeout 1s, single server: closed after {secs:.3f} s ({how})")
+        self.report(f"connect timeout 1s, single server: closed after {secs:.3f} s ({how})")
         self.assertEqual(data, b"")
         self.assertIn(how, ("eof", "reset"))
         self.assertGreater(secs, 0.8)
@@ -279,12 +260,12 @@ class Timeouts(ProxyTestCase):
 
     def test_idle_timeout_closes_session_with_200(self):
         echo = self.backend(lab.EchoServer)
-        proxy = self.start_proxy(lab.simple_config([echo.addr], proxy_timeout="1s"))
+        proxy = self.start(lab.simple_config([echo.addr], proxy_timeout="1s"))
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"hello\n")
             self.assertEqual(lab.recv_exactly(s, 6), b"hello\n")
             data, how, secs = lab.recv_until_closed(s, 5)
-        report(f"proxy_timeout 1s: idle session closed after {secs:.3f} s ({how})")
+        self.report(f"proxy_timeout 1s: idle session closed after {secs:.3f} s ({how})")
         self.assertEqual(data, b"")
         self.assertIn(how, ("eof", "reset"))
         self.assertGreater(secs, 0.8)
@@ -296,7 +277,7 @@ class Timeouts(ProxyTestCase):
 
     def test_idle_timer_is_rearmed_by_traffic(self):
         echo = self.backend(lab.EchoServer)
-        proxy = self.start_proxy(lab.simple_config([echo.addr], proxy_timeout="1s"))
+        proxy = self.start(lab.simple_config([echo.addr], proxy_timeout="1s"))
         with lab.connect(proxy.listen_port()) as s:
             for _ in range(6):          # 2.4 s of traffic, never 1 s idle
                 s.sendall(b"ping\n")
@@ -315,12 +296,12 @@ class HalfClose(ProxyTestCase):
 
     def test_half_close_off_client_eof_ends_session(self):
         late = self.backend(lab.LateAnswerServer, delay=0.5, answer=b"late answer\n")
-        proxy = self.start_proxy(lab.simple_config([late.addr], proxy_half_close=False))
+        proxy = self.start(lab.simple_config([late.addr], proxy_half_close=False))
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"hello\n")
             s.shutdown(socket.SHUT_WR)
             data, how, secs = lab.recv_until_closed(s, 3)
-        report(f"half-close off: client saw {how} after {secs:.3f} s, {len(data)} bytes")
+        self.report(f"half-close off: client saw {how} after {secs:.3f} s, {len(data)} bytes")
         self.assertEqual(data, b"", "the late answer must never reach the client")
         self.assertIn(how, ("eof", "reset"))
         self.assertLess(secs, 0.45)
@@ -329,22 +310,19 @@ class HalfClose(ProxyTestCase):
         self.assertEqual((f["sent"], f["received"]), ("0", "6"))
         self.assertEqual((f["up_sent"], f["up_received"]), ("6", "0"))
         # The pending client data was flushed to the upstream before the end.
-        deadline = time.monotonic() + 1
         # The backend records the event when it accepts; wait for its EOF,
         # not only for the event, or a slow run reads it half-filled.
-        while (not late.events or late.events[0]["eof_at"] is None) and \
-                time.monotonic() < deadline:
-            time.sleep(0.01)
+        lab.wait_for(lambda: late.events and late.events[0]["eof_at"] is not None, 1)
         self.assertEqual(late.events[0]["received"], b"hello\n")
 
     def test_half_close_on_late_answer_arrives(self):
         late = self.backend(lab.LateAnswerServer, delay=0.5, answer=b"late answer\n")
-        proxy = self.start_proxy(lab.simple_config([late.addr], proxy_half_close=True))
+        proxy = self.start(lab.simple_config([late.addr], proxy_half_close=True))
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"hello\n")
             s.shutdown(socket.SHUT_WR)
             data, how, secs = lab.recv_until_closed(s, 3)
-        report(f"half-close on: client got {data!r} then {how} after {secs:.3f} s")
+        self.report(f"half-close on: client got {data!r} then {how} after {secs:.3f} s")
         self.assertEqual(data, b"late answer\n")
         self.assertEqual(how, "eof")
         self.assertGreater(secs, 0.4)
@@ -358,7 +336,7 @@ class Backpressure(ProxyTestCase):
 
     def test_slow_reader_keeps_memory_flat_and_blocks_backend(self):
         flood = self.backend(lab.FloodServer)
-        proxy = self.start_proxy(lab.simple_config([flood.addr]))
+        proxy = self.start(lab.simple_config([flood.addr]))
         pids = proxy.worker_pids()
         self.assertTrue(pids, "no process to measure")
 
@@ -378,7 +356,7 @@ class Backpressure(ProxyTestCase):
             stalled_for = time.monotonic() - flood.last_progress
         finally:
             s.close()
-        report(f"slow reader: RSS {before} KiB at start, {rss2} KiB after 2 s, "
+        self.report(f"slow reader: RSS {before} KiB at start, {rss2} KiB after 2 s, "
                f"{rss6} KiB after 6 s of flooding (pids {pids}); backend sent "
                f"{sent2 / MiB:.1f} / {sent4 / MiB:.1f} / {sent6 / MiB:.1f} MiB at 2/4/6 s, "
                f"no progress for the last {stalled_for:.1f} s")
@@ -395,7 +373,7 @@ class ConsistentHash(ProxyTestCase):
 
     def test_same_source_same_backend(self):
         backs = [self.backend(lab.AnswerServer, f"backend-{i}") for i in range(3)]
-        proxy = self.start_proxy(lab.simple_config([b.addr for b in backs],
+        proxy = self.start(lab.simple_config([b.addr for b in backs],
                                                    hash="$remote_addr consistent"))
         seen = {}
         for src in [f"127.0.0.{i}" for i in range(2, 12)]:

@@ -20,30 +20,17 @@ measured times are printed.
 
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
-IMPL = "proxyd"
-
-
-def setUpModule():
-    lab.require_impl(IMPL)
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [{IMPL}] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 # proxylab renders the upstream sections; a `health_check` attribute set on
@@ -104,18 +91,13 @@ class ReadyzServer(lab.Backend):
             pass
 
     def serve(self, conn):
-        buf = b""
-        while b"\n" not in buf:
-            data = conn.recv(4096)
-            if not data:
-                return
-            buf += data
+        buf = lab.recv_until(conn, b"\n")
+        if buf is None:
+            return
         if buf.startswith(b"GET "):
-            while b"\r\n\r\n" not in buf:
-                data = conn.recv(4096)
-                if not data:
-                    return
-                buf += data
+            buf = lab.recv_until(conn, b"\r\n\r\n", buf)
+            if buf is None:
+                return
             path = buf.split(b" ", 2)[1].decode()
             status = self.status if path == "/readyz" else 404
             body = b"ok" if status == 200 else b"not ready"
@@ -149,16 +131,6 @@ def ask(port: int) -> str:
         return data.decode().strip()
 
 
-def wait_for(pred, timeout: float, step: float = 0.02) -> float:
-    """Polls `pred` until true; returns the seconds it took, or raises."""
-    t0 = time.monotonic()
-    while not pred():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(step)
-    return time.monotonic() - t0
-
-
 def make_pki(d: str) -> dict:
     """A CA, a server certificate for localhost / 127.0.0.1 and a client
     certificate, all made with the openssl command line."""
@@ -182,13 +154,6 @@ def make_pki(d: str) -> dict:
 
 
 class HealthCheckCase(lab.ProxydCase):
-    maxDiff = None
-
-    def start_proxy(self, config: lab.Config) -> lab.Proxy:
-        proxy = lab.Proxy(IMPL)
-        proxy.start(config)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
 
     @staticmethod
     def config(servers, health_check, **kw) -> lab.Config:
@@ -205,11 +170,11 @@ class HealthCheckCase(lab.ProxydCase):
             return ""
 
     def wait_log(self, proxy: lab.Proxy, pattern: str, timeout: float = 10) -> float:
-        try:
-            return wait_for(lambda: re.search(pattern, self.main_log(proxy)), timeout)
-        except AssertionError:
+        took = lab.wait_for(lambda: re.search(pattern, self.main_log(proxy)), timeout, 0.02)
+        if took is None:
             self.fail(f"no log line matching {pattern!r} within {timeout} s\n"
                       f"{proxy.error_log()[-3000:]}")
+        return took
 
 
 class HttpChecks(HealthCheckCase):
@@ -217,11 +182,11 @@ class HttpChecks(HealthCheckCase):
     def test_readyz_500_taken_out_after_fall_back_after_rise(self):
         a = self.backend(ReadyzServer, "backend-a")
         b = self.backend(ReadyzServer, "backend-b")
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [a.addr, b.addr],
             "interval=250ms timeout=1s fall=3 rise=2 type=http uri=/readyz expect=2xx"))
         port = proxy.listen_port()
-        wait_for(lambda: a.checks_since(0) >= 1 and b.checks_since(0) >= 1, 5)
+        self.wait(lambda: a.checks_since(0) >= 1 and b.checks_since(0) >= 1, 5)
         both = {ask(port) for _ in range(6)}
         self.assertEqual(both, {"backend-a", "backend-b"})
 
@@ -231,7 +196,7 @@ class HttpChecks(HealthCheckCase):
             proxy, r'upstream server 127\.0\.0\.1:%d in "backends" is unhealthy: '
                    r'HTTP 500 from /readyz \(3 checks\)' % b.port)
         failed = b.checks_since(t_flip, 500)
-        report(f"unhealthy {took:.2f} s after /readyz turned 500 "
+        self.report(f"unhealthy {took:.2f} s after /readyz turned 500 "
                f"(fall=3, interval=250ms; {failed} failed checks seen by the backend)")
         self.assertGreaterEqual(failed, 3)
         self.assertLess(took, 8)
@@ -248,7 +213,7 @@ class HttpChecks(HealthCheckCase):
             proxy, r'upstream server 127\.0\.0\.1:%d in "backends" is healthy again '
                    r'\(2 checks passed\)' % b.port)
         passed = b.checks_since(t_back, 200)
-        report(f"healthy again {took:.2f} s after /readyz turned 200 "
+        self.report(f"healthy again {took:.2f} s after /readyz turned 200 "
                f"(rise=2; {passed} passed checks seen by the backend)")
         self.assertGreaterEqual(passed, 2)
         self.assertLess(took, 8)
@@ -261,7 +226,7 @@ class HttpChecks(HealthCheckCase):
 
     def test_all_unhealthy_is_502_no_live_upstreams(self):
         a = self.backend(ReadyzServer, "backend-a", status=503)
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [a.addr], "interval=200ms fall=1 rise=1 type=http uri=/readyz"))
         self.wait_log(proxy, r'is unhealthy: HTTP 503 from /readyz \(1 check\)')
         self.assertEqual(ask(proxy.listen_port()), "")
@@ -280,13 +245,13 @@ class HttpChecks(HealthCheckCase):
         # by the timeout, which bounds each check.
         a = self.backend(ReadyzServer, "backend-a", status=204)
         silent = self.backend(lab.SilentServer)
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [a.addr, silent.addr], "interval=300ms timeout=400ms fall=1 type=http uri=/readyz"))
         self.wait_log(proxy, r"127\.0\.0\.1:%d .* is unhealthy: HTTP 204 from /readyz" % a.port)
         took = self.wait_log(
             proxy, r"127\.0\.0\.1:%d .* is unhealthy: timed out after 400 ms "
                    r"\(waiting for the response\)" % silent.port)
-        report(f"silent server unhealthy {took:.2f} s after start (timeout=400ms)")
+        self.report(f"silent server unhealthy {took:.2f} s after start (timeout=400ms)")
 
 
 class TcpChecks(HealthCheckCase):
@@ -298,11 +263,11 @@ class TcpChecks(HealthCheckCase):
         # Health checks use no session: the passive accounting (max_fails)
         # would also take the refused port out after one session, so
         # max_fails=0 shows that the active check alone does it.
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [f"{refused} max_fails=0", echo.addr], "interval=200ms fall=1 type=tcp"))
         self.wait_log(proxy, r"upstream server %s in \"backends\" is unhealthy: "
                              r"connect\(\) failed \(111: Connection refused\)" % re.escape(refused))
-        report(f"refused port unhealthy {time.monotonic() - t0:.2f} s after start")
+        self.report(f"refused port unhealthy {time.monotonic() - t0:.2f} s after start")
         for _ in range(6):
             self.assertEqual(ask(proxy.listen_port()), "echo")
         lines = proxy.access_log_lines(6)
@@ -317,8 +282,7 @@ class HttpsChecks(HealthCheckCase):
 
     @classmethod
     def setUpClass(cls):
-        if not os.access("/usr/bin/openssl", os.X_OK):
-            raise unittest.SkipTest("openssl command missing")
+        testenv.require(testenv.unavailable(installed=["openssl"]))
         cls.pki_dir = os.path.join(lab.tmp_root(), "pki")
         os.makedirs(cls.pki_dir, exist_ok=True)
         cls.pki = make_pki(cls.pki_dir)
@@ -334,12 +298,12 @@ class HttpsChecks(HealthCheckCase):
     def test_verify_on_with_ca_and_sni(self):
         srv = self.backend(ReadyzServer, "tls", tls=self.tls_context(False))
         ca = self.pki["ca.crt"]
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [srv.addr],
             f"interval=200ms fall=1 rise=1 type=https uri=/readyz sni=localhost "
             f"verify=on ca={ca}"))
-        took = wait_for(lambda: srv.checks_since(0, 200) >= 3, 10)
-        report(f"3 https checks passed in {took:.2f} s (verify=on, sni=localhost)")
+        took = self.wait(lambda: srv.checks_since(0, 200) >= 3, 10)
+        self.report(f"3 https checks passed in {took:.2f} s (verify=on, sni=localhost)")
         self.assertNotIn("unhealthy", self.main_log(proxy))
         srv.status = 500
         self.wait_log(proxy, r"is unhealthy: HTTP 500 from /readyz \(1 check\)")
@@ -350,14 +314,14 @@ class HttpsChecks(HealthCheckCase):
         # The server certificate lists IP:127.0.0.1, as apiserver
         # certificates list the node addresses.
         srv = self.backend(ReadyzServer, "tls", tls=self.tls_context(False))
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [srv.addr], f"interval=200ms type=https uri=/readyz verify=on ca={self.pki['ca.crt']}"))
-        wait_for(lambda: srv.checks_since(0, 200) >= 2, 10)
+        self.wait(lambda: srv.checks_since(0, 200) >= 2, 10)
         self.assertNotIn("unhealthy", self.main_log(proxy))
 
     def test_verify_fails_for_a_wrong_name(self):
         srv = self.backend(ReadyzServer, "tls", tls=self.tls_context(False))
-        proxy = self.start_proxy(self.config(
+        proxy = self.start(self.config(
             [srv.addr], f"interval=200ms type=https uri=/readyz sni=other.example verify=on "
                         f"ca={self.pki['ca.crt']}"))
         self.wait_log(proxy, r"is unhealthy: certificate verify failed: "
@@ -377,11 +341,11 @@ class HttpsChecks(HealthCheckCase):
             f"interval=200ms type=https uri=/readyz sni=localhost verify=on ca={ca} "
             f"cert={crt} key={key}")
         cfg.upstreams[1].health_check = "interval=200ms type=https uri=/readyz"
-        proxy = self.start_proxy(cfg)
+        proxy = self.start(cfg)
         took = self.wait_log(proxy, r'127\.0\.0\.1:%d in "without_cert" is unhealthy: ' % srv.port)
-        report(f"no client certificate: unhealthy after {took:.2f} s: " + re.search(
+        self.report(f"no client certificate: unhealthy after {took:.2f} s: " + re.search(
             r'"without_cert" is unhealthy: (.*)', self.main_log(proxy)).group(1))
-        wait_for(lambda: srv.checks_since(0, 200) >= 3, 10)
+        self.wait(lambda: srv.checks_since(0, 200) >= 3, 10)
         self.assertNotIn('"with_cert" is unhealthy', self.main_log(proxy))
         self.assertGreater(srv.tls_failures, 0)
 

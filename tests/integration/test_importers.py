@@ -23,14 +23,13 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import testenv  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+ROOT = testenv.REPO
 SEED = os.path.join(ROOT, "tests", "data", "seed")
 NGINX_CONF = os.path.join(SEED, "nginx", "nginx.conf")
 MASTERS = ["master1", "master2", "master3"]
 
-PROXYD = os.environ.get("PROXYD_BIN", os.path.join(ROOT, "build", "bin", "proxyd"))
-VRRPD = os.environ.get("VRRPD_BIN", os.path.join(os.path.dirname(PROXYD), "vrrpd"))
+PROXYD = testenv.built_binary("proxyd")
+VRRPD = testenv.built_binary("vrrpd")
 
 SEED_FORMAT = (
     "[$time_local] $protocol status:$status, bytes client:$bytes_sent/$bytes_received "
@@ -40,13 +39,6 @@ SEED_FORMAT = (
 
 def run(*args, timeout=30):
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
-
-
-def built(binary):
-    """None when `binary` is there to test, else why not (a skip)."""
-    if os.access(binary, os.X_OK):
-        return None
-    return f"{binary} is not built"
 
 
 def continued_value(ini, key):
@@ -67,7 +59,7 @@ def continued_value(ini, key):
 class ImportNginx(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        testenv.require(built(PROXYD))
+        testenv.require(testenv.unavailable(built=["proxyd"]))
 
     def test_the_import_prints_the_ini_header(self):
         r = run(PROXYD, "--import-nginx", NGINX_CONF)
@@ -117,7 +109,7 @@ class ImportNginx(unittest.TestCase):
 class ImportKeepalived(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        testenv.require(built(VRRPD))
+        testenv.require(testenv.unavailable(built=["vrrpd"]))
 
     def test_the_import_prints_the_ini_header(self):
         for node in MASTERS:

@@ -15,14 +15,11 @@
     python3 tests/integration/test_lifecycle.py
 """
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -31,16 +28,7 @@ import proxylab as lab  # noqa: E402
 CHECK_PROXYD = os.path.normpath(os.path.join(HERE, "..", "..", "checks", "check_proxyd.sh"))
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 def read(path: str) -> str:
@@ -51,24 +39,13 @@ def read(path: str) -> str:
         return ""
 
 
-def wait_for(pred, timeout: float = 5.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-
 class LifecycleCase(lab.ProxydCase):
-    maxDiff = None
 
     def reload(self, proxy, cfg, gen):
         proxy.rewrite_config(cfg)
         proxy.proc.send_signal(signal.SIGHUP)
-        ok = wait_for(lambda: self.status(cfg.status_listen)["process"]["config_generation"]
-                      >= gen)
-        self.assertTrue(ok, f"generation {gen} not reached\n{proxy.error_log()}")
+        self.wait(lambda: self.status(cfg.status_listen)["process"]["config_generation"] >= gen,
+                  what=lambda: f"generation {gen}\n{proxy.error_log()}")
 
     def echo(self, port, payload=b"ping\n"):
         with lab.connect(port) as s:
@@ -101,12 +78,8 @@ class QuitWithASession(LifecycleCase):
         echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([echo.addr])
         cfg.status_listen = lab.free_port()
-        path = os.path.join(lab.tmp_root(), f"notify-quit-{os.getpid()}.sock")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(path)
-        self.addCleanup(sock.close)
-        self.addCleanup(os.unlink, path)
-        proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
+        sock, env = self.notify_socket("notify-quit")
+        proxy = self.start(cfg, env=env)
         self.recv_notify(sock, lambda m: "READY=1" in m.split("\n"))
 
         r = self.check(cfg)
@@ -118,10 +91,10 @@ class QuitWithASession(LifecycleCase):
         t0 = time.monotonic()
         proxy.proc.send_signal(signal.SIGQUIT)
         msg = self.recv_notify(sock, lambda m: "STOPPING=1" in m.split("\n"))
-        report(f"sd_notify after QUIT: {msg!r} ({time.monotonic() - t0:.3f} s)")
+        self.report(f"sd_notify after QUIT: {msg!r} ({time.monotonic() - t0:.3f} s)")
         r = self.check(cfg)
         took = time.monotonic() - t0
-        report(f"check_proxyd.sh after QUIT, one session held: exit {r.returncode} "
+        self.report(f"check_proxyd.sh after QUIT, one session held: exit {r.returncode} "
                f"({r.stderr.strip()!r}) {took:.3f} s after QUIT")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIsNone(proxy.proc.poll(), "proxyd exited with a session held open")
@@ -144,7 +117,7 @@ class Reopen(LifecycleCase):
         access = proxy.access_log_path("main")
         self.assertEqual(self.echo(proxy.listen_port("main")), b"ping\n")
         self.refused_session(proxy)
-        self.assertTrue(wait_for(lambda: read(broken_log) and read(access)))
+        self.wait(lambda: read(broken_log) and read(access))
 
         for n, how in enumerate(("USR1", "-s reopen"), 1):
             with self.subTest(how=how):
@@ -156,23 +129,23 @@ class Reopen(LifecycleCase):
                 else:
                     r = proxy.control("reopen")
                     self.assertEqual(r.returncode, 0, r.stderr)
-                ok = wait_for(lambda: all(os.path.exists(p) for p in (main_log, broken_log)))
-                self.assertTrue(ok, f"{how} did not reopen the error logs: "
-                                    f"{sorted(os.listdir(proxy.tmp))}")
+                self.wait(lambda: all(os.path.exists(p) for p in (main_log, broken_log)),
+                          what=lambda: f"{how} to reopen the error logs: "
+                                       f"{sorted(os.listdir(proxy.tmp))}")
                 sizes = {to: len(read(to)) for to in moved.values()}
                 # After the reopen every line goes to the new files.
                 self.assertEqual(self.echo(proxy.listen_port("main")), b"ping\n")
                 self.refused_session(proxy)
                 proxy.proc.send_signal(signal.SIGHUP)     # a [main] error-log line
-                self.assertTrue(wait_for(lambda: "reconfiguring" in read(main_log)),
-                                read(main_log))
-                self.assertTrue(wait_for(lambda: "while connecting to upstream"
-                                         in read(broken_log)), read(broken_log))
+                self.wait(lambda: "reconfiguring" in read(main_log),
+                          what=lambda: read(main_log))
+                self.wait(lambda: "while connecting to upstream" in read(broken_log),
+                          what=lambda: read(broken_log))
                 self.assertEqual(len(proxy.access_log_lines(1, server="main", timeout=3)), 1)
                 time.sleep(0.3)
                 for to, size in sizes.items():
                     self.assertEqual(len(read(to)), size, f"{to} still written after {how}")
-                report(f"{how}: new error.log {len(read(main_log))} B, new "
+                self.report(f"{how}: new error.log {len(read(main_log))} B, new "
                        f"error_broken.log {len(read(broken_log))} B, new access log 1 line")
 
 
@@ -198,11 +171,11 @@ class ReloadApplies(LifecycleCase):
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"y")
             data, how, _ = lab.recv_until_closed(s, 3)
-        report(f"after reload to worker_connections 4 with 2 sessions held: third "
+        self.report(f"after reload to worker_connections 4 with 2 sessions held: third "
                f"session got {data!r} ({how})")
         self.assertEqual(data, b"")
-        self.assertTrue(wait_for(lambda: "4 worker_connections are not enough"
-                                 in read(os.path.join(proxy.tmp, "error.log"))))
+        self.wait(lambda: "4 worker_connections are not enough"
+                  in read(os.path.join(proxy.tmp, "error.log")))
         for s in held:
             self.assertEqual(self.echo_on(s, b"z"), b"z")
 
@@ -216,7 +189,7 @@ class ReloadApplies(LifecycleCase):
         old_main = os.path.join(proxy.tmp, "error.log")
         old_broken = os.path.join(proxy.tmp, "error_broken.log")
         self.refused_session(proxy)
-        self.assertTrue(wait_for(lambda: "while connecting to upstream" in read(old_broken)))
+        self.wait(lambda: "while connecting to upstream" in read(old_broken))
         new_main = os.path.join(proxy.tmp, "error-new.log")
         new_broken = os.path.join(proxy.tmp, "error_broken-new.log")
         cfg.error_log = f"{new_main} info"
@@ -224,11 +197,10 @@ class ReloadApplies(LifecycleCase):
         self.reload(proxy, cfg, 2)
         sizes = {p: len(read(p)) for p in (old_main, old_broken)}
         self.refused_session(proxy)
-        self.assertTrue(wait_for(lambda: "while connecting to upstream" in read(new_broken)),
-                        proxy.error_log())
+        self.wait(lambda: "while connecting to upstream" in read(new_broken),
+                  what=proxy.error_log)
         proxy.proc.send_signal(signal.SIGUSR1)
-        self.assertTrue(wait_for(lambda: "reopening logs" in read(new_main)),
-                        proxy.error_log())
+        self.wait(lambda: "reopening logs" in read(new_main), what=proxy.error_log)
         time.sleep(0.2)
         self.assertEqual({p: len(read(p)) for p in sizes}, sizes,
                          "the old error logs are still written after the reload")
@@ -238,7 +210,7 @@ class ReloadApplies(LifecycleCase):
         size = len(read(new_broken))
         self.refused_session(proxy)
         time.sleep(0.3)
-        report(f"error_log moved at reload: new [main] log {len(read(new_main))} B, new "
+        self.report(f"error_log moved at reload: new [main] log {len(read(new_main))} B, new "
                f"[server] log {size} B, then at crit +{len(read(new_broken)) - size} B")
         self.assertEqual(len(read(new_broken)), size, read(new_broken)[size:])
 
@@ -259,7 +231,7 @@ class ChangedUpstream(LifecycleCase):
         cfg.upstreams[0].servers = [dead, echo.addr, echo2.addr]
         self.reload(proxy, cfg, 2)
         after = self.status(cfg.status_listen)["upstreams"][0]["servers"]
-        report(f"dead server before the change: {before[0]['state']}, "
+        self.report(f"dead server before the change: {before[0]['state']}, "
                f"{before[0]['failures']} failure(s); after: {after[0]['state']}, "
                f"{after[0]['failures']} failure(s)")
         self.assertEqual([p["addr"] for p in after], [dead, echo.addr, echo2.addr])

@@ -12,30 +12,12 @@ import os
 import socket
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 class LimitCase(lab.ProxydCase):
@@ -114,7 +96,7 @@ class WorkerConnections(LimitCase):
             data, how, _ = lab.recv_until_closed(s, 3)
         self.assertEqual(data, b"")
         status, _, body = lab.http_request(cfg.status_listen, "/stub_status")
-        report(f"worker_connections 4, 3 clients: {body!r}")
+        self.report(f"worker_connections 4, 3 clients: {body!r}")
         self.assertIn(b"\n 3 2 2 \n", body)   # accepts handled requests
         with open(os.path.join(proxy.tmp, "error.log")) as fh:
             self.assertIn("4 worker_connections are not enough", fh.read())
@@ -149,16 +131,16 @@ class Emfile(LimitCase):
                     pass
                 storm.append(s)
             time.sleep(0.5)    # proxyd reaches its descriptor limit
-            cpu0 = cpu_seconds(proxy.pid)
+            cpu0 = lab.cpu_seconds(proxy.pid)
             t0 = time.monotonic()
             time.sleep(3.0)
-            used = cpu_seconds(proxy.pid) - cpu0
+            used = lab.cpu_seconds(proxy.pid) - cpu0
             wall = time.monotonic() - t0
             self.assertTrue(proxy.alive(), "proxyd died in the storm")
             with open(os.path.join(proxy.tmp, "error.log")) as fh:
                 log = fh.read()
             pauses = log.count("pauses accepting for 500 ms")
-            report(f"EMFILE storm (150 connections, RLIMIT_NOFILE 48): proxyd used "
+            self.report(f"EMFILE storm (150 connections, RLIMIT_NOFILE 48): proxyd used "
                    f"{used:.3f} s CPU in {wall:.2f} s ({100 * used / wall:.1f}% of a core); "
                    f"{pauses} accept pauses logged")
             self.assertGreater(pauses, 0)
@@ -167,16 +149,15 @@ class Emfile(LimitCase):
             for s in storm:
                 s.close()
         # Descriptors free up: proxyd serves again.
-        deadline = time.monotonic() + 5
-        ok = False
-        while time.monotonic() < deadline and not ok:
+        def serves() -> bool:
             try:
                 with lab.connect(proxy.listen_port(), timeout=2) as s:
                     s.sendall(b"again\n")
-                    ok = lab.recv_exactly(s, 6) == b"again\n"
+                    return lab.recv_exactly(s, 6) == b"again\n"
             except OSError:
-                time.sleep(0.2)
-        self.assertTrue(ok, "no service after the storm")
+                return False
+
+        self.wait(serves, 5, "service after the storm", interval=0.2)
         doc = json.loads(lab.http_request(cfg.status_listen, "/status")[2])
         self.assertGreater(doc["workers"][0]["accept_pauses"], 0)
         self.assertEqual(doc["process"]["rlimit_nofile"], 48)

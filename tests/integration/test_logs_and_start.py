@@ -19,8 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import proxylab as lab  # noqa: E402
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 def session(port: int) -> bytes:
@@ -29,13 +28,10 @@ def session(port: int) -> bytes:
         return lab.recv_exactly(s, 5)
 
 
-class LogRotation(unittest.TestCase):
+class LogRotation(lab.ProxydCase):
     def test_usr1_reopens_the_access_log_after_logrotate_moved_it(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
-        proxy = lab.Proxy("proxyd")
-        proxy.start(lab.simple_config([echo.addr]))
-        self.addCleanup(proxy.stop)
+        echo = self.backend(lab.EchoServer)
+        proxy = self.own(lab.Proxy("proxyd").start(lab.simple_config([echo.addr])))
         port = proxy.listen_port()
         path = proxy.access_log_path()
 
@@ -48,9 +44,7 @@ class LogRotation(unittest.TestCase):
             self.assertEqual(len(f.read().splitlines()), 2)
 
         os.kill(proxy.pid, signal.SIGUSR1)
-        deadline = time.monotonic() + 2
-        while not os.path.exists(path) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        lab.wait_for(lambda: os.path.exists(path), 2, 0.02)
         self.assertTrue(os.path.exists(path), "USR1 did not reopen the access log")
         self.assertEqual(session(port), b"ping\n")
         self.assertEqual(len(proxy.access_log_lines(1)), 1, "the new file gets the new line")

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
@@ -25,16 +24,7 @@ import proxylab as lab  # noqa: E402
 F_SETPIPE_SZ = 1031   # linux/fcntl.h
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$")
@@ -62,12 +52,24 @@ def sample(metrics: dict, name: str, **labels) -> float:
 
 
 class MetricsCase(lab.ProxydCase):
-    maxDiff = None
 
     def metrics(self, port) -> dict:
         status, _, body = lab.http_request(port, "/metrics")
         self.assertEqual(status, 200)
         return parse_metrics(body.decode())
+
+    @staticmethod
+    def wait_root(port, want: int, timeout: float = 10):
+        """(status, body) of GET / once it answers `want`, or the last answer
+        after `timeout` s."""
+        got = [None, b""]
+
+        def answers() -> bool:
+            got[0], _, got[1] = lab.http_request(port, "/", timeout=3)
+            return got[0] == want
+
+        lab.wait_for(answers, timeout, 0.1)
+        return tuple(got)
 
 
 class Families(MetricsCase):
@@ -110,7 +112,7 @@ class Families(MetricsCase):
                                  timeout=10)
         vtext = version.stdout + version.stderr
         build = m["proxyd_build_info"]
-        report(f"build_info {build}, proxyd -v: {vtext.strip()!r}")
+        self.report(f"build_info {build}, proxyd -v: {vtext.strip()!r}")
         self.assertEqual(len(build), 1)
         (labels, value), = build.items()
         self.assertEqual(value, 1)
@@ -119,14 +121,14 @@ class Families(MetricsCase):
         self.assertIn(v.group(1), vtext)
 
         start = sample(m, "proxyd_start_time_seconds")
-        report(f"start_time {start:.3f}, test saw the start in "
+        self.report(f"start_time {start:.3f}, test saw the start in "
                f"[{wall_before:.3f}, {wall_after:.3f}]")
         self.assertGreaterEqual(start, int(wall_before) - 1)
         self.assertLessEqual(start, wall_after + 1)
 
         self.assertEqual(sample(m, "proxyd_workers"), 2)
         ages = m["proxyd_worker_heartbeat_age_seconds"]
-        report(f"heartbeat ages: {ages}")
+        self.report(f"heartbeat ages: {ages}")
         self.assertEqual(sorted(ages), ['worker="0"', 'worker="1"'])
         for age in ages.values():
             self.assertGreaterEqual(age, 0)
@@ -217,32 +219,21 @@ class StalledWorker(MetricsCase):
                 break
             sessions += 1
         self.assertIsNotNone(stalled_at, "the worker never blocked on the full FIFO")
-        report(f"worker blocked in write() after {sessions} sessions")
+        self.report(f"worker blocked in write() after {sessions} sessions")
 
-        status, body = None, b""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            status, _, body = lab.http_request(cfg.status_listen, "/", timeout=3)
-            if status == 503:
-                break
-            time.sleep(0.1)
+        status, body = self.wait_root(cfg.status_listen, 503)
         took = time.monotonic() - stalled_at
-        report(f"GET / answered {status} {body!r} {took:.2f} s after the stall was seen "
+        self.report(f"GET / answered {status} {body!r} {took:.2f} s after the stall was seen "
                f"(threshold 2 s of heartbeat)")
         self.assertEqual(status, 503, body)
         self.assertIn(b"worker 0 stalled", body)
         age = sample(self.metrics(cfg.status_listen), "proxyd_worker_heartbeat_age_seconds",
                      worker="0")
-        report(f"heartbeat age while stalled: {age:.3f} s")
+        self.report(f"heartbeat age while stalled: {age:.3f} s")
         self.assertGreater(age, 2.0)
 
         draining.set()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            status, _, body = lab.http_request(cfg.status_listen, "/", timeout=3)
-            if status == 200:
-                break
-            time.sleep(0.1)
+        status, body = self.wait_root(cfg.status_listen, 200)
         self.assertEqual(status, 200, body)
         with lab.connect(proxy.listen_port()) as s:
             s.sendall(b"again\n")

@@ -35,6 +35,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
 SBIN = "usr/sbin"
 UNITS = "lib/systemd/system"
@@ -64,10 +65,6 @@ CONFFILES = {
 }
 
 
-def missing(reason: str):
-    raise unittest.SkipTest(reason)
-
-
 def build_dir() -> str:
     d = os.environ.get("PROXYHA_BUILD_DIR")
     if not d:
@@ -93,14 +90,11 @@ class Packages:
 
 
 def setUpModule():
-    for tool in ("dpkg-deb", "cmake"):
-        if not shutil.which(tool):
-            missing(f"{tool} not installed (Debian packages dpkg / cmake)")
+    testenv.require(testenv.unavailable(installed=["dpkg-deb", "cmake"]))
     build = build_dir()
     if not os.path.isfile(os.path.join(build, "CMakeCache.txt")):
-        missing(f"no CMake build tree at {build} (set PROXYHA_BUILD_DIR or PROXYD_BIN)")
-    if not os.access(lab.proxyd_binary(), os.X_OK):
-        missing(f"proxyd binary not built ({lab.proxyd_binary()})")
+        testenv.require(f"no CMake build tree at {build} (set PROXYHA_BUILD_DIR or PROXYD_BIN)")
+    testenv.require(testenv.unavailable(built=["proxyd"]))
 
     started = time.time()
     p = run(["cmake", "--build", build, "--target", "package"], timeout=600)
@@ -290,7 +284,7 @@ class ManPages(unittest.TestCase):
     def test_man_pages_render(self):
         groff, man = shutil.which("groff"), shutil.which("man")
         if not groff and not man:
-            missing("neither groff (groff-base) nor man (man-db) installed")
+            testenv.require("neither groff (groff-base) nor man (man-db) installed")
         env = dict(os.environ, LC_ALL="C.UTF-8", MANWIDTH="80", MAN_DISABLE_SECCOMP="1")
         for rel, name in self.PAGES.items():
             with self.subTest(page=rel):
@@ -337,11 +331,11 @@ class Units(unittest.TestCase):
     def test_systemd_analyze_verify_is_clean(self):
         analyze = shutil.which("systemd-analyze")
         if not analyze:
-            missing("systemd-analyze not installed (Debian package systemd)")
+            testenv.require("systemd-analyze not installed (Debian package systemd)")
         host_units = next((d for d in ("/lib/systemd/system", "/usr/lib/systemd/system")
                            if os.path.isfile(os.path.join(d, "sysinit.target"))), None)
         if not host_units:
-            missing("no systemd unit directory with sysinit.target on this host")
+            testenv.require("no systemd unit directory with sysinit.target on this host")
         # systemd is not PID 1 here, so verify runs offline against a root:
         # the unpacked packages, plus what a real system has beside them --
         # the standard targets the units' default dependencies name, and

@@ -8,28 +8,17 @@ and logs FILE:LINE.
     python3 tests/integration/test_reload.py
 """
 
-import json
 import os
 import re
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 def listen_inodes(port: int) -> set:
@@ -46,23 +35,16 @@ def listen_inodes(port: int) -> set:
 
 
 class ReloadCase(lab.ProxydCase):
-    maxDiff = None
 
     def wait_generation(self, port, gen, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            doc = self.status(port)
-            if doc["process"]["config_generation"] >= gen:
-                return doc
-            time.sleep(0.02)
-        self.fail(f"generation {gen} not reached: {doc['process']}")
+        return self.wait_status(port, lambda d: d["process"]["config_generation"] >= gen,
+                                timeout, f"generation {gen}")
 
 
 class ReloadUnderLoad(ReloadCase):
 
     def test_zero_failed_zero_dropped(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         echo2 = lab.EchoServer()
         self.addCleanup(echo2.stop)
         cfg = lab.simple_config([echo.addr])
@@ -147,7 +129,7 @@ class ReloadUnderLoad(ReloadCase):
         for t in threads:
             t.join(10)
         dropped += ping_long(b"at the end\n")
-        report(f"{len(reloads)} reloads in {elapsed:.2f} s: {counts['ok']} new sessions ok, "
+        self.report(f"{len(reloads)} reloads in {elapsed:.2f} s: {counts['ok']} new sessions ok, "
                f"{counts['failed']} failed; {len(long_sessions)} long sessions, "
                f"{dropped} dropped")
         self.assertEqual(counts["failed"], 0, counts["errors"][:5])
@@ -168,16 +150,13 @@ class ReloadUnderLoad(ReloadCase):
         proxy.rewrite_config(cfg)
         proxy.proc.send_signal(1)
         self.wait_generation(cfg.status_listen, len(reloads) + 2)
-        deadline = time.monotonic() + 3
-        while lab.listening(second) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        lab.wait_for(lambda: not lab.listening(second), 3, 0.02)
         self.assertFalse(lab.listening(second))
         self.assertEqual(ping_long(b"still here\n"), 0)
 
     def test_failure_state_kept_for_unchanged_group(self):
         dead = f"127.0.0.1:{lab.refused_port()}"
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([dead, echo.addr])
         cfg.status_listen = lab.free_port()
         proxy = self.start(cfg)
@@ -197,8 +176,7 @@ class ReloadUnderLoad(ReloadCase):
 class BadReload(ReloadCase):
 
     def test_bad_config_keeps_old_and_logs_file_line(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([echo.addr])
         cfg.status_listen = lab.free_port()
         proxy = self.start(cfg)
@@ -212,17 +190,13 @@ class BadReload(ReloadCase):
         bogus_line = lines.index("bogus = 1") + 1
         pass_line = lines.index("proxy_pass = nowhere") + 1
         proxy.proc.send_signal(1)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            doc = self.status(cfg.status_listen)
-            if doc["process"]["reload_failures"]:
-                break
-            time.sleep(0.02)
+        doc = self.wait_status(cfg.status_listen, lambda d: d["process"]["reload_failures"],
+                               what="a failed reload")
         self.assertEqual(doc["process"]["reload_failures"], 1)
         self.assertEqual(doc["process"]["config_generation"], 1)
         self.assertFalse(doc["process"]["last_reload"]["ok"])
         errors = doc["process"]["last_reload"]["errors"]
-        report(f"reload errors: {errors}")
+        self.report(f"reload errors: {errors}")
         with open(os.path.join(proxy.tmp, "error.log")) as f:
             log = f.read()
         for line in (bogus_line, pass_line):
@@ -240,8 +214,7 @@ class BadReload(ReloadCase):
         self.assertTrue(doc["process"]["last_reload"]["ok"])
 
     def test_busy_new_address_rejects_the_reload(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         blocker = lab.EchoServer()   # binds without SO_REUSEPORT
         self.addCleanup(blocker.stop)
         cfg = lab.simple_config([echo.addr])
@@ -250,12 +223,8 @@ class BadReload(ReloadCase):
         cfg.servers.append(lab.ServerBlock("busy", blocker.port, "backends"))
         proxy.rewrite_config(cfg)
         proxy.proc.send_signal(1)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            doc = self.status(cfg.status_listen)
-            if doc["process"]["reload_failures"]:
-                break
-            time.sleep(0.02)
+        doc = self.wait_status(cfg.status_listen, lambda d: d["process"]["reload_failures"],
+                               what="a failed reload")
         self.assertEqual(doc["process"]["reload_failures"], 1, doc["process"])
         self.assertIn("bind()", doc["process"]["last_reload"]["errors"][0])
         with lab.connect(proxy.listen_port("main")) as s:

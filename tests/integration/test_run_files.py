@@ -24,43 +24,25 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
 NOBODY = 65534
-
-
-def vrrpd_binary() -> str:
-    return os.environ.get("VRRPD_BIN") or os.path.join(
-        os.path.dirname(os.path.abspath(lab.proxyd_binary())), "vrrpd")
-
-
-def skip_or_fail(reason: str) -> None:
-    """A skip; under CI testenv.main() makes it a failure (not on the
-    allowed list)."""
-    raise unittest.SkipTest(reason)
+VRRPD = testenv.built_binary("vrrpd")
 
 
 def setUpModule():
-    lab.require_impl("proxyd")
-    if not os.access(vrrpd_binary(), os.X_OK):
-        skip_or_fail(f"vrrpd binary not built ({vrrpd_binary()} missing)")
+    testenv.require(testenv.unavailable(built=["proxyd", "vrrpd"]))
 
 
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    {msg}", file=sys.stderr, flush=True)
+tearDownModule = lab.cleanup_all
 
 
 def alive(pid: int) -> bool:
@@ -71,57 +53,8 @@ def alive(pid: int) -> bool:
         return False
 
 
-class Process:
-    """A daemon (or a stand-in) in its own process group, killed with the
-    group when the test ends, whatever happened."""
-
-    def __init__(self, argv, log_path, **kw):
-        self.log_path = log_path
-        self.out = open(log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out,
-                                     stderr=self.out, start_new_session=True,
-                                     preexec_fn=lab._die_with_parent, **kw)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def wait(self, timeout=10) -> int:
-        return self.proc.wait(timeout)
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, sig)
-                self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        self.out.close()
-
-
-def wait_for(cond, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-class FilesCase(unittest.TestCase):
+class FilesCase(lab.ProxydCase):
+    TAG = None
 
     def tmpdir(self) -> str:
         d = tempfile.mkdtemp(prefix="run-files-", dir=lab.tmp_root())
@@ -129,12 +62,12 @@ class FilesCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         return d
 
-    def spawn(self, argv, log_path, **kw) -> Process:
-        p = Process(argv, log_path, **kw)
-        self.addCleanup(p.stop)
-        return p
+    def spawn(self, argv, log_path, **kw) -> testenv.Process:
+        """A daemon (or a stand-in) in its own process group, killed with the
+        group when the test ends, whatever happened."""
+        return self.own(testenv.Process(argv, log_path, **kw))
 
-    def bystander(self) -> Process:
+    def bystander(self) -> testenv.Process:
         """An unrelated live process whose pid a stale file will name."""
         return self.spawn(["sleep", "60"], os.path.join(self.tmpdir(), "sleep.out"))
 
@@ -146,8 +79,7 @@ class FilesCase(unittest.TestCase):
 class VrrpdFiles(FilesCase):
 
     def setUp(self):
-        if os.geteuid() != 0:
-            skip_or_fail("vrrpd needs root (netlink, raw sockets)")
+        testenv.require(testenv.unavailable(root="vrrpd (netlink, raw sockets)"))
         self.dir = self.tmpdir()
         self.run_dir = os.path.join(self.dir, "run")
         self.conf = os.path.join(self.dir, "vrrpd.ini")
@@ -156,19 +88,19 @@ class VrrpdFiles(FilesCase):
         self.pid_path = os.path.join(self.run_dir, "vrrpd.pid")
         self.state_path = os.path.join(self.run_dir, "state.json")
 
-    def start(self, name="vrrpd") -> Process:
-        return self.spawn([vrrpd_binary(), "-f", self.conf, "-l"],
+    def start(self, name="vrrpd") -> testenv.Process:
+        return self.spawn([VRRPD, "-f", self.conf, "-l"],
                           os.path.join(self.dir, f"{name}.log"))
 
-    def start_running(self, name="vrrpd") -> Process:
+    def start_running(self, name="vrrpd") -> testenv.Process:
         p = self.start(name)
-        wait_for(lambda: p.proc.poll() is not None or os.path.exists(self.state_path),
+        self.wait(lambda: p.proc.poll() is not None or os.path.exists(self.state_path),
                  what="state.json")
         self.assertIsNone(p.proc.poll(), p.output())
         return p
 
     def status(self) -> subprocess.CompletedProcess:
-        return subprocess.run([vrrpd_binary(), "--status", "-f", self.conf],
+        return subprocess.run([VRRPD, "--status", "-f", self.conf],
                               capture_output=True, text=True, timeout=10)
 
     def test_run_dir_created_0755_and_refused_when_others_can_write(self):
@@ -178,7 +110,7 @@ class VrrpdFiles(FilesCase):
         finally:
             os.umask(old)
         mode = stat.S_IMODE(os.stat(self.run_dir).st_mode)
-        report(f"missing run_dir created with mode {mode:04o}")
+        self.report(f"missing run_dir created with mode {mode:04o}")
         self.assertEqual(mode, 0o755)
         with open(self.pid_path) as f:
             self.assertEqual(int(f.read()), p.pid)
@@ -191,12 +123,11 @@ class VrrpdFiles(FilesCase):
                 os.mkdir(self.run_dir, 0o755)
                 fix()
                 p = self.start(how.replace(" ", "_"))
-                try:
-                    rc = p.wait(5)
-                except subprocess.TimeoutExpired:
+                rc = p.wait(5)
+                if rc is None:
                     self.fail(f"vrrpd started in a run_dir after {how}")
                 out = p.output()
-                report(f"{how}: exit {rc}: {out.strip().splitlines()[-1] if out else ''}")
+                self.report(f"{how}: exit {rc}: {out.strip().splitlines()[-1] if out else ''}")
                 self.assertEqual(rc, 2, out)
                 self.assertIn(f'run directory "{self.run_dir}"', out)
                 self.assertFalse(os.path.exists(self.pid_path))
@@ -239,7 +170,7 @@ class VrrpdFiles(FilesCase):
         with open(self.state_path, "w") as f:
             json.dump({"pid": other.pid, "router_id": "old", "instances": []}, f)
         st = self.status()
-        report(f"--status, state.json naming a bystander: exit {st.returncode}, "
+        self.report(f"--status, state.json naming a bystander: exit {st.returncode}, "
                f"bystander alive: {alive(other.pid)}")
         self.assertTrue(alive(other.pid), "vrrpd --status killed an unrelated process (USR1)")
         self.assertEqual(st.returncode, 2, st.stdout + st.stderr)
@@ -283,13 +214,13 @@ class VrrpdFiles(FilesCase):
         for mode, warned in ((0o644, True), (0o640, True), (0o600, False)):
             with self.subTest(mode=oct(mode)):
                 os.chmod(self.conf, mode)
-                r = subprocess.run([vrrpd_binary(), "-t", "-f", self.conf],
+                r = subprocess.run([VRRPD, "-t", "-f", self.conf],
                                    capture_output=True, text=True, timeout=10)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 hit = f"{self.conf}:{line}: warning: auth_pass:" in r.stderr and \
                     "readable by other users" in r.stderr
                 if hit:
-                    report(f"mode {mode:04o}: " + next(
+                    self.report(f"mode {mode:04o}: " + next(
                         ln for ln in r.stderr.splitlines() if "readable" in ln))
                 self.assertEqual(hit, warned, r.stderr)
 
@@ -301,8 +232,7 @@ class VrrpdFiles(FilesCase):
 class ProxydPidFile(FilesCase):
 
     def setUp(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         self.cfg = lab.simple_config([echo.addr])
         self.dir = self.tmpdir()
         self.pid_dir = os.path.join(self.dir, "run")
@@ -313,14 +243,14 @@ class ProxydPidFile(FilesCase):
         with open(self.conf, "w") as f:
             f.write(text)
 
-    def start(self, name="proxyd") -> Process:
+    def start(self, name="proxyd") -> testenv.Process:
         return self.spawn([lab.proxyd_binary(), "-c", self.conf],
                           os.path.join(self.dir, f"{name}.out"))
 
-    def start_running(self, name="proxyd") -> Process:
+    def start_running(self, name="proxyd") -> testenv.Process:
         p = self.start(name)
         port = self.cfg.servers[0].listen
-        wait_for(lambda: p.proc.poll() is not None or lab.listening(port), what="listening")
+        self.wait(lambda: p.proc.poll() is not None or lab.listening(port), what="listening")
         self.assertIsNone(p.proc.poll(), p.output())
         return p
 
@@ -335,7 +265,7 @@ class ProxydPidFile(FilesCase):
             f.write(f"{other.pid}\n")
         r = self.control("stop")
         time.sleep(0.1)
-        report(f"-s stop with a stale pid file: exit {r.returncode}: {r.stderr.strip()}; "
+        self.report(f"-s stop with a stale pid file: exit {r.returncode}: {r.stderr.strip()}; "
                f"bystander alive: {alive(other.pid)}")
         self.assertTrue(alive(other.pid), "proxyd -s stop killed an unrelated process")
         self.assertEqual(r.returncode, 2)
@@ -372,11 +302,10 @@ class ProxydPidFile(FilesCase):
         os.mkdir(self.pid_dir, 0o755)
         os.chmod(self.pid_dir, 0o1777)
         p = self.start()
-        try:
-            rc = p.wait(5)
-        except subprocess.TimeoutExpired:
+        rc = p.wait(5)
+        if rc is None:
             self.fail("proxyd started with a world-writable pid directory")
-        report(f"pid dir 1777: exit {rc}: {p.output().strip()}")
+        self.report(f"pid dir 1777: exit {rc}: {p.output().strip()}")
         self.assertEqual(rc, 2, p.output())
         self.assertIn("writable by other users", p.output() + self.error_log())
         self.assertFalse(os.path.exists(self.pid_path))
@@ -403,15 +332,12 @@ FILLER = 8 * 1024
 class AccessLogFullDisk(FilesCase):
 
     def setUp(self):
-        if os.geteuid() != 0:
-            skip_or_fail("a tmpfs in a private mount namespace needs root")
-        self.unshare = shutil.which("unshare")
-        if not self.unshare:
-            skip_or_fail("unshare(1) missing (util-linux)")
+        testenv.require(testenv.unavailable(root="a tmpfs in a private mount namespace",
+                                            installed=["unshare"]))
+        self.unshare = testenv.system_binary("unshare")
 
     def test_whole_lines_or_none_and_every_lost_line_counted(self):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         logdir = self.tmpdir()  # empty here; a tmpfs inside proxyd's namespace
         cfg = lab.Config(upstreams=[lab.Upstream("backends", [echo.addr])],
                          servers=[lab.ServerBlock("main", lab.free_port(), "backends",
@@ -428,9 +354,7 @@ class AccessLogFullDisk(FilesCase):
                     f"'mount -t tmpfs -o size={TMPFS_KIB}k,mode=0755 files-test {logdir} && "
                     f"exec \"$0\" \"$@\"' {lab.proxyd_binary()} \"$@\"\n")
         os.chmod(wrapper, 0o755)
-        proxy = lab.Proxy("proxyd", binary=wrapper)
-        proxy.start(cfg)
-        self.addCleanup(proxy.stop)
+        proxy = self.own(lab.Proxy("proxyd", binary=wrapper).start(cfg))
         inside = f"/proc/{proxy.pid}/root{logdir}"
         log_path = f"{inside}/access.log"
         self.assertTrue(os.path.ismount(f"/proc/{proxy.pid}/root{logdir}") or
@@ -469,9 +393,10 @@ class AccessLogFullDisk(FilesCase):
                 break
         for _ in range(5):
             session()
-        lost_full = wait_for(settled, what="every session logged or counted")
+        self.wait(settled, what="every session logged or counted")
+        lost_full = lost()
         text = lines()
-        report(f"measured: {sessions} sessions, {text.count(chr(10))} lines in "
+        self.report(f"measured: {sessions} sessions, {text.count(chr(10))} lines in "
                f"{len(text)} bytes, {lost_full} lost (tmpfs {TMPFS_KIB} KiB)")
         self.assertGreater(lost_full, 0, "the file system never filled up")
         self.assertTrue(text.endswith("\n"), f"a torn line at the end: {text[-80:]!r}")
@@ -480,7 +405,7 @@ class AccessLogFullDisk(FilesCase):
         os.unlink(f"{inside}/filler")
         for _ in range(10):
             session()
-        wait_for(settled, what="the lines after the disk had room again")
+        self.wait(settled, what="the lines after the disk had room again")
         text = lines()
         bad = [ln for ln in text.split("\n")[:-1] if not LINE.match(ln)]
         self.assertEqual(bad, [], "lines that are not whole")
@@ -491,7 +416,7 @@ class AccessLogFullDisk(FilesCase):
         self.assertIsNotNone(m, "no proxyd_access_log_lost_lines_total in /metrics")
         self.assertEqual(int(m.group(1)), lost())
         said = [ln for ln in proxy.error_log().splitlines() if "access log line(s) lost" in ln]
-        report(f"error log: {said}")
+        self.report(f"error log: {said}")
         # One line per worker that lost lines, at most: once a minute each.
         self.assertGreaterEqual(len(said), 1)
         self.assertLessEqual(len(said), 2)

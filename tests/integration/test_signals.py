@@ -10,33 +10,21 @@ MONOTONIC_USEC, STATUS=, STOPPING=1) arrive on a test NOTIFY_SOCKET.
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 class SignalCase(lab.ProxydCase):
 
     def echo_config(self, **kw):
-        echo = lab.EchoServer()
-        self.addCleanup(echo.stop)
+        echo = self.backend(lab.EchoServer)
         cfg = lab.simple_config([echo.addr], **kw)
         cfg.status_listen = lab.free_port()
         return cfg
@@ -65,9 +53,7 @@ class Quit(SignalCase):
         s.sendall(b"one\n")
         self.assertEqual(lab.recv_exactly(s, 4), b"one\n")
         proxy.proc.send_signal(signal.SIGQUIT)
-        deadline = time.monotonic() + 3
-        while lab.listening(port) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        lab.wait_for(lambda: not lab.listening(port), 3, 0.02)
         self.assertFalse(lab.listening(port), "still accepting after QUIT")
         # The established session goes on.
         time.sleep(0.5)
@@ -76,7 +62,7 @@ class Quit(SignalCase):
         self.assertEqual(lab.recv_exactly(s, 4), b"two\n")
         s.close()
         rc, took = self.wait_exit(proxy, 5)
-        report(f"QUIT: exited {took:.3f} s after the last session ended, rc {rc}")
+        self.report(f"QUIT: exited {took:.3f} s after the last session ended, rc {rc}")
         self.assertEqual(rc, 0)
         self.assertLess(took, 2.0)
 
@@ -93,7 +79,7 @@ class Quit(SignalCase):
         _, how, _ = lab.recv_until_closed(s, 5)
         rc, _ = self.wait_exit(proxy, 5)
         took = time.monotonic() - t0
-        report(f"QUIT with worker_shutdown_timeout 1s: session closed ({how}), exit after "
+        self.report(f"QUIT with worker_shutdown_timeout 1s: session closed ({how}), exit after "
                f"{took:.3f} s, rc {rc}")
         self.assertEqual(rc, 0)
         self.assertIn(how, ("eof", "reset"))
@@ -112,10 +98,9 @@ class Term(SignalCase):
             self.addCleanup(s.close)
             s.sendall(b"x")
             lab.recv_exactly(s, 1)
-        t0 = time.monotonic()
         proxy.proc.send_signal(signal.SIGTERM)
         rc, took = self.wait_exit(proxy, 5)
-        report(f"TERM with 5 sessions: exit after {took:.3f} s, rc {rc}")
+        self.report(f"TERM with 5 sessions: exit after {took:.3f} s, rc {rc}")
         self.assertEqual(rc, 0)
         self.assertLess(took, 1.0)
         for s in sessions:
@@ -146,36 +131,26 @@ class EarlySignal(SignalCase):
             self.addCleanup(os.unlink, conf)
             err_path = conf + ".stderr"
             self.addCleanup(os.unlink, err_path)
-            with open(err_path, "wb") as err:
-                proc = subprocess.Popen([lab.proxyd_binary(), "-c", conf],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=err, start_new_session=True)
+            proc = testenv.Process([lab.proxyd_binary(), "-c", conf], err_path)
+
+            def reloaded() -> bool:
+                try:
+                    return lab.listening(cfg.status_listen) and self.generation(cfg) >= 2
+                except (OSError, ValueError):
+                    return False  # the status page is not up yet, or went away with proxyd
+
             try:
-                deadline = time.monotonic() + 10
-                while not lab.listening(first.listen) and time.monotonic() < deadline:
-                    if proc.poll() is not None:
-                        break
-                proc.send_signal(signal.SIGHUP)
-                t0 = time.monotonic()
-                ok = False
-                while not ok and proc.poll() is None and time.monotonic() < t0 + 10:
-                    try:
-                        ok = lab.listening(cfg.status_listen) and json.loads(lab.http_request(
-                            cfg.status_listen, "/status")[2])["process"]["config_generation"] >= 2
-                    except (OSError, ValueError):
-                        pass  # the status page is not up yet, or went away with proxyd
-                    time.sleep(0.02)
-                if proc.poll() is not None:
-                    with open(err_path) as f:
-                        self.fail(f"attempt {attempt}: proxyd died of the early HUP "
-                                  f"(exit {proc.returncode}): {f.read()!r}")
-                self.assertTrue(ok, f"attempt {attempt}: the early HUP did not reload")
-                report(f"early HUP, attempt {attempt}: reloaded after "
-                       f"{time.monotonic() - t0:.3f} s")
+                # No pause between polls: the HUP goes out as the first port listens.
+                lab.wait_for(lambda: lab.listening(first.listen) or not proc.alive(), 10, 0)
+                proc.send(signal.SIGHUP, group=False)
+                took = lab.wait_for(lambda: not proc.alive() or reloaded(), 10, 0.02)
+                if not proc.alive():
+                    self.fail(f"attempt {attempt}: proxyd died of the early HUP "
+                              f"(exit {proc.proc.returncode}): {proc.output()!r}")
+                self.assertIsNotNone(took, f"attempt {attempt}: the early HUP did not reload")
+                self.report(f"early HUP, attempt {attempt}: reloaded after {took:.3f} s")
             finally:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.wait(5)
+                proc.kill(signal.SIGTERM, 5)
 
 
 class ControlThroughPidFile(SignalCase):
@@ -185,9 +160,7 @@ class ControlThroughPidFile(SignalCase):
         proxy = self.start(cfg)
         r = proxy.control("reload")
         self.assertEqual(r.returncode, 0, r.stderr)
-        deadline = time.monotonic() + 5
-        while self.generation(cfg) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        lab.wait_for(lambda: self.generation(cfg) >= 2, 5, 0.02)
         self.assertEqual(self.generation(cfg), 2)
         r = proxy.control("quit")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -208,12 +181,8 @@ class SdNotify(SignalCase):
 
     def test_ready_reloading_status_stopping(self):
         cfg = self.echo_config()
-        path = os.path.join(lab.tmp_root(), f"notify-{os.getpid()}.sock")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(path)
-        self.addCleanup(sock.close)
-        self.addCleanup(os.unlink, path)
-        proxy = self.start(cfg, env={"NOTIFY_SOCKET": path})
+        sock, env = self.notify_socket("notify")
+        proxy = self.start(cfg, env=env)
 
         ready = self.recv_notify(sock, lambda m: "READY=1" in m)
         self.assertIn("STATUS=generation 1, 1 worker(s), 1 listener(s)", ready)
@@ -231,7 +200,7 @@ class SdNotify(SignalCase):
             f.write("\n[bogus]\n")
         proxy.proc.send_signal(signal.SIGHUP)
         failed = self.recv_notify(sock, lambda m: "STATUS=reload failed" in m)
-        report(f"sd_notify after a bad reload: {failed!r}")
+        self.report(f"sd_notify after a bad reload: {failed!r}")
         self.assertIn(f"{proxy.conf_path}:", failed)
         self.assertIn("still running generation 2", failed)
 

@@ -26,12 +26,11 @@ import statistics
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
+import testenv  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 # The documented limits (README, proxyd.ini(5)); the test checks behaviour
@@ -52,22 +51,11 @@ def setUpModule():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < 4096:
         # A skip; the runner (testenv.main) makes it a failure under CI.
-        raise unittest.SkipTest(f"RLIMIT_NOFILE hard limit {hard} < 4096")
+        testenv.require(f"RLIMIT_NOFILE hard limit {hard} < 4096")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
 
 
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] measured: {msg}", file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+tearDownModule = lab.cleanup_all
 
 
 def source_socket(src: str) -> socket.socket:
@@ -239,12 +227,15 @@ class Horde:
 
 class HardeningCase(lab.ProxydCase):
 
+    @classmethod
+    def report(cls, msg: str) -> None:
+        super().report(f"measured: {msg}")   # every figure here is a measurement
+
     def start(self, *, rules=None, nofile=4096, workers=1, backend=True, env=None):
         self.echo = None
         servers = []
         if backend:
-            self.echo = lab.EchoServer(backlog=512)
-            self.addCleanup(self.echo.stop)
+            self.echo = self.backend(lab.EchoServer, backlog=512)
             servers = [self.echo.addr]
         else:
             servers = [f"127.0.0.1:{lab.refused_port()}"]
@@ -254,13 +245,9 @@ class HardeningCase(lab.ProxydCase):
         cfg.status_listen = lab.free_port()
         cfg.status_rules = rules if rules is not None else [
             ("allow", ALLOWED_SLOW), ("allow", PROBE), ("deny", "all")]
-        proxy = lab.Proxy("proxyd")
-        proxy.start(cfg, env=env)
-        self.addCleanup(self._stop_clean, proxy)
+        proxy = super().start(cfg, env=env)
         self.proxy, self.cfg, self.sp = proxy, cfg, cfg.status_listen
-        deadline = time.monotonic() + 3
-        while probe(self.sp)[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        lab.wait_for(lambda: probe(self.sp)[0] == 200, 3, 0.05)
         return proxy
 
     def status_doc(self):
@@ -290,7 +277,7 @@ class AccessAtAccept(HardeningCase):
             s.close()
             self.assertEqual((data, how in ("eof", "reset")), (b"", True), how)
             waits.append(secs)
-        report(f"50 denied peers that sent nothing closed within {max(waits) * 1000:.1f} ms")
+        self.report(f"50 denied peers that sent nothing closed within {max(waits) * 1000:.1f} ms")
         self.assertEqual(self.status_doc()["status_page"]["denied"], 50)
         self.assertIn("\nproxyd_status_denied_total 50\n", self.metrics())
 
@@ -301,7 +288,7 @@ class Sizes(HardeningCase):
         self.start()
         data, how, secs = send_and_read(
             self.sp, b"GET / HTTP/1.1\r\nX-Long: " + b"a" * (2 * MAX_HEAD))
-        report(f"{2 * MAX_HEAD}-byte header: {data[:40]!r} ({how}) after {secs * 1000:.1f} ms")
+        self.report(f"{2 * MAX_HEAD}-byte header: {data[:40]!r} ({how}) after {secs * 1000:.1f} ms")
         self.assertTrue(data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data[:100])
         self.assertIn(b"Request Header Or Cookie Too Large", data)
         data, how, secs = send_and_read(self.sp, b"GET /" + b"a" * (2 * MAX_HEAD))
@@ -319,7 +306,7 @@ class Sizes(HardeningCase):
         self.start()
         data, how, secs = send_and_read(
             self.sp, b"POST / HTTP/1.1\r\nHost: lb\r\nContent-Length: 100000\r\n\r\n")
-        report(f"Content-Length 100000: {data[:30]!r} after {secs * 1000:.1f} ms")
+        self.report(f"Content-Length 100000: {data[:30]!r} after {secs * 1000:.1f} ms")
         self.assertTrue(data.startswith(b"HTTP/1.1 413 "), data[:100])
         # A small body is read (and the method refused), not left to reset the answer.
         body = b"x" * MAX_BODY
@@ -351,7 +338,7 @@ class Deadline(HardeningCase):
                 closed_after = time.monotonic() - t0
                 break
         s.close()
-        report(f"one byte every 0.5 s: closed after {closed_after} s (deadline {DEADLINE} s)")
+        self.report(f"one byte every 0.5 s: closed after {closed_after} s (deadline {DEADLINE} s)")
         self.assertIsNotNone(closed_after, f"still open after {2 * DEADLINE} s")
         self.assertGreaterEqual(closed_after, DEADLINE - 0.5)
         self.assertLess(closed_after, DEADLINE + 2)
@@ -391,7 +378,7 @@ class Cap(HardeningCase):
             other_closed = other.recv(1) == b""
         except BlockingIOError:
             other_closed = False
-        report(f"100 slow connections: {sum(closed)} closed, {closed.count(False)} held; "
+        self.report(f"100 slow connections: {sum(closed)} closed, {closed.count(False)} held; "
                f"the older one from {PROBE} {'closed' if other_closed else 'held'}")
         self.assertFalse(other_closed, "the other address's connection was shed")
         self.assertEqual(closed, [True] * (100 - MAX_CONNS + 1) + [False] * (MAX_CONNS - 1))
@@ -415,7 +402,7 @@ class UnderAttack(HardeningCase):
         for _ in range(20):   # warm up: allocations of a first answer
             self.assertEqual(probe(self.sp, "/metrics")[0], 200)
         rss0 = lab.rss_kib(proxy.pid)
-        cpu0 = cpu_seconds(proxy.pid)
+        cpu0 = lab.cpu_seconds(proxy.pid)
         horde = Horde(self.sp, slow=500, denied=500).start()
         self.addCleanup(horde.stop)
         t_end = time.monotonic() + 2.0
@@ -430,12 +417,12 @@ class UnderAttack(HardeningCase):
             rss_max = max(rss_max, lab.rss_kib(proxy.pid))
             time.sleep(0.05)
         held = horde.held()
-        cpu = cpu_seconds(proxy.pid) - cpu0
+        cpu = lab.cpu_seconds(proxy.pid) - cpu0
         horde.stop()
         doc = self.status_doc().get("status_page", {})
         times.sort()
         p90 = times[int(len(times) * 0.9)]
-        report(f"GET / under attack: {len(times)} probes, median "
+        self.report(f"GET / under attack: {len(times)} probes, median "
                f"{statistics.median(times) * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms, "
                f"max {times[-1] * 1000:.1f} ms; attackers held {held} connections, "
                f"opened {horde.opened}; stream sent {horde.stream_bytes} bytes over "
@@ -501,7 +488,7 @@ class Descriptors(HardeningCase):
             self.assertEqual(code, 200, body)
             times.append(secs)
         doc = self.status_doc()
-        report(f"{len(live)} of 200 sessions live at RLIMIT_NOFILE 256, open fds "
+        self.report(f"{len(live)} of 200 sessions live at RLIMIT_NOFILE 256, open fds "
                f"{doc['process']['open_fds']}; GET / max {max(times) * 1000:.1f} ms")
         self.assertLess(max(times), 0.5)
         self.assertGreater(len(live), 50)
@@ -519,7 +506,7 @@ class Descriptors(HardeningCase):
             held.append(s)
         code, _, secs = probe(self.sp)
         live = self.hold_sessions(20)
-        report(f"300 denied connections held by the client: GET / {code} in "
+        self.report(f"300 denied connections held by the client: GET / {code} in "
                f"{secs * 1000:.1f} ms, {len(live)} of 20 proxy sessions echo")
         self.assertEqual(code, 200)
         self.assertLess(secs, 0.5)

@@ -13,8 +13,6 @@ import os
 import re
 import socket
 import sys
-import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
@@ -23,20 +21,10 @@ STUB = re.compile(r"^Active connections: (\d+) \nserver accepts handled requests
                   r" (\d+) (\d+) (\d+) \nReading: (\d+) Writing: (\d+) Waiting: (\d+) \n$")
 
 
-def setUpModule():
-    lab.require_impl("proxyd")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [proxyd] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures("proxyd")
 
 
 class StatusCase(lab.ProxydCase):
-    maxDiff = None
 
     def echo_once(self, port, payload=b"hello\n"):
         with lab.connect(port) as s:
@@ -93,7 +81,7 @@ class Endpoints(StatusCase):
         self.assertEqual(status, 200)
         self.assertEqual(headers["content-type"], "text/plain")
         text = body.decode()
-        report(f"stub_status: {text!r}")
+        self.report(f"stub_status: {text!r}")
         m = STUB.match(text)
         self.assertIsNotNone(m, text)
         active, accepts, handled, requests, reading, writing, waiting = map(int, m.groups())
@@ -181,7 +169,7 @@ class AccessList(StatusCase):
             # Nothing sent: closed at accept, not after a request (or a timeout).
             with lab.connect(cfg.status_listen) as s:
                 data, how, secs = lab.recv_until_closed(s, 3)
-            report(f"denied client: {how} after {secs * 1000:.1f} ms, {len(data)} bytes")
+            self.report(f"denied client: {how} after {secs * 1000:.1f} ms, {len(data)} bytes")
             self.assertEqual(data, b"")
             self.assertIn(how, ("eof", "reset"))
         # The counters, read from an allowed address (127.0.0.2).
@@ -209,24 +197,19 @@ class Workers(StatusCase):
         cfg.worker_processes = 4
         cfg.status_listen = lab.free_port()
         proxy = self.start(cfg)
-        deadline = time.monotonic() + 3
-        while True:   # the listeners are open before the threads start
+        def threads() -> int:
             with open(f"/proc/{proxy.pid}/status") as f:
-                threads = int(re.search(r"Threads:\s+(\d+)", f.read()).group(1))
-            if threads >= 5 or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        self.assertGreaterEqual(threads, 5)  # control + 4 workers
+                return int(re.search(r"Threads:\s+(\d+)", f.read()).group(1))
+
+        # The listeners are open before the threads start: control + 4 workers.
+        self.wait(lambda: threads() >= 5, 3, what=lambda: f"5 threads, not {threads()}")
         for _ in range(64):
             self.echo_once(proxy.listen_port())
-        deadline = time.monotonic() + 3
-        while True:   # a session ends when proxyd reads the client's close
-            doc = json.loads(lab.http_request(cfg.status_listen, "/status")[2])
-            if doc["listeners"][0]["status"]["200"] == 64 or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
+        # A session ends when proxyd reads the client's close.
+        doc = self.wait_status(cfg.status_listen,
+                               lambda d: d["listeners"][0]["status"]["200"] == 64, 3)
         handled = [w["handled"] for w in doc["workers"]]
-        report(f"64 sessions over 4 workers: {handled}")
+        self.report(f"64 sessions over 4 workers: {handled}")
         self.assertEqual(sum(handled), 64)
         self.assertGreaterEqual(sum(1 for h in handled if h > 0), 2)
         self.assertEqual(doc["listeners"][0]["status"]["200"], 64)

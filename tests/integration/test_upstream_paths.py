@@ -19,22 +19,12 @@ import os
 import socket
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
 
 
-def setUpModule():
-    lab.require_impl(lab.impl_from_env())
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    [{lab.impl_from_env()}] {msg}", file=sys.stderr, flush=True)
+setUpModule, tearDownModule = lab.module_fixtures(lab.impl_from_env())
 
 
 def ipv6_loopback() -> bool:
@@ -48,13 +38,7 @@ def ipv6_loopback() -> bool:
 
 
 class UpstreamCase(lab.ProxydCase):
-    maxDiff = None
-
-    def start(self, config, **kw):
-        proxy = lab.Proxy(lab.impl_from_env())
-        proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
+    IMPL = TAG = lab.impl_from_env()
 
 
 class NextUpstreamTimeout(UpstreamCase):
@@ -62,8 +46,7 @@ class NextUpstreamTimeout(UpstreamCase):
     def attempts(self, next_timeout):
         holes = []
         for _ in range(5):
-            b = lab.Blackhole()
-            self.addCleanup(b.stop)
+            b = self.backend(lab.Blackhole)
             if not b.works:
                 self.skipTest("this kernel accepts SYNs beyond a full listen(0) queue")
             holes.append(b)
@@ -82,7 +65,7 @@ class NextUpstreamTimeout(UpstreamCase):
 
     def test_the_cap_stops_the_attempts(self):
         tried, status, took = self.attempts("950ms")
-        report(f"proxy_next_upstream_timeout 950ms, connect timeout 500ms, 5 servers: "
+        self.report(f"proxy_next_upstream_timeout 950ms, connect timeout 500ms, 5 servers: "
                f"{len(tried)} attempts, status {status}, {took:.2f} s")
         self.assertEqual(status, "502")
         self.assertEqual(len(tried), 2, tried)
@@ -90,7 +73,7 @@ class NextUpstreamTimeout(UpstreamCase):
 
     def test_without_the_cap_every_server_is_tried(self):
         tried, status, took = self.attempts(None)
-        report(f"no proxy_next_upstream_timeout, 5 servers: {len(tried)} attempts, "
+        self.report(f"no proxy_next_upstream_timeout, 5 servers: {len(tried)} attempts, "
                f"status {status}, {took:.2f} s")
         self.assertEqual(status, "502")
         self.assertEqual(len(tried), 5, tried)
@@ -114,7 +97,7 @@ class Ipv6(UpstreamCase):
                 s.sendall(payload)
                 self.assertEqual(lab.recv_exactly(s, len(payload)), payload)
         lines = [lab.parse_kv(ln) for ln in proxy.access_log_lines(4, timeout=3)]
-        report(f"IPv6: {len(lines)} sessions, upstreams "
+        self.report(f"IPv6: {len(lines)} sessions, upstreams "
                f"{sorted(set(ln['upstream'] for ln in lines))}, remote {lines[0]['remote']}, "
                f"server {lines[0]['server']}")
         self.assertEqual(len(lines), 4)

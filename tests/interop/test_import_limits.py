@@ -16,7 +16,6 @@ the oracle of what is valid:
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,10 +25,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import proxylab  # noqa: E402
+import testenv  # noqa: E402
 
-PROXYD = proxylab.proxyd_binary()
-VRRPD = os.environ.get("VRRPD_BIN", os.path.join(os.path.dirname(PROXYD), "vrrpd"))
-KEEPALIVED = shutil.which("keepalived") or "/usr/sbin/keepalived"
+PROXYD = testenv.built_binary("proxyd")
+VRRPD = testenv.built_binary("vrrpd")
+KEEPALIVED = testenv.system_binary("keepalived")
 
 # (where, text): "main" lines go at the top, "events" into events { },
 # "param" after the upstream server's address, "server" into the stream
@@ -134,8 +134,8 @@ class ImportNginxEdgeValues(unittest.TestCase):
                     if carried != value:
                         self.assertIn(f"{path}:{line}: warning: ", imp.stderr)
                         self.assertIn(f"written as {carried}", imp.stderr)
-                    print(f"measured: {text!r} -> {name} = {carried}")
-        print(f"measured: {accepted} of {len(NGINX_CASES)} values accepted by nginx -t, "
+                    testenv.report(f"measured: {text!r} -> {name} = {carried}")
+        testenv.report(f"measured: {accepted} of {len(NGINX_CASES)} values accepted by nginx -t, "
               "all imported into a proxyd.ini that proxyd -t accepts")
         self.assertGreater(accepted, len(NGINX_CASES) // 2)
 
@@ -181,9 +181,7 @@ class ImportKeepalivedEdgeValues(unittest.TestCase):
     def setUpClass(cls):
         # A missing binary is a skip; under CI the runner (testenv) makes it
         # a failure.
-        for binary in (KEEPALIVED, VRRPD):
-            if not os.access(binary, os.X_OK):
-                raise unittest.SkipTest(f"{binary} missing")
+        testenv.require(testenv.unavailable(built=["vrrpd"], installed=["keepalived"]))
 
     def test_what_keepalived_refuses_is_a_warning_and_the_rest_loads(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -192,14 +190,14 @@ class ImportKeepalivedEdgeValues(unittest.TestCase):
                 f.write(KEEPALIVED_CONF)
             k = run(KEEPALIVED, "-t", "-n", "-l", "-f", path)
             refused = {int(m.group(1)) for m in KEEPALIVED_REFUSES.finditer(k.stdout + k.stderr)}
-            print(f"measured: keepalived -t refuses lines {sorted(refused)}")
+            testenv.report(f"measured: keepalived -t refuses lines {sorted(refused)}")
             self.assertTrue(refused, k.stdout + k.stderr)
             imp = run(VRRPD, "--import-keepalived", path)
             self.assertEqual(imp.returncode, 0, imp.stderr)
             warned = {int(m.group(1))
                       for m in re.finditer(rf"^{re.escape(path)}:(\d+): warning: ",
                                            imp.stderr, re.M)}
-            print(f"measured: the importer warns at lines {sorted(warned)}")
+            testenv.report(f"measured: the importer warns at lines {sorted(warned)}")
             self.assertLessEqual(refused, warned, imp.stderr)
             ini = os.path.join(tmp, "vrrpd.ini")
             with open(ini, "w") as f:

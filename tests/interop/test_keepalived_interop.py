@@ -55,10 +55,10 @@ import re
 import signal
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 KA, VD = "keepalived", "vrrpd"
 VIP = "192.0.2.100/24"
@@ -194,13 +194,11 @@ class Cluster:
 
     def watch(self, seconds: float, vips) -> set:
         """Distinct holder tuples seen while sampling for `seconds`."""
-        seen = set()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        def holders() -> tuple:
             m = self.holders_map(vips)
-            seen.add(tuple(tuple(m[v]) for v in vips))
-            time.sleep(0.05)
-        return seen
+            return tuple(tuple(m[v]) for v in vips)
+
+        return testenv.sample(holders, seconds)
 
     @staticmethod
     def vrrpd_row(d: netlab.Daemon, inst: str = "VI_1") -> dict:
@@ -269,12 +267,12 @@ class Cluster:
 # The test case base: two clusters, one per direction, driven side by side
 # ---------------------------------------------------------------------------
 
-class MixedCase(unittest.TestCase):
+class MixedCase(testenv.DaemonCase):
+    """The steps of a scenario share the clusters and run in order."""
 
-    maxDiff = None
+    STEPS = True
     SCENARIO = "?"
     clusters: list = []
-    failed = False
 
     @classmethod
     def make_clusters(cls, **lab_kw) -> list:
@@ -286,7 +284,7 @@ class MixedCase(unittest.TestCase):
         return cls.clusters
 
     def report(self, c: Cluster, msg: str) -> None:
-        print(f"\n    [{self.SCENARIO} | {c.label}] {msg}", file=sys.stderr, flush=True)
+        testenv.report(msg, f"{self.SCENARIO} | {c.label}")
 
     def record(self, c: Cluster, event: str, t, bound: float, what: str,
                limit=None) -> None:
@@ -295,28 +293,15 @@ class MixedCase(unittest.TestCase):
         self.report(c, f"{event}: {fmt(t)} s; bound {what} = {bound:.4f} s; "
                        f"limit {limit:.3f} s")
 
-    def setUp(self):
-        if type(self).failed:
-            self.skipTest("an earlier step of this scenario failed")
-
-    def run(self, result=None):
-        # On a failure: print logs, states and addresses while the labs still
-        # exist, and skip the later steps of this scenario.
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before:
-            type(self).failed = True
-            diag = []
-            for c in self.clusters:
-                try:
-                    diag.append(c.diagnostics())
-                except Exception as e:  # noqa: BLE001 - diagnostics only
-                    diag.append(f"=== {c.label}: no diagnostics ({e!r})")
-            print(f"\n--- lab diagnostics for {self.id()}\n" + "\n".join(diag),
-                  file=sys.stderr, flush=True)
-        return out
+    def diagnostics(self) -> str:
+        # Logs, states and addresses while the labs still exist.
+        diag = []
+        for c in self.clusters:
+            try:
+                diag.append(c.diagnostics())
+            except Exception as e:  # noqa: BLE001 - diagnostics only
+                diag.append(f"=== {c.label}: no diagnostics ({e!r})")
+        return "\n".join(diag)
 
     def side_by_side(self, act, cond, timeout: float, prep=None) -> dict:
         """For every cluster: prep(c) (not timed), then t0 = now, act(c); then
@@ -485,10 +470,10 @@ class FailoverFlow:
             same = masked(ka[what]) == masked(vd[what])
             mask = ("IPv4 id + header checksum masked" if ka[what][24:28] == "0800"
                     else "nothing masked")
-            print(f"\n    [{self.SCENARIO}] wire {what}: {len(ka[what]) // 2} bytes, "
-                  f"{'identical' if same else 'DIFFERENT'} ({mask})"
-                  f"\n      keepalived {ka[what]}\n      vrrpd      {vd[what]}",
-                  file=sys.stderr, flush=True)
+            testenv.report(f"wire {what}: {len(ka[what]) // 2} bytes, "
+                           f"{'identical' if same else 'DIFFERENT'} ({mask})"
+                           f"\n      keepalived {ka[what]}\n      vrrpd      {vd[what]}",
+                           self.SCENARIO)
             self.assertEqual(masked(vd[what]), masked(ka[what]),
                              f"vrrpd's {what} differs from keepalived's")
 

@@ -53,8 +53,8 @@ def normalise(line: str, listen_port: int) -> str:
     return line
 
 
-def setUpModule():
-    lab.require_impl("nginx")
+setUpModule, tearDownModule = lab.module_fixtures("nginx")
+report = lab.report
 
 
 def require_proxyd(test: unittest.TestCase) -> None:
@@ -64,14 +64,6 @@ def require_proxyd(test: unittest.TestCase) -> None:
     if reason is None:
         return
     test.skipTest(f"{reason}; the nginx reference run passed")
-
-
-def tearDownModule():
-    lab.cleanup_all()
-
-
-def report(msg: str) -> None:
-    print(f"\n    {msg}", file=sys.stderr, flush=True)
 
 
 class Backends:
@@ -469,7 +461,7 @@ class BalancerInterop(unittest.TestCase):
         want, got = self.both(lambda: self.config([f"{a_addr} fail_timeout=1s",
                                                    self.b(0, "backup")]), script)
         report(f"recovery: nginx {summary(want)}; {CANDIDATE} {summary(got)}")
-        print(f"measured: held sessions on A: nginx {want['held'].count('A')}/30, "
+        report(f"measured: held sessions on A: nginx {want['held'].count('A')}/30, "
               f"{CANDIDATE} {got['held'].count('A')}/30")
         self.assertEqual(want["first"], ["A", "backend-0"])
         self.assertEqual(want["held"], ["A"] * 30, "nginx itself did not recover as described")
@@ -530,7 +522,7 @@ class BalancerInterop(unittest.TestCase):
         make = lambda: self.config([self.b(0, "weight=2"), self.b(1), self.b(2)],  # noqa: E731
                                    balance="random two")
         want, got = self.both(make, script)
-        print(f"measured: random two, {SESSIONS} held sessions, weights {weights}: "
+        report(f"measured: random two, {SESSIONS} held sessions, weights {weights}: "
               f"nginx {want}, {CANDIDATE} {got}")
         for who, res in (("nginx", want), (CANDIDATE, got)):
             self.assertEqual(res["violations"], 0,
@@ -602,7 +594,7 @@ class GoldenPicks(unittest.TestCase):
         with Run("nginx", self.config(), {}) as run:
             want = self.walks(run)
         for key, walk in want.items():
-            print(f"measured: nginx {key!r}: servers tried {walk}")
+            report(f"measured: nginx {key!r}: servers tried {walk}")
         require_proxyd(self)
         with Run(CANDIDATE, self.config(), {}) as run:
             got = self.walks(run)

@@ -28,11 +28,11 @@ import collections
 import os
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
 import seedlab  # noqa: E402
+import testenv  # noqa: E402
 from seedlab import fmt_s  # noqa: E402
 
 SLACK = 1.0          # above the computed bound
@@ -44,14 +44,10 @@ def setUpModule():
     seedlab.require()
 
 
-def report(msg: str) -> None:
-    print(f"\n    [seed e2e] {msg}", file=sys.stderr, flush=True)
-
-
-class SeedEndToEnd(unittest.TestCase):
-    maxDiff = None
+class SeedEndToEnd(testenv.DaemonCase):
+    TAG = "seed e2e"
+    STEPS = True
     s: seedlab.SeedLab = None
-    failed = False
 
     @classmethod
     def setUpClass(cls):
@@ -59,27 +55,17 @@ class SeedEndToEnd(unittest.TestCase):
         cls.s = seedlab.SeedLab(name="seede2e")
         cls.addClassCleanup(cls.s.close)
         t = cls.s.start()
-        report(f"lab up in {time.monotonic() - t0:.2f} s; master1 holds the VIPs "
+        cls.report(f"lab up in {time.monotonic() - t0:.2f} s; master1 holds the VIPs "
                f"{t:.3f} s after vrrpd started (Master_Down_Interval(100) "
                f"{netlab.master_down_interval(100):.3f} s); track scripts run as "
                f"{cls.s.script_user or 'root'}")
 
     def setUp(self):
-        if type(self).failed:
-            self.skipTest("an earlier step failed")
+        super().setUp()
         self.s.check_alive()
 
-    def run(self, result=None):
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before:
-            type(self).failed = True
-            if self.s is not None:
-                print(f"\n--- lab diagnostics for {self.id()}\n{self.s.diagnostics()}",
-                      file=sys.stderr, flush=True)
-        return out
+    def diagnostics(self):
+        return self.s.diagnostics() if self.s is not None else None
 
     # -- helpers --------------------------------------------------------------
     def master(self) -> str:
@@ -109,7 +95,7 @@ class SeedEndToEnd(unittest.TestCase):
         time.sleep(2.0)
         o = load.outage(t_kill)
         bound = CHECK_INTERVAL + netlab.skew_time(seedlab.PRIORITIES[want])
-        report(f"kill -9 proxyd on {old}: {old} FAULT after {fmt_s(t_fault)}, VIP on {new} after "
+        self.report(f"kill -9 proxyd on {old}: {old} FAULT after {fmt_s(t_fault)}, VIP on {new} after "
                f"{fmt_s(t_move)} (bound: check interval {CHECK_INTERVAL:.0f} s + Skew_Time("
                f"{seedlab.PRIORITIES[want]}) {netlab.skew_time(seedlab.PRIORITIES[want]):.3f} s "
                f"= {bound:.3f} s); client served again after {fmt_s(o['served_again'])}; "
@@ -127,13 +113,13 @@ class SeedEndToEnd(unittest.TestCase):
 
         t_back = s.restart_proxyd(old)
         t_backup = s.wait_state(old, "BACKUP", 6, since=t_back)
-        report(f"proxyd on {old} restarted: {old} BACKUP after {fmt_s(t_backup)}")
+        self.report(f"proxyd on {old} restarted: {old} BACKUP after {fmt_s(t_backup)}")
         self.assertIsNotNone(t_backup, f"{old} did not return as BACKUP: {s.states()}")
         time.sleep(netlab.master_down_interval(60) + 0.5)
         self.assertEqual(s.holders(), [new], "nopreempt: the VIP stays where it is")
         after = load.sessions(since=t_back)
         failed_after = [r for r in after if not r["ok"]]
-        report(f"after the restart: VIP still on {new}; {len(failed_after)} of {len(after)} "
+        self.report(f"after the restart: VIP still on {new}; {len(failed_after)} of {len(after)} "
                f"sessions failed")
         self.assertEqual(failed_after, [])
         load.stop()
@@ -160,7 +146,7 @@ class SeedEndToEnd(unittest.TestCase):
         bad_status = [ln for v in new_lines.values() for ln in v if "status:200" not in ln]
         latency = sorted(r["t1"] - r["t0"] for r in ss if r["ok"])
         p_max = latency[-1] if latency else None
-        report(f"kill -9 apiserver on {victim} (served {by_server[victim]} of {len(base)} "
+        self.report(f"kill -9 apiserver on {victim} (served {by_server[victim]} of {len(base)} "
                f"baseline sessions; VIP on {vip_node}): {len(failed)} of {len(ss)} sessions failed "
                f"{sorted({r.get('err', '') for r in failed})}; served since by {dict(served)}; "
                f"retries in the access logs {retries} (max_fails={MAX_FAILS} per fail_timeout=30s "
@@ -193,7 +179,7 @@ class SeedEndToEnd(unittest.TestCase):
         skew = netlab.skew_time(seedlab.PRIORITIES[want])
         time.sleep(2.0)
         o = load.outage(t_stop)
-        report(f"TERM vrrpd on {old}: VIP on {want} after {fmt_s(t_move)} (Skew_Time("
+        self.report(f"TERM vrrpd on {old}: VIP on {want} after {fmt_s(t_move)} (Skew_Time("
                f"{seedlab.PRIORITIES[want]}) {skew:.3f} s); client served again after "
                f"{fmt_s(o['served_again'])}; {o['failed']} of {o['sessions']} sessions failed "
                f"{o['errors']}")
@@ -206,7 +192,7 @@ class SeedEndToEnd(unittest.TestCase):
         t_backup = s.wait_state(old, "BACKUP", 5, since=t_start)
         time.sleep(netlab.master_down_interval(seedlab.PRIORITIES[old]) + 0.5)
         o2 = load.outage(t_start)
-        report(f"vrrpd on {old} started again: BACKUP after {fmt_s(t_backup)}; VIP on "
+        self.report(f"vrrpd on {old} started again: BACKUP after {fmt_s(t_backup)}; VIP on "
                f"{s.holders()} {time.monotonic() - t_start:.1f} s later; {o2['failed']} of "
                f"{o2['sessions']} sessions failed")
         self.assertIsNotNone(t_backup, f"{old} is not BACKUP: {s.states()}")

@@ -21,10 +21,8 @@ Needs root: skipped (exit 77) without it, a failure under CI=true.
 import json
 import os
 import re
-import signal
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
@@ -83,17 +81,11 @@ def setUpModule():
     netlab.require("vrrpd")
 
 
-def report(msg: str) -> None:
-    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
-
-
-class Drops(unittest.TestCase):
+class Drops(netlab.LabCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.lab = netlab.Lab(name="Drops", nodes=1, ipv6=True, observer=True)
-        cls.addClassCleanup(cls.lab.close)
-        cls.n1 = cls.lab.nodes[0]
+        cls.n1 = cls.make_lab(nodes=1, ipv6=True, observer=True).nodes[0]
         cfg = netlab.seed_config(cls.n1, 100, vips=[VIP], state="MASTER")
         cfg.instances.append(netlab.Instance(name="VI_6", virtual_router_id=52, version=3,
                                              state="MASTER", auth_type=None, advert_int=1,
@@ -138,7 +130,7 @@ class Drops(unittest.TestCase):
         t = netlab.wait_for(lambda: got() == want, 3, interval=0.2)
         out = self.d.status().stdout
         lines = [ln for ln in out.splitlines() if ln.startswith("interface ")]
-        report(f"unknown VRID sent: {n4} over IPv4, {n6} over IPv6; state.json "
+        self.report(f"unknown VRID sent: {n4} over IPv4, {n6} over IPv6; state.json "
                f"interface_drops: {got()}; --status: {lines}")
         self.assertIsNotNone(t, f"expected {want}, state.json has {got()}")
         self.assertIn(f"interface eth0 ipv4: dropped unknown_vrid: {n4}", out)
@@ -165,7 +157,7 @@ class Drops(unittest.TestCase):
         lost = self.raw_socket_drops() - raw_before
         seconds = took + 1.5
         bound = LINES_PER_SECOND * (int(seconds) + 2)
-        report(f"flood: {sent} wrong-password adverts in {took:.2f} s; counter +{counted}, "
+        self.report(f"flood: {sent} wrong-password adverts in {took:.2f} s; counter +{counted}, "
                f"socket queue drops {lost}; log: {len(dropped_lines)} auth_mismatch lines "
                f"({len(logged)} drop lines + suppressed counts totalling {suppressed}), "
                f"{len(log.encode())} bytes; bound {bound} lines")

@@ -20,10 +20,10 @@ import os
 import signal
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 IMPL = netlab.impl_from_env()
 
@@ -39,45 +39,16 @@ def setUpModule():
     netlab.require(IMPL)
 
 
-def report(msg: str) -> None:
-    print(f"\n    [{IMPL}] {msg}", file=sys.stderr, flush=True)
+class LabCase(netlab.LabCase):
+    """Helpers shared by the scenarios; each class builds its own lab, its
+    tests are the scenario's steps (a failed step skips the later ones)."""
 
-
-class LabCase(unittest.TestCase):
-    """Helpers shared by the scenarios; each class builds its own lab."""
-
-    maxDiff = None
-    lab: netlab.Lab = None
-    failed = False         # a step of this class failed: later steps skip
-
-    @classmethod
-    def make_lab(cls, **kw) -> netlab.Lab:
-        lab = netlab.Lab(name=cls.__name__, **kw)
-        cls.addClassCleanup(lab.close)
-        cls.lab = lab
-        return lab
+    TAG = IMPL
+    STEPS = True
 
     @classmethod
     def start(cls, host, priority, **kw) -> netlab.Daemon:
         return cls.lab.start_daemon(IMPL, host, netlab.seed_config(host, priority, **kw))
-
-    def setUp(self):
-        if type(self).failed:
-            self.skipTest("an earlier step of this scenario failed")
-
-    def run(self, result=None):
-        # On a failure: print the daemons' logs and the nodes' addresses while
-        # the lab still exists, and skip the later steps of the scenario.
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before:
-            type(self).failed = True
-            if self.lab is not None:
-                print(f"\n--- lab diagnostics for {self.id()}\n{self.lab.diagnostics()}",
-                      file=sys.stderr, flush=True)
-        return out
 
     def holders(self, vip=VIP) -> list:
         self.lab.check_daemons()          # a crashed daemon fails at once
@@ -94,18 +65,7 @@ class LabCase(unittest.TestCase):
     def watch(self, seconds: float, vips) -> set:
         """Sample the holders of `vips` for `seconds`: the set of distinct
         holder tuples seen (one element when nothing moved)."""
-        seen = set()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            seen.add(tuple(tuple(self.holders(v)) for v in vips))
-            time.sleep(0.05)
-        return seen
-
-    def assert_exit_clean(self, d: netlab.Daemon, rc):
-        out = d.output()
-        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            self.assertNotIn(marker, out, f"sanitizer report from {d.impl} on {d.host.name}")
-        self.assertEqual(rc, 0, f"{d.impl} on {d.host.name} exited {rc} on TERM")
+        return testenv.sample(lambda: tuple(tuple(self.holders(v)) for v in vips), seconds)
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +87,7 @@ class SeedCluster(LabCase):
         t = netlab.wait_for(lambda: self.holders(VIP) and self.holders(VIP_PUB), 10,
                             since=self.t_start)
         bound = netlab.master_down_interval(100)
-        report(f"election (all BACKUP, started together): first holder after "
+        self.report(f"election (all BACKUP, started together): first holder after "
                f"{t if t is None else round(t, 3)} s; Master_Down_Interval(100) = {bound:.4f} s")
         self.assertIsNotNone(t, "no node took the VIP within 10 s")
         self.assertLess(t, bound + SLACK)
@@ -139,7 +99,7 @@ class SeedCluster(LabCase):
             netlab.wait_for(lambda: len(self.cap.garps(vip)) >= 5, 2)
             g = self.cap.garps(vip)
             macs = sorted({r["src_mac"] for r in g})
-            report(f"GARPs for {vip} seen by the observer: {len(g)} "
+            self.report(f"GARPs for {vip} seen by the observer: {len(g)} "
                    f"(ops {sorted({r['op'] for r in g})}, from {macs}; n1 is {self.n1.mac})")
             self.assertGreaterEqual(len(g), 5, f"expected 5 GARPs for {vip} at once")
             self.assertEqual(macs, [self.n1.mac], f"GARPs for {vip} not only from the master")
@@ -151,7 +111,7 @@ class SeedCluster(LabCase):
         adv = self.cap.adverts()
         self.assertTrue(adv, "observer saw no VRRP advert")
         last = adv[-1]
-        report(f"advert seen: v{last['version']} vrid {last['vrid']} prio {last['priority']} "
+        self.report(f"advert seen: v{last['version']} vrid {last['vrid']} prio {last['priority']} "
                f"ttl {last['ttl']} src {last['src']} dst {last['dst']} auth_type "
                f"{last.get('auth_type')} auth {bytes.fromhex(last.get('auth', '')).rstrip(bytes(1))!r} "
                f"addrs {last['addrs']}")
@@ -166,7 +126,7 @@ class SeedCluster(LabCase):
         if IMPL != "vrrpd":
             self.skipTest("--status is vrrpd's")
         p = self.d["n1"].status()
-        report(f"vrrpd --status on n1 (rc {p.returncode}):\n{p.stdout}{p.stderr}")
+        self.report(f"vrrpd --status on n1 (rc {p.returncode}):\n{p.stdout}{p.stderr}")
         self.assertEqual(p.returncode, 0)
         rows = [ln.split() for ln in p.stdout.splitlines() if ln.startswith("VI_1")]
         self.assertTrue(rows, "no VI_1 line")
@@ -184,7 +144,7 @@ class SeedCluster(LabCase):
         bound = netlab.master_down_interval(80)
         g = [r for r in self.cap.garps("192.0.2.100", since=t0) if r["src_mac"] == self.n2.mac]
         tg = g[0]["t"] - t0 if g else None
-        report(f"kill -9 of the master: n2 holds the VIPs after "
+        self.report(f"kill -9 of the master: n2 holds the VIPs after "
                f"{t if t is None else round(t, 3)} s (first GARP from n2 at "
                f"{tg if tg is None else round(tg, 3)} s); RFC bound 3 x 1 + (256-80)/256 = "
                f"{bound:.4f} s; keepalived measured 3.60 s")
@@ -194,7 +154,7 @@ class SeedCluster(LabCase):
                            "took over sooner than Master_Down_Interval allows")
         self.assertNotIn("n3", self.holders())
         stale = self.all_holders(SEED_VIPS)
-        report(f"after kill -9 the dead n1 still has its VIPs (stale): {stale}")
+        self.report(f"after kill -9 the dead n1 still has its VIPs (stale): {stale}")
         self.assertIn("n1", stale[VIP], "expected the stale VIP on the killed node")
 
     def test_4_restart_nopreempt(self):
@@ -202,11 +162,11 @@ class SeedCluster(LabCase):
         self.d["n1"].restart()
         t = netlab.wait_for(lambda: all("n1" not in self.holders(v) for v in SEED_VIPS), 3,
                             since=t0)
-        report(f"restarted n1 removed its stale VIPs after {t if t is None else round(t, 3)} s")
+        self.report(f"restarted n1 removed its stale VIPs after {t if t is None else round(t, 3)} s")
         self.assertIsNotNone(t, "restarted node kept its stale VIPs")
         window = netlab.master_down_interval(100) + 1.5 - (time.monotonic() - t0)
         seen = self.watch(window, SEED_VIPS)
-        report(f"nopreempt: holders during {netlab.master_down_interval(100) + 1.5:.1f} s after "
+        self.report(f"nopreempt: holders during {netlab.master_down_interval(100) + 1.5:.1f} s after "
                f"the restart: {sorted(seen)}")
         self.assertEqual(seen, {(("n2",), ("n2",))},
                          "nopreempt: the restarted higher-priority node must not take the VIP")
@@ -220,7 +180,7 @@ class SeedCluster(LabCase):
         self.d["n2"].send_signal(signal.SIGTERM)
         t = self.wait_holds("n1", SEED_VIPS, 5, since=t0)
         skew = netlab.skew_time(100)
-        report(f"TERM of the master (n2): n1 (prio 100) holds the VIPs after "
+        self.report(f"TERM of the master (n2): n1 (prio 100) holds the VIPs after "
                f"{t if t is None else round(t, 3)} s; Skew_Time(100) = {skew:.4f} s; "
                f"keepalived measured 0.44 s")
         self.assertIsNotNone(t, "no takeover within 5 s of TERM")
@@ -254,7 +214,7 @@ class Preempt(LabCase):
         t0 = time.monotonic()
         self.d1.kill9()
         t = self.wait_holds("n2", SEED_VIPS, 8, since=t0)
-        report(f"preempt lab: kill -9 -> n2 holds after {t if t is None else round(t, 3)} s "
+        self.report(f"preempt lab: kill -9 -> n2 holds after {t if t is None else round(t, 3)} s "
                f"(bound {netlab.master_down_interval(80):.4f} s)")
         self.assertIsNotNone(t)
         self.assertLess(t, netlab.master_down_interval(80) + SLACK)
@@ -265,7 +225,7 @@ class Preempt(LabCase):
         t_gone = netlab.wait_for(lambda: all(self.holders(v) == ["n1"] for v in SEED_VIPS), 3,
                                  since=t0)
         bound = netlab.master_down_interval(100)
-        report(f"preempt: restarted n1 removed its stale VIPs after "
+        self.report(f"preempt: restarted n1 removed its stale VIPs after "
                f"{t_clean if t_clean is None else round(t_clean, 3)} s, took the VIPs back after "
                f"{t_back if t_back is None else round(t_back, 3)} s, n2 released them after "
                f"{t_gone if t_gone is None else round(t_gone, 3)} s; "
@@ -298,20 +258,20 @@ class UnicastRouted(LabCase):
 
     def test_unicast_election_and_failover(self):
         t = self.wait_holds("n1", self.VIPS, 10, since=self.t_start)
-        report(f"unicast across a router: n1 elected after {t if t is None else round(t, 3)} s")
+        self.report(f"unicast across a router: n1 elected after {t if t is None else round(t, 3)} s")
         self.assertIsNotNone(t, "n1 never became master")
         seen = self.watch(1.2, self.VIPS)
         self.assertEqual(seen, {(("n1",),)}, "exactly one holder (n1) expected")
         fwd = [r for r in self.cap.adverts() if r["src"] == self.n1.ip4 and r["outgoing"]]
         self.assertTrue(fwd, "no advert from n1 forwarded onto subnet b")
-        report(f"adverts n1 -> n2 leave the router with TTL {sorted({r['ttl'] for r in fwd})}, "
+        self.report(f"adverts n1 -> n2 leave the router with TTL {sorted({r['ttl'] for r in fwd})}, "
                f"dst {sorted({r['dst'] for r in fwd})}")
         self.assertEqual({r["dst"] for r in fwd}, {self.n2.ip4})
         t0 = time.monotonic()
         self.d1.kill9()
         t = self.wait_holds("n2", self.VIPS, 8, since=t0)
         bound = netlab.master_down_interval(80)
-        report(f"unicast: kill -9 of n1 -> n2 holds after {t if t is None else round(t, 3)} s; "
+        self.report(f"unicast: kill -9 of n1 -> n2 holds after {t if t is None else round(t, 3)} s; "
                f"bound {bound:.4f} s")
         self.assertIsNotNone(t, "n2 did not take over")
         self.assertLess(t, bound + SLACK)
@@ -339,7 +299,7 @@ class AuthMismatch(LabCase):
         t = netlab.wait_for(lambda: len(self.holders()) >= 2, 10, since=self.t_start)
         self.assertIsNotNone(t, f"password mismatch: expected two holders, got {self.holders()}")
         seen = self.watch(1.5, [VIP])
-        report(f"password mismatch: holders {sorted(seen)} (second master after {t:.3f} s)")
+        self.report(f"password mismatch: holders {sorted(seen)} (second master after {t:.3f} s)")
         self.assertEqual(seen, {(("n1", "n3"),)},
                          "n1 and n3 (different passwords) must both be MASTER; n2 (same "
                          "first 8 bytes as n1) must stay BACKUP")
@@ -366,14 +326,14 @@ class Ipv6V3(LabCase):
     def test_v3_election_na_failover(self):
         t = self.wait_holds("n1", [VIP6], 10, since=self.t_start)
         bound = netlab.master_down_interval(100, self.ADVERT, 3)
-        report(f"IPv6/v3 advert {self.ADVERT}: n1 elected after "
+        self.report(f"IPv6/v3 advert {self.ADVERT}: n1 elected after "
                f"{t if t is None else round(t, 3)} s; Master_Down_Interval {bound:.4f} s")
         self.assertIsNotNone(t, "n1 never became master")
         seen = self.watch(1.0, [VIP6])
         self.assertEqual(seen, {(("n1",),)}, "exactly one holder (n1) expected")
         netlab.wait_for(lambda: self.cap.unsolicited_nas(VIP6), 2)
         na = self.cap.unsolicited_nas(VIP6)
-        report(f"unsolicited NAs for {VIP6}: {len(na)} from {sorted({r['src_mac'] for r in na})}"
+        self.report(f"unsolicited NAs for {VIP6}: {len(na)} from {sorted({r['src_mac'] for r in na})}"
                f", override {sorted({r['override'] for r in na})}")
         self.assertTrue(na, "observer saw no unsolicited NA for the VIP")
         self.assertEqual({r["src_mac"] for r in na}, {self.n1.mac})
@@ -381,7 +341,7 @@ class Ipv6V3(LabCase):
         adv = [r for r in self.cap.adverts() if r["src"].startswith("fe80:")]
         self.assertTrue(adv, "no VRRPv3 advert from a link-local address")
         last = adv[-1]
-        report(f"v3 advert: version {last['version']} prio {last['priority']} hop limit "
+        self.report(f"v3 advert: version {last['version']} prio {last['priority']} hop limit "
                f"{last['ttl']} max_advert {last['max_advert_cs']} cs dst {last['dst']} "
                f"addrs {last['addrs']}")
         self.assertEqual((last["version"], last["dst"], last["ttl"], last["max_advert_cs"]),
@@ -390,7 +350,7 @@ class Ipv6V3(LabCase):
         self.d1.kill9()
         t = self.wait_holds("n2", [VIP6], 6, since=t0)
         bound = netlab.master_down_interval(80, self.ADVERT, 3)
-        report(f"IPv6/v3: kill -9 of n1 -> n2 holds after {t if t is None else round(t, 3)} s; "
+        self.report(f"IPv6/v3: kill -9 of n1 -> n2 holds after {t if t is None else round(t, 3)} s; "
                f"bound 3 x {self.ADVERT} + (256-80) x {self.ADVERT}/256 = {bound:.4f} s")
         self.assertIsNotNone(t, "n2 did not take over")
         self.assertLess(t, bound + SLACK)

@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
@@ -29,13 +28,8 @@ import netlab  # noqa: E402
 VIP = "192.0.2.100/24"
 SLACK = 1.0
 
-SCRIPT_AT_MAX = ("\n[vrrp_script chk]\n"
-                 "script = /bin/true\n"
-                 "interval = 4294\n"
-                 "timeout = 4294\n"
-                 "fall = 2147483647\n"
-                 "rise = 2147483647\n"
-                 "weight = 253\n")
+SCRIPT_AT_MAX = netlab.vrrp_script_ini("chk", "/bin/true", interval=4294, timeout=4294,
+                                       fall=2147483647, rise=2147483647, weight=253)
 
 INSTANCE_AT_MAX = [("track_script", "chk weight=-253"),
                    ("preempt_delay", "1000"),
@@ -49,22 +43,14 @@ def setUpModule():
     netlab.require("vrrpd")
 
 
-def report(msg: str) -> None:
-    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
-
-
 class AtMaximum(netlab.Daemon):
-    def write_config(self, cfg=None):
-        super().write_config(cfg)
-        with open(self.conf_path, "a") as f:
-            f.write(SCRIPT_AT_MAX)
+    def extra_ini(self) -> str:
+        return SCRIPT_AT_MAX
 
 
-class Limits(unittest.TestCase):
+class Limits(netlab.LabCase):
     def setUp(self):
-        self.lab = netlab.Lab(name=type(self).__name__, nodes=1)
-        self.addCleanup(self.lab.close)
-        (self.n1,) = self.lab.nodes
+        (self.n1,) = self.new_lab(nodes=1).nodes
 
     def test_every_maximum_runs(self):
         cfg = netlab.seed_config(self.n1, 100, vips=[VIP], nopreempt=False,
@@ -77,13 +63,11 @@ class Limits(unittest.TestCase):
                                capture_output=True, text=True, timeout=20)
         self.assertEqual(check.returncode, 0, check.stderr)
         t0 = time.monotonic()
-        d.start()
-        self.lab.daemons.append(d)
-        self.addCleanup(d.stop)
+        self.run_daemon(d)
         t = netlab.wait_for(lambda: self.lab.vip_holders(VIP) == ["n1"], 10)
         # The script's weight, +253 - 253, leaves the priority at 100.
         bound = netlab.master_down_interval(100)
-        report(f"every value at its maximum: MASTER after "
+        self.report(f"every value at its maximum: MASTER after "
                f"{t if t is None else round(t, 3)} s (Master_Down_Interval(100) = {bound:.3f} s)")
         measured = t
         self.assertIsNotNone(t, f"n1 never held the VIP:\n{d.output()}")
@@ -92,7 +76,7 @@ class Limits(unittest.TestCase):
         self.assertTrue(d.alive(), f"vrrpd died:\n{d.output()}")
         self.assertEqual(self.lab.vip_holders(VIP), ["n1"])
         rc = d.term()
-        report(f"measured: MASTER after {measured:.3f} s, TERM exit {rc} after "
+        self.report(f"measured: MASTER after {measured:.3f} s, TERM exit {rc} after "
                f"{time.monotonic() - t0:.3f} s in all")
         self.assertEqual(rc, 0, d.output())
         self.assertEqual(self.lab.vip_holders(VIP), [])
@@ -106,13 +90,13 @@ class Limits(unittest.TestCase):
                 d = netlab.Daemon(self.lab, "vrrpd", self.n1, cfg, start=False)
                 d.write_config()
                 with open(d.conf_path, "a") as f:
-                    f.write(f"\n[vrrp_script chk]\nscript = /bin/true\n{key} = {value}\n")
+                    f.write(netlab.vrrp_script_ini("chk", "/bin/true", **{key: value}))
                 with open(d.conf_path) as f:
                     lines = f.read().splitlines()
                 line = lines.index(f"{key} = {value}") + 1
                 r = subprocess.run([netlab.vrrpd_binary(), "-t", "-f", d.conf_path],
                                    capture_output=True, text=True, timeout=20)
-                report(f"vrrpd -t with {key} = {value}: exit {r.returncode}")
+                self.report(f"vrrpd -t with {key} = {value}: exit {r.returncode}")
                 self.assertEqual(r.returncode, 1, r.stderr)
                 self.assertIn(f"{d.conf_path}:{line}: error: {key}: invalid value", r.stderr)
 

@@ -15,11 +15,10 @@ Needs root: skipped (exit 77) without it, a failure under CI=true.
 
 import os
 import sys
-import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 VIP = "192.0.2.100/24"
 NOTIFY_TIMEOUT = 2.0  # s; then 2 s of grace before SIGKILL
@@ -28,10 +27,6 @@ SLEEP = b"sleep\x00301\x00"
 
 def setUpModule():
     netlab.require("vrrpd")
-
-
-def report(msg: str) -> None:
-    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
 
 
 def hanging_notifies() -> list:
@@ -58,19 +53,14 @@ class NotifyDaemon(netlab.Daemon):
         self.flag, self.hang = flag, hang
         super().__init__(lab, "vrrpd", host, cfg, start=False)
 
-    def write_config(self, cfg=None):
-        super().write_config(cfg)
-        with open(self.conf_path, "a") as f:
-            f.write("\n[vrrp_script chk]\n"
-                    f"script = /bin/sh -c 'test ! -e {self.flag}'\n"
-                    "interval = 0.1\ntimeout = 1\nweight = 0\n")
+    def extra_ini(self) -> str:
+        return netlab.vrrp_script_ini("chk", f"/bin/sh -c 'test ! -e {self.flag}'",
+                                      interval=0.1, timeout=1, weight=0)
 
 
-class HangingNotify(unittest.TestCase):
+class HangingNotify(netlab.LabCase):
     def setUp(self):
-        self.lab = netlab.Lab(name=type(self).__name__, nodes=1)
-        self.addCleanup(self.lab.close)
-        (self.n1,) = self.lab.nodes
+        (self.n1,) = self.new_lab(nodes=1).nodes
 
     def test_hanging_notify_under_flaps_is_bounded(self):
         host = self.n1
@@ -87,10 +77,7 @@ class HangingNotify(unittest.TestCase):
                                  extra=[("track_script", "chk")] + notify)
         cfg.global_extra.append(("notify_timeout", str(NOTIFY_TIMEOUT)))
         cfg.global_extra.append(("script_user", "root"))
-        d = NotifyDaemon(self.lab, host, cfg, flag, hang)
-        d.start()
-        self.lab.daemons.append(d)
-        self.addCleanup(d.stop)
+        d = self.run_daemon(NotifyDaemon(self.lab, host, cfg, flag, hang))
         self.assertIsNotNone(
             netlab.wait_for(lambda: self.lab.vip_holders(VIP) == ["n1"], 10),
             "n1 never became MASTER")
@@ -106,11 +93,8 @@ class HangingNotify(unittest.TestCase):
             flaps += 1
             most = max(most, len(hanging_notifies()))
         # Sample a while longer at the end of the flapping.
-        end = time.monotonic() + 0.5
-        while time.monotonic() < end:
-            most = max(most, len(hanging_notifies()))
-            time.sleep(0.05)
-        report(f"measured: at most {most} hanging notify process(es) during {flaps} flaps "
+        most = max([most, *testenv.sample(lambda: len(hanging_notifies()), 0.5)])
+        self.report(f"measured: at most {most} hanging notify process(es) during {flaps} flaps "
                f"({3 * flaps} transitions; the old runner kept one per transition)")
         self.assertLessEqual(most, 1)
 
@@ -118,7 +102,7 @@ class HangingNotify(unittest.TestCase):
         # 2 x (notify_timeout + 2 s grace).
         bound = 2 * (NOTIFY_TIMEOUT + 2.0) + 2.0
         t = netlab.wait_for(lambda: not hanging_notifies(), bound + 5)
-        report(f"measured: no hanging notify left {t if t is None else round(t, 2)} s after "
+        self.report(f"measured: no hanging notify left {t if t is None else round(t, 2)} s after "
                f"the last flap (bound {bound:.1f} s)")
         self.assertIsNotNone(t, f"hanging notifies still alive: {hanging_notifies()}")
         self.assertLess(t, bound)

@@ -24,10 +24,10 @@ import os
 import signal
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 VIP = "192.0.2.100/24"
 ADVERT = 3
@@ -35,10 +35,6 @@ ADVERT = 3
 
 def setUpModule():
     netlab.require("vrrpd")
-
-
-def report(msg: str) -> None:
-    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
 
 
 def checksum(data: bytes) -> int:
@@ -70,36 +66,20 @@ def checksum_kind(rec) -> str:
     return "bad"
 
 
-class Reload(unittest.TestCase):
+class Reload(netlab.LabCase):
     """The steps share one lab and run in order; a failed step skips the rest."""
 
-    failed = False
+    STEPS = True
 
     @classmethod
     def setUpClass(cls):
-        cls.lab = netlab.Lab(name="Reload", nodes=1, observer=True)
-        cls.addClassCleanup(cls.lab.close)
+        cls.make_lab(nodes=1, observer=True)
         cls.n1 = cls.lab.nodes[0]
         cls.cap = cls.lab.capture()
         cls.cfg = netlab.seed_config(cls.n1, 100, vips=[VIP], state="MASTER", nopreempt=False, version=None,
                                      advert_int=ADVERT, auth_type=None)
         cls.cfg.global_extra = [("vrrp_version", "2")]
         cls.d = cls.lab.start_vrrpd(cls.n1, cls.cfg)
-
-    def setUp(self):
-        if type(self).failed:
-            self.skipTest("an earlier step failed")
-
-    def run(self, result=None):
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before:
-            type(self).failed = True
-            print(f"\n--- lab diagnostics for {self.id()}\n{self.lab.diagnostics()}",
-                  file=sys.stderr, flush=True)
-        return out
 
     # -- helpers ---------------------------------------------------------------
     def state(self) -> str:
@@ -128,12 +108,11 @@ class Reload(unittest.TestCase):
         return t0
 
     def watch_no_flap(self, t0: float, seconds: float) -> None:
-        seen = set()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        def holders() -> tuple:
             self.lab.check_daemons()
-            seen.add(tuple(self.lab.vip_holders(VIP)))
-            time.sleep(0.05)
+            return tuple(self.lab.vip_holders(VIP))
+
+        seen = testenv.sample(holders, seconds)
         self.assertEqual(seen, {("n1",)}, "the VIP moved or went away during the reload")
         p0 = [r for r in self.own_adverts(t0) if r["priority"] == 0]
         self.assertEqual(p0, [], "priority-0 advert: the instance was stopped by the reload")
@@ -149,7 +128,7 @@ class Reload(unittest.TestCase):
         mark = len(self.d.output())
         t0 = self.hup_after_an_advert()
         t_adv = netlab.wait_for(lambda: self.own_adverts(t0), ADVERT + 1, since=t0)
-        report(f"HUP, file unchanged: first advert {t_adv if t_adv is None else round(t_adv, 3)} s "
+        self.report(f"HUP, file unchanged: first advert {t_adv if t_adv is None else round(t_adv, 3)} s "
                f"after the HUP (the periodic one was due {ADVERT - 0.5:.1f} s after it)")
         self.assertIsNotNone(t_adv, "no advert after the HUP")
         self.assertLess(t_adv, 0.5, "the master did not advert at once on HUP")
@@ -169,14 +148,14 @@ class Reload(unittest.TestCase):
         t = netlab.wait_for(lambda: want in self.log_since(mark)
                             and "reload failed" in self.log_since(mark), 3, since=t0)
         logged = [ln for ln in self.log_since(mark).splitlines() if want in ln]
-        report(f"HUP, broken file: logged after {t if t is None else round(t, 3)} s: {logged}")
+        self.report(f"HUP, broken file: logged after {t if t is None else round(t, 3)} s: {logged}")
         self.assertIsNotNone(t, f"no '{want} ...' and 'reload failed' in the log:\n"
                                 f"{self.log_since(mark)}")
         self.watch_no_flap(t0, 1.5)
         # `vrrpd --status` still answers while the file on disk is broken
         # (that is when an operator asks), naming the error.
         st = self.d.status()
-        report(f"--status with the broken file: exit {st.returncode}")
+        self.report(f"--status with the broken file: exit {st.returncode}")
         self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
         self.assertIn(want, st.stderr)
         self.assertRegex(st.stdout, r"VI_1 .* MASTER ")
@@ -193,7 +172,7 @@ class Reload(unittest.TestCase):
         t = netlab.wait_for(lambda: any(r["version"] == 3 and r["priority"] == 100
                                         for r in self.own_adverts(t0)), 2 * ADVERT + 2, since=t0)
         versions = sorted({(r["version"], r["priority"]) for r in self.own_adverts(t0)})
-        report(f"HUP, [global] vrrp_version 2 -> 3: v3 adverts after "
+        self.report(f"HUP, [global] vrrp_version 2 -> 3: v3 adverts after "
                f"{t if t is None else round(t, 3)} s; (version, priority) seen since: {versions}")
         self.assertIsNotNone(t, "vrrp_version 3 not applied: the instance still sends v2 "
                                 f"({versions})\n{self.log_since(mark)}")
@@ -211,7 +190,7 @@ class Reload(unittest.TestCase):
         t = netlab.wait_for(lambda: any(r["priority"] == 100 and checksum_kind(r) == "as v2"
                                         for r in self.own_adverts(t0)), 2 * ADVERT + 2, since=t0)
         kinds = sorted({checksum_kind(r) for r in self.own_adverts(t0)})
-        report(f"HUP, [global] v3_checksum_as_v2 = yes: adverts checksummed as v2 after "
+        self.report(f"HUP, [global] v3_checksum_as_v2 = yes: adverts checksummed as v2 after "
                f"{t if t is None else round(t, 3)} s; checksums seen since: {kinds}")
         self.assertIsNotNone(t, f"the instance still encodes with the old checksum: {kinds}")
 

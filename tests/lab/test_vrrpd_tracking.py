@@ -19,11 +19,10 @@ Needs root: skipped (exit 77) without it, a failure under CI=true.
 import os
 import signal
 import sys
-import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 VIP = "192.0.2.100/24"
 SLACK = 1.0
@@ -33,10 +32,6 @@ def setUpModule():
     netlab.require("vrrpd")
 
 
-def report(msg: str) -> None:
-    print(f"\n    [vrrpd] {msg}", file=sys.stderr, flush=True)
-
-
 class TrackedDaemon(netlab.Daemon):
     """vrrpd with a [vrrp_script chk] that fails while `flag` exists."""
 
@@ -44,17 +39,10 @@ class TrackedDaemon(netlab.Daemon):
         self.flag, self.weight, self.init_fail = flag, weight, init_fail
         super().__init__(lab, "vrrpd", host, cfg, start=False)
 
-    def write_config(self, cfg=None):
-        super().write_config(cfg)
-        with open(self.conf_path, "a") as f:
-            f.write("\n[vrrp_script chk]\n"
-                    f"script = /bin/sh -c 'test ! -e {self.flag}'\n"
-                    "interval = 1\n"
-                    "timeout = 1\n"
-                    "fall = 1\n"
-                    "rise = 1\n"
-                    f"weight = {self.weight}\n"
-                    f"init_fail = {'yes' if self.init_fail else 'no'}\n")
+    def extra_ini(self) -> str:
+        return netlab.vrrp_script_ini("chk", f"/bin/sh -c 'test ! -e {self.flag}'",
+                                      interval=1, timeout=1, fall=1, rise=1,
+                                      weight=self.weight, init_fail=self.init_fail)
 
 
 def state_of(d, instance: str = "VI_1") -> str:
@@ -68,29 +56,20 @@ def state_of(d, instance: str = "VI_1") -> str:
 class GroupedDaemon(netlab.Daemon):
     """vrrpd with VI_1 and VI_2 in one [vrrp_sync_group]."""
 
-    def write_config(self, cfg=None):
-        super().write_config(cfg)
-        with open(self.conf_path, "a") as f:
-            f.write("\n[vrrp_sync_group G1]\ngroup = VI_1 VI_2\n")
+    def extra_ini(self) -> str:
+        return "\n[vrrp_sync_group G1]\ngroup = VI_1 VI_2\n"
 
 
-class Tracking(unittest.TestCase):
-    maxDiff = None
+class Tracking(netlab.LabCase):
 
     def setUp(self):
-        self.lab = netlab.Lab(name=type(self).__name__, nodes=2)
-        self.addCleanup(self.lab.close)
-        self.n1, self.n2 = self.lab.nodes
+        self.n1, self.n2 = self.new_lab(nodes=2).nodes
 
     def start(self, host, priority, weight, nopreempt=True, init_fail=False):
         flag = os.path.join(host.tmp, "fail")
         cfg = netlab.seed_config(host, priority, vips=[VIP], nopreempt=nopreempt,
                                  extra=[("track_script", "chk")])
-        d = TrackedDaemon(self.lab, host, cfg, flag, weight, init_fail)
-        d.start()
-        self.lab.daemons.append(d)
-        self.addCleanup(d.stop)
-        return d, flag
+        return self.run_daemon(TrackedDaemon(self.lab, host, cfg, flag, weight, init_fail)), flag
 
     def holders(self):
         return self.lab.vip_holders(VIP)
@@ -107,7 +86,7 @@ class Tracking(unittest.TestCase):
         open(flag1, "w").close()           # the check starts failing on n1
         t = self.wait_holder("n2", 10)
         bound = 1.0 + netlab.skew_time(80)  # one script interval + Skew_Time(80)
-        report(f"weight 0: script fails on the master -> n2 holds the VIP after "
+        self.report(f"weight 0: script fails on the master -> n2 holds the VIP after "
                f"{t if t is None else round(t, 3)} s (bound: interval 1 s + "
                f"Skew_Time(80) {netlab.skew_time(80):.3f} s = {bound:.3f} s)")
         self.assertIsNotNone(t, f"the VIP did not move: {self.holders()}")
@@ -119,7 +98,7 @@ class Tracking(unittest.TestCase):
         # The script runs every 1 s (rise 1): BACKUP by the next run, plus the
         # time `vrrpd --status` takes to answer.
         back_bound = 1.0 + 0.5
-        report(f"weight 0: script passes again -> n1 BACKUP after "
+        self.report(f"weight 0: script passes again -> n1 BACKUP after "
                f"{back if back is None else round(back, 3)} s (bound: interval 1 s + 0.5 s)")
         self.assertIsNotNone(back, "n1 did not return as BACKUP")
         self.assertLess(back, back_bound)
@@ -127,12 +106,8 @@ class Tracking(unittest.TestCase):
         # n1's Master_Down_Interval (it discards n2's lower-priority adverts)
         # runs out, 3.61 s after it became BACKUP: watch beyond that.
         window = netlab.master_down_interval(100) + 1.0
-        seen = set()
-        end = time.monotonic() + window
-        while time.monotonic() < end:
-            seen.add(tuple(self.holders()))
-            time.sleep(0.05)
-        report(f"nopreempt after FAULT: holders during {window:.2f} s "
+        seen = testenv.sample(lambda: tuple(self.holders()), window)
+        self.report(f"nopreempt after FAULT: holders during {window:.2f} s "
                f"(Master_Down_Interval(100) + 1 s): {sorted(seen)}")
         self.assertEqual(seen, {("n2",)}, "nopreempt: n1 took the VIP back after FAULT")
         self.assertEqual(state_of(d1), "BACKUP")
@@ -144,7 +119,7 @@ class Tracking(unittest.TestCase):
         open(flag1, "w").close()           # 100 - 30 = 70 < 80
         t = self.wait_holder("n2", 10)
         bound = 1.0 + netlab.master_down_interval(80)
-        report(f"weight -30 with preempt: n2 preempts after "
+        self.report(f"weight -30 with preempt: n2 preempts after "
                f"{t if t is None else round(t, 3)} s (loose bound {bound:.3f} s)")
         self.assertIsNotNone(t, f"n2 did not preempt: {self.holders()}")
         self.assertLess(t, bound + SLACK)
@@ -161,7 +136,7 @@ class Tracking(unittest.TestCase):
         d1.write_config()
         d1.send_signal(signal.SIGHUP)
         t = self.wait_holder("n2", 10)     # 100 - 30 = 70 < 80: n2 preempts
-        report(f"reload to weight -30: n2 preempts after {t if t is None else round(t, 3)} s")
+        self.report(f"reload to weight -30: n2 preempts after {t if t is None else round(t, 3)} s")
         self.assertIsNotNone(t, f"the new weight was not applied: {d1.status().stdout}")
 
     def test_own_interface_and_tracked_interface_down_mean_fault(self):
@@ -176,7 +151,7 @@ class Tracking(unittest.TestCase):
 
         self.lab.ip(self.n1.ns, "link", "set", "trk0", "down")
         t = self.wait_holder("n2", 5)
-        report(f"tracked interface down on the master -> n2 holds the VIP after "
+        self.report(f"tracked interface down on the master -> n2 holds the VIP after "
                f"{t if t is None else round(t, 3)} s (Skew_Time(80) {netlab.skew_time(80):.3f} s)")
         self.assertIsNotNone(t, f"holders: {self.holders()}")
         self.assertEqual(state_of(d1), "FAULT")
@@ -199,15 +174,13 @@ class Tracking(unittest.TestCase):
         cfg.instances.append(netlab.Instance(name="VI_2", virtual_router_id=52, priority=100,
                                              mcast_src_ip=self.n1.ip4,
                                              virtual_ipaddresses=["203.0.113.100/24"]))
-        d1 = GroupedDaemon(self.lab, "vrrpd", self.n1, cfg)
-        self.lab.daemons.append(d1)
-        self.addCleanup(d1.stop)
+        d1 = self.run_daemon(GroupedDaemon(self.lab, "vrrpd", self.n1, cfg, start=False))
         self.assertIsNotNone(netlab.wait_for(
             lambda: state_of(d1, "VI_1") == "MASTER" and state_of(d1, "VI_2") == "MASTER", 10))
         self.lab.ip(self.n1.ns, "link", "set", "trk0", "down")   # only VI_1 tracks it
         t = netlab.wait_for(
             lambda: state_of(d1, "VI_1") == "FAULT" and state_of(d1, "VI_2") == "FAULT", 5)
-        report(f"sync group: VI_1's tracked link down -> both FAULT after "
+        self.report(f"sync group: VI_1's tracked link down -> both FAULT after "
                f"{t if t is None else round(t, 3)} s")
         self.assertIsNotNone(t, d1.status().stdout)
         self.assertEqual(self.lab.vip_holders("203.0.113.100/24"), [])

@@ -51,20 +51,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import unittest
-from typing import Callable, Optional
+from typing import Optional
 
 if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testenv  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_VRRPD = os.path.join(REPO, "build", "bin", "vrrpd")
-KEEPALIVED_BIN = os.environ.get("KEEPALIVED_BIN", "/usr/sbin/keepalived")
-IP = shutil.which("ip") or "/usr/sbin/ip"
-SYSCTL = shutil.which("sysctl") or "/usr/sbin/sysctl"
+REPO = testenv.REPO
+KEEPALIVED_BIN = testenv.system_binary("keepalived")
+IP = testenv.system_binary("ip")
+SYSCTL = testenv.system_binary("sysctl")
 
 SKIP_RETURN_CODE = testenv.SKIP_RETURN_CODE
 NS_PREFIX_BASE = "vlab"
@@ -80,12 +76,14 @@ SUBNETS = {
 # ---------------------------------------------------------------------------
 
 
-# One skip rule for the whole suite (tests/lib/testenv.py), re-exported here.
+# One skip rule, one binary lookup, one wait for the whole suite
+# (tests/lib/testenv.py), re-exported here.
 in_ci = testenv.in_ci
+wait_for = testenv.wait_for
 
 
 def vrrpd_binary() -> str:
-    return os.environ.get("VRRPD_BIN", DEFAULT_VRRPD)
+    return testenv.built_binary("vrrpd")
 
 
 def impl_from_env() -> str:
@@ -97,28 +95,18 @@ def impl_from_env() -> str:
 
 def unavailable_reason(impl: Optional[str] = None) -> Optional[str]:
     """None when the lab (and `impl`, if given) can run here, else why not."""
-    if os.geteuid() != 0:
-        return "the namespace lab needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)"
-    if not os.access(IP, os.X_OK):
-        return f"iproute2 missing ({IP})"
-    if impl == "vrrpd":
-        b = vrrpd_binary()
-        if not os.access(b, os.X_OK):
-            return f"vrrpd binary not built ({b} missing; set VRRPD_BIN)"
-    elif impl == "keepalived":
-        if not os.access(KEEPALIVED_BIN, os.X_OK):
-            return f"keepalived not installed ({KEEPALIVED_BIN} missing)"
-    return None
+    if impl not in (None, "vrrpd", "keepalived"):
+        raise ValueError(impl)
+    return testenv.unavailable(root="the namespace lab (CAP_NET_ADMIN, CAP_SYS_ADMIN)",
+                               built=["vrrpd"] if impl == "vrrpd" else [],
+                               installed=["ip"] + (["keepalived"] if impl == "keepalived" else []))
 
 
 def require(impl: Optional[str] = None) -> None:
     """Skip the calling test (module) when the lab or `impl` cannot run here;
     under CI the runner (testenv.main) makes that skip a failure unless it is
     on tests/lib/allowed_skips.txt."""
-    reason = unavailable_reason(impl)
-    if reason is None:
-        return
-    raise unittest.SkipTest(reason)
+    testenv.require(unavailable_reason(impl))
 
 
 # ---------------------------------------------------------------------------
@@ -137,16 +125,9 @@ def run_prefix() -> str:
     return _RUN_PREFIX
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: SIGKILL the child when the test process dies (even by
-    SIGKILL), so no daemon outlives its test.  Survives `ip netns exec`'s
-    execve (ip is not set-uid)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)   # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort
-        pass
+# What a child gets when the test process dies (even by SIGKILL), so no
+# daemon outlives its test; None (seedlab's --keep): children outlive it.
+PDEATHSIG: Optional[int] = signal.SIGKILL
 
 
 def _run(argv: list, check: bool = True, timeout: float = 20.0,
@@ -282,21 +263,6 @@ def _mkdtemp(prefix: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def wait_for(cond: Callable[[], object], timeout: float, interval: float = 0.01,
-             since: Optional[float] = None) -> Optional[float]:
-    """Poll `cond` every `interval` s until it is truthy.  Returns the elapsed
-    seconds measured from `since` (a time.monotonic() value, default: now) at
-    the first poll that saw it true, or None after `timeout` s."""
-    start = time.monotonic()
-    t0 = start if since is None else since
-    while True:
-        if cond():
-            return time.monotonic() - t0
-        if time.monotonic() - start >= timeout:
-            return None
-        time.sleep(interval)
-
-
 def skew_time(priority: int, advert: float = 1.0, version: int = 2) -> float:
     """Skew_Time: v2 (256 - priority)/256 s; v3 (256 - priority) * advert / 256."""
     return (256 - priority) / 256.0 * (advert if version == 3 else 1.0)
@@ -316,48 +282,21 @@ def _addr(a: str) -> ipaddress._BaseAddress:
 # ---------------------------------------------------------------------------
 
 
-class NsProcess:
+class NsProcess(testenv.Process):
     """A process started with `ip netns exec NS argv...` (ip execs the
     program, so `pid` is the program's), in its own session and process
-    group, stdout/stderr to files."""
+    group, stdout/stderr to files; registered for cleanup_all()."""
 
     def __init__(self, ns: str, argv: list, logdir: str, name: str,
                  env: Optional[dict] = None):
         self.ns = ns
-        self.argv = list(argv)
         self.name = name
-        self.stdout_path = os.path.join(logdir, f"{name}.stdout")
-        self.stderr_path = os.path.join(logdir, f"{name}.stderr")
-        self._out = open(self.stdout_path, "ab")
-        self._err = open(self.stderr_path, "ab")
-        stamp = f"--- {time.strftime('%H:%M:%S')} start: {' '.join(self.argv)}\n".encode()
-        self._err.write(stamp)
-        self._err.flush()
-        self.proc = subprocess.Popen([IP, "netns", "exec", ns] + self.argv,
-                                     stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, start_new_session=True,
-                                     preexec_fn=_die_with_parent, env=env)
+        super().__init__([IP, "netns", "exec", ns] + list(argv),
+                         os.path.join(logdir, f"{name}.stdout"),
+                         os.path.join(logdir, f"{name}.stderr"),
+                         pdeathsig=PDEATHSIG, stamp=True, env=env)
+        self.argv = list(argv)
         _procs.append(self)
-        self.returncode: Optional[int] = None
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def send(self, sig: int, group: bool = True) -> None:
-        """Send `sig` to the process group (default) or the process only."""
-        if self.proc.poll() is not None:
-            return
-        try:
-            if group:
-                os.killpg(self.proc.pid, sig)
-            else:
-                self.proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
 
     def kill9(self) -> None:
         """kill -9 of the whole process group, reaped at once."""
@@ -368,50 +307,11 @@ class NsProcess:
         return self.kill(signal.SIGTERM, timeout)
 
     def kill(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> Optional[int]:
-        self.send(sig)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.send(signal.SIGKILL)
-            try:
-                self.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                pass
         # Leftovers of the group (keepalived's VRRP child, scripts) are ours.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.returncode = self.proc.returncode
-        self._close()
+        rc = super().kill(sig, timeout)
         if self in _procs:
             _procs.remove(self)
-        return self.returncode
-
-    def wait(self, timeout: float) -> Optional[int]:
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        self.returncode = rc
         return rc
-
-    def _close(self) -> None:
-        for f in (self._out, self._err):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-    def output(self) -> str:
-        out = []
-        for path in (self.stdout_path, self.stderr_path):
-            try:
-                with open(path, errors="replace") as f:
-                    out.append(f.read())
-            except OSError:
-                pass
-        return "".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -965,6 +865,17 @@ def render_vrrpd_ini(cfg: VrrpConfig, run_dir: str) -> str:
     return "".join(s)
 
 
+def vrrp_script_ini(name: str, script: str, **settings) -> str:
+    """A [vrrp_script NAME] section of vrrpd.ini: `script = SCRIPT`, then each
+    setting as `key = value` in the order given (True/False as yes/no)."""
+    s = [f"\n[vrrp_script {name}]\n", f"script = {script}\n"]
+    for key, value in settings.items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        s.append(f"{key} = {value}\n")
+    return "".join(s)
+
+
 def render_keepalived_conf(cfg: VrrpConfig) -> str:
     s = ["# generated by tests/lib/netlab.py\n", "global_defs {\n",
          f"    router_id {cfg.router_id}\n"]
@@ -1039,11 +950,16 @@ class Daemon:
     def pid_path(self) -> str:
         return os.path.join(self.run_dir, f"{self.impl}.pid")
 
+    def extra_ini(self) -> str:
+        """Sections a subclass adds to vrrpd.ini ([vrrp_script ...],
+        [vrrp_sync_group ...]), written after the instances."""
+        return ""
+
     def write_config(self, cfg: Optional[VrrpConfig] = None) -> None:
         if cfg is not None:
             self.cfg = cfg
-        text = (render_vrrpd_ini(self.cfg, self.run_dir) if self.impl == "vrrpd"
-                else render_keepalived_conf(self.cfg))
+        text = (render_vrrpd_ini(self.cfg, self.run_dir) + self.extra_ini()
+                if self.impl == "vrrpd" else render_keepalived_conf(self.cfg))
         with open(self.conf_path, "w") as f:
             f.write(text)
 
@@ -1099,6 +1015,49 @@ class Daemon:
 
     def output(self) -> str:
         return self.proc.output() if self.proc else ""
+
+
+# ---------------------------------------------------------------------------
+# The base test case
+# ---------------------------------------------------------------------------
+
+
+class LabCase(testenv.DaemonCase):
+    """Base of the lab test cases.  make_lab() builds one lab for the class
+    (its steps share it: STEPS = True), new_lab() one for the test; either
+    is removed at the matching cleanup, and a failed step prints the lab's
+    diagnostics while it still exists.  run_daemon() starts a Daemon built
+    with start=False (a subclass's configuration) and stops it at cleanup."""
+
+    TAG = "vrrpd"
+    lab: Optional[Lab] = None
+
+    @classmethod
+    def make_lab(cls, **kw) -> Lab:
+        lab = Lab(**dict({"name": cls.__name__}, **kw))
+        cls.addClassCleanup(lab.close)
+        cls.lab = lab
+        return lab
+
+    def new_lab(self, **kw) -> Lab:
+        self.lab = Lab(**dict({"name": type(self).__name__}, **kw))
+        self.addCleanup(self.lab.close)
+        return self.lab
+
+    def run_daemon(self, d: "Daemon") -> "Daemon":
+        d.start()
+        self.lab.daemons.append(d)
+        return self.own(d)
+
+    def assert_exit_clean(self, d: "Daemon", rc) -> None:
+        """The daemon's exit on TERM: code 0, no sanitizer report."""
+        self.assertIsNotNone(rc, f"{d.impl} on {d.host.name} did not exit on TERM")
+        problem = testenv.exit_problem(f"{d.impl} on {d.host.name}", rc, d.output())
+        if problem:
+            self.fail(problem)
+
+    def diagnostics(self) -> Optional[str]:
+        return self.lab.diagnostics() if self.lab is not None else None
 
 
 # ---------------------------------------------------------------------------

@@ -33,7 +33,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import unittest
 import sys
 from typing import Optional
 
@@ -45,11 +44,9 @@ import testenv  # noqa: E402
 # Environment and implementation selection
 # ---------------------------------------------------------------------------
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_PROXYD = os.path.join(REPO, "build", "bin", "proxyd")
+REPO = testenv.REPO
 
-NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
+NGINX_BIN = testenv.system_binary("nginx")
 NGINX_STREAM_MODULE = os.environ.get(
     "NGINX_STREAM_MODULE", "/usr/share/nginx/modules/ngx_stream_module.so")
 
@@ -76,11 +73,11 @@ _VARIABLE_ROW = re.compile(r'\{"(\w+)", Variable::(\w+)\}')
 
 def log_variables() -> list:
     """Every variable proxyd's log_format knows, read from its table
-    (kVariables in proxyd/log_format.cc), in table order."""
-    with open(os.path.join(REPO, "proxyd", "log_format.cc")) as f:
+    (kVariables in proxyd/core/log_format.cc), in table order."""
+    with open(os.path.join(REPO, "proxyd", "core", "log_format.cc")) as f:
         names = [m.group(1) for m in _VARIABLE_ROW.finditer(f.read())]
     if len(names) < 20 or len(set(names)) != len(names):
-        raise RuntimeError(f"cannot read the variable table of proxyd/log_format.cc: {names}")
+        raise RuntimeError(f"cannot read the variable table of proxyd/core/log_format.cc: {names}")
     return names
 
 
@@ -98,12 +95,15 @@ def impl_from_env() -> str:
 
 
 def proxyd_binary() -> str:
-    return os.environ.get("PROXYD_BIN", DEFAULT_PROXYD)
+    return testenv.built_binary("proxyd")
 
 
-# One skip rule for the whole suite (tests/lib/testenv.py), re-exported here.
+# One skip rule, one binary lookup, one wait for the whole suite
+# (tests/lib/testenv.py), re-exported here.
 in_ci = testenv.in_ci
 SKIP_RETURN_CODE = testenv.SKIP_RETURN_CODE
+wait_for = testenv.wait_for
+report = testenv.report
 
 
 def _nginx_stream_is_static() -> bool:
@@ -118,25 +118,19 @@ def _nginx_stream_is_static() -> bool:
 def unavailable_reason(impl: str) -> Optional[str]:
     """None when `impl` can run here, else why not."""
     if impl == "nginx":
-        if not os.access(NGINX_BIN, os.X_OK):
-            return f"nginx not installed ({NGINX_BIN} missing)"
-        if not os.path.exists(NGINX_STREAM_MODULE) and not _nginx_stream_is_static():
-            return f"nginx stream module missing ({NGINX_STREAM_MODULE})"
-        return None
-    binary = proxyd_binary()
-    if not os.access(binary, os.X_OK):
-        return f"proxyd binary not built ({binary} missing; set PROXYD_BIN)"
-    return None
+        reason = testenv.unavailable(installed=["nginx"])
+        if reason is None and not os.path.exists(NGINX_STREAM_MODULE) \
+                and not _nginx_stream_is_static():
+            reason = f"nginx stream module missing ({NGINX_STREAM_MODULE})"
+        return reason
+    return testenv.unavailable(built=["proxyd"])
 
 
 def require_impl(impl: str) -> None:
     """Skip the calling test module when `impl` is missing; under CI the
     runner (testenv.main) makes that skip a failure unless it is on
     tests/lib/allowed_skips.txt."""
-    reason = unavailable_reason(impl)
-    if reason is None:
-        return
-    raise unittest.SkipTest(reason)
+    testenv.require(unavailable_reason(impl))
 
 
 # ---------------------------------------------------------------------------
@@ -388,12 +382,8 @@ class AnswerServer(Backend):
         super().__init__(**kw)
 
     def handle(self, conn, peer):
-        buf = b""
-        while b"\n" not in buf:
-            data = conn.recv(4096)
-            if not data:
-                return
-            buf += data
+        if recv_until(conn, b"\n") is None:
+            return
         conn.sendall(self.answer)
         if self.close_after:
             return
@@ -689,17 +679,6 @@ def access_log_path(tmp: str, sb: ServerBlock) -> str:
 # The proxy under test
 # ---------------------------------------------------------------------------
 
-def _die_with_parent() -> None:
-    """preexec_fn: SIGTERM the proxy when the test process dies, even by
-    SIGKILL (a ctest timeout), so no proxy outlives its test."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)   # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort
-        pass
-
-
 def _sigterm_to_exit(signum, frame):
     raise SystemExit(128 + signum)
 
@@ -754,28 +733,23 @@ class Proxy:
                                      stdout=self._stderr, stderr=self._stderr,
                                      start_new_session=True,
                                      env=dict(os.environ, **(env or {})),
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=testenv.die_with_parent(signal.SIGTERM))
         _register(self)
         deadline = time.monotonic() + timeout
         ports = [sb.listen for sb in config.servers]
-        while True:
-            if self.proc.poll() is not None:
-                rc = self.proc.returncode
-                diag = self.diagnostics()
-                self.stop()
+        up = wait_for(lambda: self.proc.poll() is not None or all(listening(p) for p in ports),
+                      timeout, 0.02)
+        if self.proc.poll() is not None or up is None:
+            rc = self.proc.poll()
+            diag = self.diagnostics()
+            self.stop()
+            if rc is not None:
                 raise ProxyStartError(f"{self.impl} exited with {rc} at start\n{diag}")
-            if all(listening(p) for p in ports):
-                break
-            if time.monotonic() > deadline:
-                diag = self.diagnostics()
-                self.stop()
-                raise ProxyStartError(f"{self.impl} not listening on {ports} "
-                                      f"after {timeout}s\n{diag}")
-            time.sleep(0.02)
+            raise ProxyStartError(f"{self.impl} not listening on {ports} "
+                                  f"after {timeout}s\n{diag}")
         if self.impl == "nginx":
             # The master listens before it forks the worker; wait for it.
-            while not self.worker_pids() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(self.worker_pids, deadline - time.monotonic(), 0.02)
         return self
 
     def stop(self) -> None:
@@ -816,12 +790,7 @@ class Proxy:
         if path and os.path.exists(path):
             with open(path, errors="replace") as f:
                 text = f.read()
-        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            if marker in text:
-                return f"proxyd's stderr has a sanitizer report:\n{text[-4000:]}"
-        if self.returncode not in (0, None):
-            return f"proxyd exited with {self.returncode}; stderr:\n{text[-2000:]}"
-        return None
+        return testenv.exit_problem("proxyd", self.returncode, text)
 
     def __enter__(self):
         return self
@@ -895,17 +864,19 @@ class Proxy:
         `count`, poll up to `timeout` s for at least that many lines: the
         contract is that each line is written within 100 ms of session end."""
         path = self.access_log_path(server)
-        deadline = time.monotonic() + timeout
-        while True:
+        lines: list = []
+
+        def enough() -> bool:
             try:
                 with open(path, "r", errors="replace") as f:
                     text = f.read()
             except FileNotFoundError:
                 text = ""
-            lines = [ln for ln in text.split("\n")[:-1]]  # complete lines only
-            if count is None or len(lines) >= count or time.monotonic() >= deadline:
-                return lines
-            time.sleep(0.01)
+            lines[:] = text.split("\n")[:-1]  # complete lines only
+            return count is None or len(lines) >= count
+
+        wait_for(enough, timeout)
+        return lines
 
     def error_log(self) -> str:
         out = []
@@ -926,6 +897,13 @@ class Proxy:
         except (OSError, AttributeError):
             pass
         return f"--- config {getattr(self, 'conf_path', '?')}\n{conf}\n{self.error_log()}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -964,6 +942,17 @@ def http_request(port: int, path: str = "/", method: str = "GET",
         k, _, v = ln.partition(":")
         headers[k.strip().lower()] = v.strip()
     return status, headers, body
+
+
+def recv_until(s: socket.socket, marker: bytes, buf: bytes = b"") -> Optional[bytes]:
+    """`buf` and what `s` sends after it, up to the read that brings
+    `marker`; None when the peer closes first."""
+    while marker not in buf:
+        data = s.recv(4096)
+        if not data:
+            return None
+        buf += data
+    return buf
 
 
 def recv_exactly(s: socket.socket, n: int) -> bytes:
@@ -1056,18 +1045,18 @@ def ketama_pick(ring: list, key: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-class ProxydCase(unittest.TestCase):
+class ProxydCase(testenv.DaemonCase):
     """Base of the loopback test cases: `start` runs proxyd on a Config and,
     at cleanup, stops it and fails the test on an unclean exit (a crash, a
     sanitizer report); `backend` stops what it starts; `status` reads the
-    status page's JSON."""
-    maxDiff = None
+    status page's JSON; figures are reported as [TAG].  IMPL = "nginx" runs
+    the same cases against the reference."""
+    IMPL = TAG = "proxyd"
 
     def start(self, config: Config, **kw) -> "Proxy":
-        proxy = Proxy("proxyd")
+        proxy = Proxy(self.IMPL)
         proxy.start(config, **kw)
-        self.addCleanup(self._stop_clean, proxy)
-        return proxy
+        return self.own(proxy, lambda: self._stop_clean(proxy))
 
     def _stop_clean(self, proxy: "Proxy") -> None:
         proxy.stop()
@@ -1076,9 +1065,17 @@ class ProxydCase(unittest.TestCase):
             self.fail(problem)
 
     def backend(self, cls, *args, **kw):
-        b = cls(*args, **kw)
-        self.addCleanup(b.stop)
-        return b
+        return self.own(cls(*args, **kw))
+
+    def notify_socket(self, name: str) -> tuple:
+        """(socket, env): a datagram socket to pass proxyd as NOTIFY_SOCKET
+        (start(cfg, env=env)), closed and removed at cleanup."""
+        path = os.path.join(tmp_root(), f"{name}-{os.getpid()}.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        self.addCleanup(sock.close)
+        self.addCleanup(os.unlink, path)
+        return sock, {"NOTIFY_SOCKET": path}
 
     def recv_notify(self, sock, pred, timeout: float = 5.0) -> str:
         """The first sd_notify datagram on `sock` for which pred(text) holds;
@@ -1099,6 +1096,30 @@ class ProxydCase(unittest.TestCase):
     def status(self, port: int) -> dict:
         import json
         return json.loads(http_request(port, "/status")[2])
+
+    def wait_status(self, port: int, pred, timeout: float = 5.0, what: str = "") -> dict:
+        """The status page's JSON once pred(doc) holds, polled every 20 ms; the
+        test fails (naming `what` and the last document's "process") when it
+        does not within `timeout`."""
+        doc: dict = {}
+
+        def holds() -> bool:
+            doc.clear()
+            doc.update(self.status(port))
+            return bool(pred(doc))
+
+        if wait_for(holds, timeout, 0.02) is None:
+            self.fail(f"{what or 'status condition'} not reached: {doc.get('process')}")
+        return doc
+
+
+def module_fixtures(impl: str):
+    """(setUpModule, tearDownModule) of a test file: skip the module when
+    `impl` cannot run here (require_impl), stop whatever is left at its end.
+
+        setUpModule, tearDownModule = lab.module_fixtures("proxyd")
+    """
+    return (lambda: require_impl(impl)), cleanup_all
 
 
 def main() -> None:

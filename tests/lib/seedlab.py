@@ -49,9 +49,9 @@ from typing import Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import netlab  # noqa: E402
+import testenv  # noqa: E402
 
 REPO = netlab.REPO
-DEFAULT_PROXYD = os.path.join(REPO, "build", "bin", "proxyd")
 CHECK_SCRIPT = os.path.join(REPO, "checks", "check_proxyd.sh")
 
 VIP = "192.0.2.100/24"
@@ -221,19 +221,14 @@ with lock:
 
 
 def proxyd_binary() -> str:
-    return os.environ.get("PROXYD_BIN", DEFAULT_PROXYD)
+    return testenv.built_binary("proxyd")
 
 
-def unavailable_reason(proxyd: Optional[str] = None, vrrpd: Optional[str] = None) -> Optional[str]:
-    r = netlab.unavailable_reason()
+def unavailable_reason() -> Optional[str]:
+    r = netlab.unavailable_reason("vrrpd") or testenv.unavailable(
+        built=["proxyd"], installed=["openssl", "curl"])
     if r:
         return r
-    for what, b in (("proxyd", proxyd or proxyd_binary()), ("vrrpd", vrrpd or netlab.vrrpd_binary())):
-        if not os.access(b, os.X_OK):
-            return f"{what} binary not built ({b} missing)"
-    for tool in ("openssl", "curl"):
-        if shutil.which(tool) is None:
-            return f"{tool} not installed"
     if not os.access(CHECK_SCRIPT, os.X_OK):
         return f"{CHECK_SCRIPT} missing"
     return None
@@ -242,11 +237,7 @@ def unavailable_reason(proxyd: Optional[str] = None, vrrpd: Optional[str] = None
 def require() -> None:
     """Skip when the seed lab cannot run here (under CI the runner makes the
     skip a failure unless tests/lib/allowed_skips.txt lists it)."""
-    import unittest
-    reason = unavailable_reason()
-    if reason is None:
-        return
-    raise unittest.SkipTest(reason)
+    testenv.require(unavailable_reason())
 
 
 def ensure_script_user() -> bool:
@@ -258,7 +249,7 @@ def ensure_script_user() -> bool:
         return True
     except KeyError:
         pass
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    useradd = testenv.system_binary("useradd")
     p = subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                         SCRIPT_USER], capture_output=True, text=True, timeout=20)
     try:
@@ -283,16 +274,10 @@ class SeedVrrpd(netlab.Daemon):
         self.fall, self.rise = fall, rise
         super().__init__(lab, "vrrpd", host, cfg, start=False)
 
-    def write_config(self, cfg=None):
-        super().write_config(cfg)
-        with open(self.conf_path, "a") as f:
-            f.write("\n[vrrp_script check_proxyd]\n"
-                    f"script = {CHECK_SCRIPT} --url http://127.0.0.1:{STATUS_PORT}/ --timeout 0.8\n"
-                    "interval = 1\n"
-                    "timeout = 1\n"
-                    f"fall = {self.fall}\n"
-                    f"rise = {self.rise}\n"
-                    "weight = 0\n")
+    def extra_ini(self) -> str:
+        return netlab.vrrp_script_ini(
+            "check_proxyd", f"{CHECK_SCRIPT} --url http://127.0.0.1:{STATUS_PORT}/ --timeout 0.8",
+            interval=1, timeout=1, fall=self.fall, rise=self.rise, weight=0)
 
     def state(self) -> str:
         """VI_1's state from `vrrpd --status` ("?" when not running)."""
@@ -439,8 +424,8 @@ class Load:
         self._pos = 0
         self._buf = ""
         self.records: list = []
-        ok = netlab.wait_for(lambda: self.poll() or any(r.get("kind") == "start" for r in self.records),
-                             10, 0.02)
+        ok = testenv.wait_for(
+            lambda: self.poll() or any(r.get("kind") == "start" for r in self.records), 10, 0.02)
         if ok is None:
             raise RuntimeError(f"the client load did not start:\n{self.proc.output()}")
 
@@ -512,7 +497,7 @@ class Load:
 
 def _detach_children() -> None:
     """--keep: children must outlive this process (no PR_SET_PDEATHSIG)."""
-    netlab._die_with_parent = lambda: None
+    netlab.PDEATHSIG = None
 
 
 class SeedLab:
@@ -594,15 +579,15 @@ class SeedLab:
         for p in self.proxyds.values():
             p.start()
         for name, p in self.proxyds.items():
-            if netlab.wait_for(p.status_ok, 10, 0.05) is None:
+            if testenv.wait_for(p.status_ok, 10, 0.05) is None:
                 raise RuntimeError(f"proxyd on {name} does not answer its status page:\n{p.output()}")
         for name, a in self.apiservers.items():
-            if netlab.wait_for(a.accepts, 10, 0.05) is None:
+            if testenv.wait_for(a.accepts, 10, 0.05) is None:
                 raise RuntimeError(f"apiserver on {name} does not listen:\n{a.proc.output()}")
         t0 = time.monotonic()
         for d in self.vrrpds.values():
             d.start()
-        t = netlab.wait_for(lambda: self.holders() == ["master1"], vip_timeout, 0.05, since=t0)
+        t = testenv.wait_for(lambda: self.holders() == ["master1"], vip_timeout, 0.05, since=t0)
         if t is None:
             raise RuntimeError(f"master1 did not take the VIPs: holders {self.holders()}\n"
                                f"{self.lab.diagnostics()}")
@@ -630,48 +615,42 @@ class SeedLab:
     def wait_holder(self, name: str, timeout: float, since: Optional[float] = None,
                     interval: float = 0.02) -> Optional[float]:
         """Seconds (from `since`) until `name` alone holds both VIPs."""
-        return netlab.wait_for(lambda: self.holders() == [name] and
-                               self.holders(VIP_PUB) == [name], timeout, interval, since=since)
+        return testenv.wait_for(lambda: self.holders() == [name] and
+                                self.holders(VIP_PUB) == [name], timeout, interval, since=since)
 
     def wait_state(self, name: str, state: str, timeout: float,
                    since: Optional[float] = None) -> Optional[float]:
-        return netlab.wait_for(lambda: self.vrrpds[name].state() == state, timeout, 0.05,
-                               since=since)
+        return testenv.wait_for(lambda: self.vrrpds[name].state() == state, timeout, 0.05,
+                                since=since)
 
     def access_lines(self) -> dict:
         return {n: p.log_lines() for n, p in self.proxyds.items()}
 
     # -- actions (each returns the time.monotonic() of the action) ---------------
-    def kill_proxyd(self, name: str) -> float:
+    @staticmethod
+    def _at(action) -> float:
         t = time.monotonic()
-        self.proxyds[name].kill(signal.SIGKILL)
+        action()
         return t
 
+    def kill_proxyd(self, name: str) -> float:
+        return self._at(lambda: self.proxyds[name].kill(signal.SIGKILL))
+
     def restart_proxyd(self, name: str) -> float:
-        t = time.monotonic()
-        self.proxyds[name].start()
-        return t
+        return self._at(self.proxyds[name].start)
 
     def stop_vrrpd(self, name: str) -> float:
         """TERM: the master sends priority 0 and removes its VIPs, then exits."""
-        t = time.monotonic()
-        self.vrrpds[name].term(5.0)
-        return t
+        return self._at(lambda: self.vrrpds[name].term(5.0))
 
     def start_vrrpd(self, name: str) -> float:
-        t = time.monotonic()
-        self.vrrpds[name].start()
-        return t
+        return self._at(self.vrrpds[name].start)
 
     def kill_apiserver(self, name: str) -> float:
-        t = time.monotonic()
-        self.apiservers[name].kill()
-        return t
+        return self._at(self.apiservers[name].kill)
 
     def restart_apiserver(self, name: str) -> float:
-        t = time.monotonic()
-        self.apiservers[name].start()
-        return t
+        return self._at(self.apiservers[name].start)
 
     def check_alive(self) -> None:
         """AssertionError when a daemon that should run has exited."""
