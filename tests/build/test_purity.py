@@ -55,7 +55,7 @@ class CoreIsPure(unittest.TestCase):
                 link = os.path.join(BUILD, "core-link", f"{core}.txt")
                 with open(link) as f:
                     libs = f.read()
-                print(f"\n    {core} links: {libs.strip()}", file=sys.stderr)
+                testenv.report(f"{core} links: {libs.strip()}")
                 for bad in ("event", "ssl", "crypto", "nl-", "LIBEVENT", "LIBNL", "OpenSSL"):
                     self.assertNotIn(bad, libs)
 
