@@ -5,9 +5,6 @@
 // quoted string, "include" relative to the including file's directory. A walk
 // over the tree then writes vrrpd.ini.
 #include "import/keepalived/keepalived_import.h"
-#include "common/config_text.h"
-#include "common/ini_file.h"
-#include "vrrpd/core/config.h"
 
 #include <glob.h>
 
@@ -15,14 +12,17 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string_view>
-#include <tuple>
+
+#include "common/config_text.h"
+#include "common/ini_file.h"
+#include "import/conf_include.h"
+#include "import/conf_walk.h"
+#include "import/imported_ini.h"
+#include "vrrpd/core/config.h"
 
 namespace vrrpd {
 
@@ -31,6 +31,8 @@ using common::directoryOf;
 namespace {
 
 using Messages = common::Diagnostics;
+using Statement = importer::ConfStatement;
+using Section = importer::ImportedSection;
 
 // ------------------------------------------------------------ the reader
 
@@ -40,23 +42,6 @@ struct Lex {
   std::string text;
   std::string file;
   int line = 0;
-};
-
-struct Statement {
-  std::string name;
-  std::vector<std::string> args;
-  std::string file;
-  int line = 0;
-  bool block = false;
-  int close_line = 0;
-  std::vector<Statement> children;
-
-  std::string arg(size_t i) const { return i < args.size() ? args[i] : std::string(); }
-  std::string joined(size_t from = 0) const {
-    std::string v;
-    for (size_t i = from; i < args.size(); ++i) v += (v.empty() ? "" : " ") + args[i];
-    return v;
-  }
 };
 
 bool isSpace(char c) {
@@ -69,10 +54,8 @@ class Reader {
 
   // Appends the file's lexemes (includes expanded in place) to `out`.
   bool lexFile(const std::string& path, std::vector<Lex>& out, int depth, const Lex* from) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    if (!in || in.bad()) {
+    std::optional<std::string> content = importer::readConfFile(path);
+    if (!content) {
       if (from) {
         msg_.error(from->file, from->line, fmt::format("include: cannot read \"{}\"", path));
       } else {
@@ -80,8 +63,7 @@ class Reader {
       }
       return false;
     }
-    std::string content = text.str();
-    std::string_view rest = content;
+    std::string_view rest = *content;
     int line_no = 0;
     bool warned_semicolon = false;
     while (!rest.empty()) {
@@ -158,19 +140,11 @@ class Reader {
   }
 
   bool include(const std::string& name, const Lex& at, std::vector<Lex>& out, int depth) {
-    if (depth >= 16) {
-      msg_.error(at.file, at.line, "include: nested more than 16 deep (an include loop?)");
-      return false;
-    }
-    std::string pattern = name;
-    if (!pattern.empty() && pattern[0] != '/') pattern = directoryOf(at.file) + "/" + pattern;
-    glob_t g{};
-    int rc = ::glob(pattern.c_str(), GLOB_BRACE, nullptr, &g);
-    std::vector<std::string> files;
-    if (rc == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-    }
-    ::globfree(&g);
+    if (!importer::includeDepthAllowed(depth, at.file, at.line, msg_)) return false;
+    std::string pattern = importer::includePath(name, directoryOf(at.file));
+    // A pattern glob(3) cannot expand matches nothing, as in keepalived.
+    std::vector<std::string> files =
+        importer::matchingFiles(pattern, GLOB_BRACE).value_or(std::vector<std::string>{});
     if (files.empty()) {
       // keepalived logs "No config files matched" and goes on.
       msg_.warning(at.file, at.line,
@@ -210,7 +184,6 @@ class Parser {
           msg_.error(x.file, x.line, "unexpected \"}\" (no block is open)");
           return false;
         }
-        owner->close_line = x.line;
         return true;
       }
       if (x.kind == Lex::open) {
@@ -257,70 +230,6 @@ class Parser {
   size_t pos_ = 0;
 };
 
-// ------------------------------------------------------------ INI writing
-
-struct Entry {
-  std::string key;
-  std::string value;
-  std::string file;  // the keepalived statement it came from
-  int line = 0;
-};
-
-struct Section {
-  std::string header;
-  std::string origin;
-  std::vector<Entry> entries;
-  std::string file;  // the block of `origin`
-  int line = 0;
-  bool dropped = false;  // refused by vrrpd's loader as a whole
-};
-
-// Where each line of the rendered vrrpd.ini came from.
-struct RenderedLine {
-  Section* section = nullptr;
-  int entry = -1;  // index in section->entries, -1: the header or a comment
-};
-
-constexpr size_t kLineTarget = 190;  // libinih reads at most 199 characters
-
-// Why vrrpd's INI reader could not give the value back as written, or empty.
-std::string unrepresentable(const std::string& v) {
-  if (v.empty()) return "it is empty";
-  if (isSpace(v.front()) || isSpace(v.back())) return "it begins or ends with white space";
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (v[i] == ';' && isSpace(v[i - 1])) return "\" ;\" would start an INI comment";
-  }
-  return {};
-}
-
-// "key = value", continued on indented lines when long: the reader joins the
-// pieces with one space, so cut only at a single space between two other
-// characters, never before a comment character.
-void writeEntry(std::string& out, const Entry& e) {
-  const std::string& v = e.value;
-  std::string lead = e.key + " = ";
-  auto canCut = [&](size_t i) {
-    return i > 0 && i + 1 < v.size() && v[i] == ' ' && !isSpace(v[i - 1]) && !isSpace(v[i + 1]) &&
-           v[i + 1] != ';' && v[i + 1] != '#';
-  };
-  size_t start = 0;
-  while (lead.size() + v.size() - start > kLineTarget) {
-    size_t room = kLineTarget - lead.size();
-    size_t cut = std::string::npos;
-    for (size_t i = start + 1; i < v.size() && i - start <= room; ++i) {
-      if (canCut(i)) cut = i;
-    }
-    for (size_t i = start + room; cut == std::string::npos && i < v.size(); ++i) {
-      if (canCut(i)) cut = i;
-    }
-    if (cut == std::string::npos) break;
-    out += lead + v.substr(start, cut - start) + "\n";
-    start = cut + 1;
-    lead = "    ";
-  }
-  out += lead + v.substr(start) + "\n";
-}
-
 // ------------------------------------------------------------ the walk
 
 struct ScriptInfo {
@@ -329,9 +238,9 @@ struct ScriptInfo {
   int line = 0;
 };
 
-class Importer {
+class Importer : importer::ConfWalk {
  public:
-  Importer(const std::string& path, Messages& msg) : path_(path), msg_(msg) {}
+  Importer(const std::string& path, Messages& msg) : ConfWalk("vrrpd", msg), path_(path) {}
 
   std::string run(const std::vector<Statement>& top) {
     for (const auto& s : top) {
@@ -356,32 +265,6 @@ class Importer {
   }
 
  private:
-  void drop(const Statement& s, const std::string& why = {}) {
-    msg_.warning(s.file, s.line,
-                 fmt::format("{} is not supported by vrrpd: dropped{}", s.name,
-                             why.empty() ? "" : " (" + why + ")"));
-  }
-
-  bool expect(const Statement& s, size_t min, size_t max, const char* form) {
-    if (s.args.size() < min || s.args.size() > max || s.block) {
-      msg_.warning(s.file, s.line,
-                   fmt::format("{}: expected \"{} {}\": dropped", s.name, s.name, form));
-      return false;
-    }
-    return true;
-  }
-
-  void put(Section& sec, const Statement& s, const std::string& key, const std::string& value) {
-    std::string why = unrepresentable(value);
-    if (!why.empty()) {
-      msg_.warning(
-          s.file, s.line,
-          fmt::format("{}: the value cannot be written to vrrpd.ini ({}): dropped", s.name, why));
-      return;
-    }
-    sec.entries.push_back({key, value, s.file, s.line});
-  }
-
   // keepalived's boolean keywords: alone means on; a value may follow.
   void flag(Section& sec, const Statement& s, const std::string& key) {
     if (s.args.empty()) {
@@ -755,94 +638,29 @@ class Importer {
   // The output goes through vrrpd's own loader, so that what it refuses (a
   // value out of range, which keepalived ignores with a message, a reference
   // to something dropped) is a warning at the keepalived.conf line and left
-  // out, never a vrrpd.ini that does not start. Each round drops what the
-  // loader refused, until it accepts.
+  // out, never a vrrpd.ini that does not start.
   std::string checkedRender() {
-    for (;;) {
-      std::vector<RenderedLine> lines;
-      std::string ini = render(&lines);
-      common::Diagnostics diag;
-      parseVrrpConfig(ini, path_ + " (imported)", diag);
-      // "(line 13)" names a line of the vrrpd.ini: say the keepalived one.
-      auto origin = [&](int line) -> std::string {
-        if (line <= 0 || static_cast<size_t>(line) > lines.size()) return {};
-        const RenderedLine& at = lines[line - 1];
-        if (!at.section) return {};
-        if (at.entry >= 0 && at.section->entries[at.entry].line) {
-          const Entry& e = at.section->entries[at.entry];
-          return fmt::format("{}:{}", e.file, e.line);
-        }
-        return at.section->origin;
-      };
-      auto translate = [&](std::string message) {
-        static const std::regex kLine("line ([0-9]+)");
-        std::smatch m;
-        if (std::regex_search(message, m, kLine)) {
-          std::string where = origin(std::stoi(m[1].str()));
-          if (!where.empty()) message.replace(m.position(0), m.length(0), where);
-        }
-        return message;
-      };
-      std::map<Section*, std::set<int, std::greater<int>>> drop_entries;
-      std::set<Section*> drop_sections;
-      for (const common::Diagnostic& dg : diag.items()) {
-        if (dg.severity != common::Severity::error) continue;
-        if (dg.line <= 0 || static_cast<size_t>(dg.line) > lines.size()) continue;
-        const RenderedLine& at = lines[dg.line - 1];
-        if (at.section == nullptr) continue;
-        if (at.entry >= 0) {
-          const Entry& e = at.section->entries[at.entry];
-          msg_.warning(
-              e.file.empty() ? at.section->file : e.file, e.line ? e.line : at.section->line,
-              fmt::format("{} (vrrpd -t would refuse it): dropped", translate(dg.message)));
-          drop_entries[at.section].insert(at.entry);
-        } else if (drop_sections.insert(at.section).second) {
-          msg_.warning(at.section->file, at.section->line,
-                       fmt::format("{} (vrrpd -t would refuse it): [{}] is dropped",
-                                   translate(dg.message), at.section->header));
-        }
+    importer::DaemonCheck check{"vrrpd", "vrrpd.ini",
+                                [&](const std::string& ini, common::Diagnostics& diag) {
+                                  parseVrrpConfig(ini, path_ + " (imported)", diag);
+                                }};
+    auto sections = [&] {
+      std::vector<Section*> out;
+      if (have_global_ && !global_.entries.empty()) {
+        global_.header = "global";
+        global_.origin = global_origin_;
+        out.push_back(&global_);
       }
-      if (drop_entries.empty() && drop_sections.empty()) return ini;
-      for (auto& [section, indexes] : drop_entries) {
-        for (int i : indexes) section->entries.erase(section->entries.begin() + i);
-      }
-      for (Section* section : drop_sections) section->dropped = true;
-    }
-  }
-
-  std::string render(std::vector<RenderedLine>* lines = nullptr) {
-    std::string out;
-    auto mark = [&](Section* s, int entry) {
-      if (!lines) return;
-      size_t n = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
-      while (lines->size() < n) lines->push_back({s, entry});
+      for (auto& s : sections_) out.push_back(&s);
+      for (auto& s : sync_sections_) out.push_back(&s);
+      return out;
     };
-    out += fmt::format("; vrrpd.ini imported from {} by vrrpd --import-keepalived\n", path_);
-    auto section = [&](Section& s) {
-      if (s.dropped) return;
-      mark(nullptr, -1);
-      out += "\n";
-      std::string origin = "; from " + s.origin;
-      if (origin.size() <= kLineTarget) out += origin + "\n";
-      out += "[" + s.header + "]\n";
-      mark(&s, -1);
-      for (size_t i = 0; i < s.entries.size(); ++i) {
-        writeEntry(out, s.entries[i]);
-        mark(&s, static_cast<int>(i));
-      }
-    };
-    if (have_global_ && !global_.entries.empty()) {
-      global_.header = "global";
-      global_.origin = global_origin_;
-      section(global_);
-    }
-    for (auto& s : sections_) section(s);
-    for (auto& s : sync_sections_) section(s);
-    return out;
+    return importer::vetThroughLoader(
+        {fmt::format("vrrpd.ini imported from {} by vrrpd --import-keepalived", path_)}, sections,
+        check, msg_);
   }
 
   std::string path_;
-  Messages& msg_;
   Section global_;
   std::string global_origin_;
   bool have_global_ = false;
@@ -856,17 +674,15 @@ class Importer {
 }  // namespace
 
 ImportResult importKeepalived(const std::string& path) {
-  ImportResult result;
   Messages msg;
   std::vector<Lex> lexes;
   std::vector<Statement> top;
   Reader reader(msg);
+  std::string ini;
   if (reader.lexFile(path, lexes, 0, nullptr) && Parser(lexes, msg).parse(top)) {
-    result.ini = Importer(path, msg).run(top);
+    ini = Importer(path, msg).run(top);
   }
-  result.warnings = msg.formattedInSourceOrder();
-  result.ok = !msg.hasErrors();
-  return result;
+  return importer::importResultOf(std::move(ini), msg);
 }
 
 }  // namespace vrrpd

@@ -7,15 +7,12 @@
 #pragma once
 
 #include <string>
-#include <vector>
+
+#include "import/import_result.h"
 
 namespace vrrpd {
 
-struct ImportResult {
-  std::string ini;                    // the vrrpd.ini text
-  std::vector<std::string> warnings;  // "FILE:LINE: warning: ..." (and "error:" lines)
-  bool ok = false;                    // false: the source could not be read or parsed
-};
+using importer::ImportResult;
 
 // Relative `include` paths resolve against the directory of the file that
 // holds the include, as keepalived does.

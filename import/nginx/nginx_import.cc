@@ -5,26 +5,23 @@
 // everything proxyd cannot carry.
 #include "import/nginx/nginx_import.h"
 
-#include <glob.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string_view>
-#include <tuple>
 
 #include "common/address.h"
 #include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_file.h"
 #include "common/log.h"
+#include "import/conf_include.h"
+#include "import/conf_walk.h"
+#include "import/imported_ini.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/value_limits.h"
@@ -38,24 +35,13 @@ namespace {
 // ------------------------------------------------------------ diagnostics
 
 using Messages = common::Diagnostics;
+using Directive = importer::ConfStatement;
 
 // ------------------------------------------------------------ the reader
 
 struct Token {
   std::string text;
   int line = 0;
-};
-
-struct Directive {
-  std::string name;
-  std::vector<Token> args;
-  std::string file;
-  int line = 0;
-  bool block = false;
-  std::vector<Directive> children;
-
-  std::string arg(size_t i) const { return i < args.size() ? args[i].text : std::string(); }
-  std::string where() const { return fmt::format("{}:{}", file, line); }
 };
 
 bool isSpace(char c) {
@@ -191,10 +177,8 @@ class ConfReader {
   // `from`: the include directive that names the file (none for the main file).
   bool readFile(const std::string& path, std::vector<Directive>& out, bool in_http, int depth,
                 const Directive* from) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    if (!in || in.bad()) {
+    std::optional<std::string> content = importer::readConfFile(path);
+    if (!content) {
       if (from == nullptr) {
         msg_.error(path, 0, "cannot read the file");
         return false;
@@ -211,8 +195,7 @@ class ConfReader {
                  fmt::format("include {}: cannot read \"{}\"", from->arg(0), path));
       return false;
     }
-    std::string content = text.str();
-    Lexer lexer(content);
+    Lexer lexer(*content);
     return parseBlock(lexer, path, out, false, in_http, depth, 0);
   }
 
@@ -225,7 +208,7 @@ class ConfReader {
       d.name = words[0].text;
       d.line = words[0].line;
       d.file = file;
-      d.args.assign(words.begin() + 1, words.end());
+      for (size_t i = 1; i < words.size(); ++i) d.args.push_back(std::move(words[i].text));
       words.clear();
       return d;
     };
@@ -301,27 +284,17 @@ class ConfReader {
       msg_.error(d.file, d.line, "include: expected one file name or pattern");
       return false;
     }
-    if (depth >= 16) {
-      msg_.error(d.file, d.line, "include: nested more than 16 deep (an include loop?)");
-      return false;
-    }
-    std::string pattern = d.arg(0);
-    if (!pattern.empty() && pattern[0] != '/') pattern = prefix_ + "/" + pattern;
-    std::vector<std::string> files;
+    if (!importer::includeDepthAllowed(depth, d.file, d.line, msg_)) return false;
+    std::string pattern = importer::includePath(d.arg(0), prefix_);
+    std::vector<std::string> files = {pattern};
     if (hasWildcard(pattern)) {
-      glob_t g{};
-      int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
-      if (rc == 0) {
-        for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-      } else if (rc != GLOB_NOMATCH) {
-        ::globfree(&g);
+      auto matched = importer::matchingFiles(pattern, 0);
+      if (!matched) {
         msg_.error(d.file, d.line,
                    fmt::format("include {}: cannot expand \"{}\"", d.arg(0), pattern));
         return false;
       }
-      ::globfree(&g);
-    } else {
-      files.push_back(pattern);
+      files = std::move(*matched);
     }
     for (const auto& f : files) {
       if (!readFile(f, out, in_http, depth + 1, &d)) return false;
@@ -335,110 +308,12 @@ class ConfReader {
 
 // ------------------------------------------------------------ INI writing
 
-struct Entry {
-  std::string key;
-  std::string value;
-  // Offsets in `value` where a piece of the source began (log_format's quoted
-  // pieces): preferred places to continue on the next line.
-  std::vector<size_t> breaks;
-  // The nginx directive it came from, for the loader's verdict on it.
-  std::string file;
-  int line = 0;
-};
-
-struct Section {
-  std::string header;
-  std::string origin;  // "FILE:LINE" of the nginx directive, as a comment
-  std::vector<Entry> entries;
-  std::string file;  // the directive of `origin`
-  int line = 0;
-  bool dropped = false;  // refused by proxyd's loader as a whole
-};
-
-// Where each line of the rendered proxyd.ini came from.
-struct RenderedLine {
-  Section* section = nullptr;
-  int entry = -1;  // index in section->entries, -1: the header or a comment
-};
+using Entry = importer::ImportedEntry;
+using Section = importer::ImportedSection;
 
 Entry entryFrom(const std::string& key, const std::string& value, const std::string& file,
                 int line) {
-  return Entry{key, value, {}, file, line};
-}
-
-constexpr size_t kLineTarget = 190;  // libinih reads at most 199 characters
-
-bool iniSpace(char c) {
-  return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
-
-// Why proxyd's INI reader could not give the value back byte for byte, or
-// empty if it can.
-std::string unrepresentable(const std::string& v) {
-  if (v.empty()) return "it is empty";
-  if (v.find_first_of("\r\n") != std::string::npos) return "it contains a line break";
-  if (iniSpace(v.front()) || iniSpace(v.back())) return "it begins or ends with white space";
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (v[i] == ';' && iniSpace(v[i - 1])) return "\" ;\" would start an INI comment";
-  }
-  return {};
-}
-
-// Writes "key = value", continued on indented lines when long. proxyd's
-// reader trims every piece and joins the pieces with one space, so a value
-// may only be cut at a single space between two other characters, and a
-// continuation line may not begin with a comment character.
-void writeEntry(std::string& out, const Entry& e) {
-  const std::string first = e.key + " = ";
-  const std::string indent = "    ";
-  const std::string& v = e.value;
-  if (first.size() + v.size() <= kLineTarget) {
-    out += first + v + "\n";
-    return;
-  }
-  auto canCut = [&](size_t i) {
-    return i > 0 && i + 1 < v.size() && v[i] == ' ' && !iniSpace(v[i - 1]) && !iniSpace(v[i + 1]) &&
-           v[i + 1] != ';' && v[i + 1] != '#';
-  };
-  std::set<size_t> preferred;
-  for (size_t b : e.breaks) {
-    if (b > 0 && canCut(b - 1)) preferred.insert(b - 1);
-    if (canCut(b)) preferred.insert(b);
-  }
-  size_t start = 0;
-  std::string lead = first;
-  while (start < v.size()) {
-    size_t room = kLineTarget - lead.size();
-    // One source piece a line where the pieces allow it (the layout the
-    // nginx.conf had), else as much as fits.
-    size_t cut = std::string::npos;
-    size_t any = std::string::npos;
-    for (size_t i = start + 1; i < v.size() && i - start <= room; ++i) {
-      if (!canCut(i)) continue;
-      any = i;
-      if (preferred.count(i) && cut == std::string::npos) cut = i;
-    }
-    if (cut == std::string::npos && v.size() - start <= room) {
-      out += lead + v.substr(start) + "\n";
-      return;
-    }
-    if (cut == std::string::npos) cut = any;
-    if (cut == std::string::npos) {  // no space in reach: take the first one after
-      for (size_t i = start + room; i < v.size(); ++i) {
-        if (canCut(i)) {
-          cut = i;
-          break;
-        }
-      }
-    }
-    if (cut == std::string::npos) {
-      out += lead + v.substr(start) + "\n";
-      return;
-    }
-    out += lead + v.substr(start, cut - start) + "\n";
-    start = cut + 1;
-    lead = indent;
-  }
+  return Entry{key, value, file, line};
 }
 
 // ------------------------------------------------------------ the walk
@@ -467,9 +342,9 @@ struct PendingServer {
   Section section;
 };
 
-class Importer {
+class Importer : importer::ConfWalk {
  public:
-  Importer(const std::string& path, Messages& msg) : path_(path), msg_(msg) {}
+  Importer(const std::string& path, Messages& msg) : ConfWalk("proxyd", msg), path_(path) {}
 
   std::string run(const std::vector<Directive>& top) {
     for (const auto& d : top) topLevel(d);
@@ -477,60 +352,29 @@ class Importer {
   }
 
  private:
-  void drop(const Directive& d, const std::string& why = {}) {
-    msg_.warning(d.file, d.line,
-                 fmt::format("{} is not supported by proxyd: dropped{}", d.name,
-                             why.empty() ? "" : " (" + why + ")"));
-  }
-
-  bool expectArgs(const Directive& d, size_t min, size_t max, const char* form) {
-    if (d.args.size() < min || d.args.size() > max || d.block) {
-      msg_.warning(d.file, d.line,
-                   fmt::format("{}: expected \"{} {}\": dropped", d.name, d.name, form));
-      return false;
-    }
-    return true;
-  }
-
-  // A value proxyd's INI cannot hold is dropped with a warning.
-  bool representable(const Directive& d, const std::string& value) {
-    std::string why = unrepresentable(value);
-    if (why.empty()) return true;
-    msg_.warning(
-        d.file, d.line,
-        fmt::format("{}: the value cannot be written to proxyd.ini ({}): dropped", d.name, why));
-    return false;
-  }
-
-  static std::string joinArgs(const Directive& d, size_t from = 0) {
-    std::string v;
-    for (size_t i = from; i < d.args.size(); ++i) v += (v.empty() ? "" : " ") + d.args[i].text;
-    return v;
-  }
-
   void topLevel(const Directive& d) {
-    if (d.name == "worker_processes" && expectArgs(d, 1, 1, "NUMBER|auto")) {
+    if (d.name == "worker_processes" && expect(d, 1, 1, "NUMBER|auto")) {
       if (d.arg(0) == "auto") {
         setMain(d, "worker_processes", "auto");
       } else if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
         setMain(d, "worker_processes", *v);
       }
-    } else if (d.name == "worker_rlimit_nofile" && expectArgs(d, 1, 1, "NUMBER")) {
+    } else if (d.name == "worker_rlimit_nofile" && expect(d, 1, 1, "NUMBER")) {
       if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
         setMain(d, "worker_rlimit_nofile", *v);
       }
-    } else if (d.name == "worker_shutdown_timeout" && expectArgs(d, 1, 1, "TIME")) {
+    } else if (d.name == "worker_shutdown_timeout" && expect(d, 1, 1, "TIME")) {
       if (auto v = carried(d, limitOf("main", d.name), d.arg(0), d.name)) {
         setMain(d, "worker_shutdown_timeout", *v);
       }
-    } else if (d.name == "pid" && expectArgs(d, 1, 1, "PATH")) {
+    } else if (d.name == "pid" && expect(d, 1, 1, "PATH")) {
       if (d.arg(0) == "off") return;  // no pid file: proxyd's default too
       setMain(d, "pid", d.arg(0));
     } else if (d.name == "error_log") {
       if (auto v = errorLog(d)) setMain(d, "error_log", *v);
     } else if (d.name == "events" && d.block) {
       for (const auto& c : d.children) {
-        if (c.name == "worker_connections" && expectArgs(c, 1, 1, "NUMBER")) {
+        if (c.name == "worker_connections" && expect(c, 1, 1, "NUMBER")) {
           if (auto v = carried(c, limitOf("main", c.name), c.arg(0), c.name)) {
             setMain(c, "worker_connections", *v);
           }
@@ -555,7 +399,7 @@ class Importer {
   }
 
   void setMain(const Directive& d, const std::string& key, const std::string& value) {
-    if (!representable(d, value)) return;
+    if (!writable(d, key, value)) return;
     for (auto& e : main_.entries) {
       if (e.key == key) {
         msg_.warning(
@@ -593,7 +437,7 @@ class Importer {
 
   // error_log PATH [LEVEL]: proxyd takes a file or stderr.
   std::optional<std::string> errorLog(const Directive& d) {
-    if (!expectArgs(d, 1, 2, "PATH [LEVEL]")) return std::nullopt;
+    if (!expect(d, 1, 2, "PATH [LEVEL]")) return std::nullopt;
     const std::string path = d.arg(0);
     if (path.rfind("syslog:", 0) == 0 || path.rfind("memory:", 0) == 0) {
       msg_.warning(d.file, d.line,
@@ -607,7 +451,7 @@ class Importer {
                    fmt::format("error_log: invalid level \"{}\": dropped", d.arg(1)));
       return std::nullopt;
     }
-    return joinArgs(d);
+    return d.joined();
   }
 
   // ------------------------------------------------------------ stream
@@ -654,14 +498,14 @@ class Importer {
     Entry e = entryFrom("format", {}, d.file, d.line);
     for (size_t i = first; i < d.args.size(); ++i) {
       if (i > first) e.breaks.push_back(e.value.size());
-      e.value += d.args[i].text;
+      e.value += d.args[i];
     }
     if (log_formats_.count(name)) {
       msg_.warning(d.file, d.line,
                    fmt::format("log_format {}: defined again: the first one is kept", name));
       return;
     }
-    if (!representable(d, e.value)) {
+    if (!writable(d, e.key, e.value)) {
       bad_formats_.insert(name);
       return;
     }
@@ -699,9 +543,9 @@ class Importer {
           sec.entries.push_back(entryFrom("server", *v, d.file, d.line));
           ++servers;
         }
-      } else if (d.name == "hash" && expectArgs(d, 1, 2, "KEY [consistent]")) {
+      } else if (d.name == "hash" && expect(d, 1, 2, "KEY [consistent]")) {
         if (d.args.size() == 2 && d.arg(1) != "consistent") {
-          expectArgs(d, 9, 9, "KEY [consistent]");
+          expect(d, 9, 9, "KEY [consistent]");
           continue;
         }
         auto key = LogFormat::compile(d.arg(0), Escape::none);
@@ -709,11 +553,11 @@ class Importer {
           msg_.warning(d.file, d.line, fmt::format("hash: {}: dropped", key.error()));
           continue;
         }
-        method(d, "hash", joinArgs(d));
-      } else if (d.name == "least_conn" && expectArgs(d, 0, 0, "")) {
+        method(d, "hash", d.joined());
+      } else if (d.name == "least_conn" && expect(d, 0, 0, "")) {
         method(d, "balance", "least_conn");
-      } else if (d.name == "random" && expectArgs(d, 0, 2, "[two [least_conn]]")) {
-        std::string v = joinArgs(d);
+      } else if (d.name == "random" && expect(d, 0, 2, "[two [least_conn]]")) {
+        std::string v = d.joined();
         if (v.empty() || v == "two" || v == "two least_conn") {
           method(d, "balance", v.empty() ? "random" : "random " + v);
         } else {
@@ -757,7 +601,7 @@ class Importer {
     }
     std::string v = addr;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      const std::string& p = d.args[i].text;
+      const std::string& p = d.args[i];
       static const char* kNumeric[] = {"weight", "max_fails", "fail_timeout", "max_conns"};
       bool known = p == "backup" || p == "down";
       if (known) v += " " + p;
@@ -776,7 +620,7 @@ class Importer {
                                  addr, p));
       }
     }
-    if (!representable(d, v)) return std::nullopt;
+    if (!writable(d, "server", v)) return std::nullopt;
     return v;
   }
 
@@ -785,7 +629,7 @@ class Importer {
   bool serverSetting(const Directive& d, ServerSettings& out) {
     const std::string& n = d.name;
     if (n == "allow" || n == "deny") {
-      if (!expectArgs(d, 1, 1, "ADDRESS|CIDR|all")) return true;
+      if (!expect(d, 1, 1, "ADDRESS|CIDR|all")) return true;
       if (d.arg(0).rfind("unix:", 0) == 0) {
         drop(d, "UNIX sockets are not supported by proxyd");
         return true;
@@ -801,25 +645,25 @@ class Importer {
     std::optional<std::string> value;
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
         n == "proxy_next_upstream_timeout") {
-      if (expectArgs(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
+      if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_buffer_size") {
-      if (expectArgs(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
+      if (expect(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_half_close" || n == "proxy_next_upstream") {
-      if (expectArgs(d, 1, 1, "on|off")) {
+      if (expect(d, 1, 1, "on|off")) {
         if (d.arg(0) == "on" || d.arg(0) == "off") {
           value = d.arg(0);
         } else {
-          expectArgs(d, 9, 9, "on|off");
+          expect(d, 9, 9, "on|off");
         }
       }
     } else if (n == "proxy_next_upstream_tries") {
-      if (expectArgs(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
+      if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "error_log") {
       value = errorLog(d);
     } else if (n == "access_log") {
       value = accessLog(d);
     }
-    if (!value || !representable(d, *value)) return true;
+    if (!value || !writable(d, n, *value)) return true;
     if (out.keys.count(n)) {
       msg_.warning(d.file, d.line,
                    fmt::format("{}: given again in the same block: proxyd keeps one, the first; "
@@ -875,7 +719,7 @@ class Importer {
           listen_ds.push_back(&d);
         }
       } else if (d.name == "proxy_pass") {
-        if (!expectArgs(d, 1, 1, "UPSTREAM|ADDRESS")) continue;
+        if (!expect(d, 1, 1, "UPSTREAM|ADDRESS")) continue;
         pass_d = &d;
         pass = d.arg(0);
       } else if (!serverSetting(d, own)) {
@@ -956,7 +800,7 @@ class Importer {
       return std::nullopt;
     }
     for (size_t i = 1; i < d.args.size(); ++i) {
-      const std::string& p = d.args[i].text;
+      const std::string& p = d.args[i];
       if (p == "udp" || p == "ssl") {
         msg_.warning(d.file, d.line,
                      fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
@@ -968,7 +812,7 @@ class Importer {
     for (size_t i = 1; i < d.args.size(); ++i) {
       msg_.warning(d.file, d.line,
                    fmt::format("listen {}: parameter \"{}\" is not supported by proxyd: dropped", a,
-                               d.args[i].text));
+                               d.args[i]));
     }
     if (!common::splitHostPort(a, true)) {
       msg_.warning(d.file, d.line, fmt::format("listen {}: invalid address: dropped", a));
@@ -1062,11 +906,11 @@ class Importer {
                  common::Cidr::parse(c.arg(0))) {
         rules.push_back(entryFrom(c.name, c.arg(0), c.file, c.line));
       } else {
-        if (c.name == "root" || c.name == "index") (c.name == "root" ? root : index) = joinArgs(c);
-        if (c.name == "location" && c.block && joinArgs(c) == "/") {
+        if (c.name == "root" || c.name == "index") (c.name == "root" ? root : index) = c.joined();
+        if (c.name == "location" && c.block && c.joined() == "/") {
           for (const auto& l : c.children) {
-            if (l.name == "root") root = joinArgs(l);
-            if (l.name == "index") index = joinArgs(l);
+            if (l.name == "root") root = l.joined();
+            if (l.name == "index") index = l.joined();
             if ((l.name == "allow" || l.name == "deny") && l.args.size() == 1 &&
                 common::Cidr::parse(l.arg(0)) && rules.empty()) {
               rules.push_back(entryFrom(l.name, l.arg(0), l.file, l.line));
@@ -1108,92 +952,33 @@ class Importer {
   // accepts, or when what is left is about the host (a name that does not
   // resolve here, as nginx -t would also say).
   std::string checkedRender() {
-    for (;;) {
-      std::vector<RenderedLine> lines;
-      std::string ini = render(&lines);
-      common::Diagnostics diag;
-      parseProxyConfig(ini, path_ + " (imported)", directoryOf(path_), diag);
-      std::map<Section*, std::set<int, std::greater<int>>> drop_entries;
-      std::set<Section*> drop_sections;
-      // "(also on line 13)" names a line of the proxyd.ini: say the nginx one.
-      auto origin = [&](int line) -> std::string {
-        if (line <= 0 || static_cast<size_t>(line) > lines.size()) return {};
-        const RenderedLine& at = lines[line - 1];
-        if (!at.section) return {};
-        if (at.entry >= 0 && at.section->entries[at.entry].line) {
-          const Entry& e = at.section->entries[at.entry];
-          return fmt::format("{}:{}", e.file, e.line);
-        }
-        return at.section->origin;
-      };
-      auto translate = [&](std::string message) {
-        static const std::regex kLine("line ([0-9]+)");
-        std::smatch m;
-        if (std::regex_search(message, m, kLine)) {
-          std::string where = origin(std::stoi(m[1].str()));
-          if (!where.empty()) message.replace(m.position(0), m.length(0), where);
-        }
-        return message;
-      };
-      for (const common::Diagnostic& dg : diag.items()) {
-        if (dg.severity != common::Severity::error) continue;
-        if (dg.message.find("host not found") != std::string::npos) continue;
-        if (dg.line <= 0 || static_cast<size_t>(dg.line) > lines.size()) continue;
-        const RenderedLine& at = lines[dg.line - 1];
-        if (at.section == nullptr) continue;
-        if (at.entry >= 0) {
-          const Entry& e = at.section->entries[at.entry];
-          msg_.warning(
-              e.file.empty() ? at.section->file : e.file, e.line ? e.line : at.section->line,
-              fmt::format("{} (proxyd -t would refuse it): dropped", translate(dg.message)));
-          drop_entries[at.section].insert(at.entry);
-        } else if (drop_sections.insert(at.section).second) {
-          msg_.warning(at.section->file, at.section->line,
-                       fmt::format("{} (proxyd -t would refuse it): [{}] is dropped",
-                                   translate(dg.message), at.section->header));
-        }
-      }
-      if (drop_entries.empty() && drop_sections.empty()) return ini;
-      for (auto& [section, indexes] : drop_entries) {
-        for (int i : indexes) section->entries.erase(section->entries.begin() + i);
-      }
-      for (Section* section : drop_sections) section->dropped = true;
-    }
+    importer::DaemonCheck check{"proxyd", "proxyd.ini",
+                                [&](const std::string& ini, common::Diagnostics& diag) {
+                                  parseProxyConfig(ini, path_ + " (imported)", directoryOf(path_),
+                                                   diag);
+                                },
+                                [](const common::Diagnostic& dg) {
+                                  return dg.message.find("host not found") != std::string::npos;
+                                }};
+    return importer::vetThroughLoader(
+        {fmt::format("proxyd.ini imported from {} by proxyd --import-nginx", path_),
+         "Relative paths resolve against proxyd's -p prefix (default: this file's directory),",
+         "as nginx's do against its -p prefix."},
+        [&] { return sections(); }, check, msg_);
   }
 
-  std::string render(std::vector<RenderedLine>* lines = nullptr) {
-    std::string out;
-    auto mark = [&](Section* s, int entry) {
-      if (!lines) return;
-      size_t n = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
-      while (lines->size() < n) lines->push_back({s, entry});
-    };
-    out += fmt::format("; proxyd.ini imported from {} by proxyd --import-nginx\n", path_);
-    out +=
-        "; Relative paths resolve against proxyd's -p prefix (default: this file's directory),\n"
-        "; as nginx's do against its -p prefix.\n";
-    auto section = [&](Section& s) {
-      if (s.dropped) return;
-      mark(nullptr, -1);
-      out += "\n";
-      std::string origin = "; from " + s.origin;
-      if (origin.size() <= kLineTarget) out += origin + "\n";
-      out += "[" + s.header + "]\n";
-      mark(&s, -1);
-      for (size_t i = 0; i < s.entries.size(); ++i) {
-        writeEntry(out, s.entries[i]);
-        mark(&s, static_cast<int>(i));
-      }
-    };
+  // In the order they are written.
+  std::vector<Section*> sections() {
+    std::vector<Section*> out;
     if (!main_.entries.empty()) {
       main_.header = "main";
       main_.origin = path_;
       main_.file = path_;
-      section(main_);
+      out.push_back(&main_);
     }
-    if (status_) section(*status_);
-    for (auto& s : sections_log_) section(s);
-    for (auto& s : sections_up_) section(s);
+    if (status_) out.push_back(&*status_);
+    for (auto& s : sections_log_) out.push_back(&s);
+    for (auto& s : sections_up_) out.push_back(&s);
     // Names: the upstream's when one server alone uses it, else server_PORT.
     std::map<std::string, int> uses;
     for (const auto& s : servers_) ++uses[s.preferred_name];
@@ -1206,13 +991,12 @@ class Importer {
       for (int n = 2; taken.count(unique); ++n) unique = fmt::format("{}_{}", name, n);
       taken.insert(unique);
       s.section.header = "server " + unique;
-      section(s.section);
+      out.push_back(&s.section);
     }
     return out;
   }
 
   std::string path_;
-  Messages& msg_;
   Section main_;
   std::optional<Section> status_;
   std::vector<Section> sections_log_;
@@ -1228,17 +1012,12 @@ class Importer {
 }  // namespace
 
 ImportResult importNginx(const std::string& path) {
-  ImportResult result;
   Messages msg;
   std::vector<Directive> top;
   ConfReader reader(directoryOf(path), msg);
-  if (reader.readFile(path, top, false, 0, nullptr)) {
-    Importer importer(path, msg);
-    result.ini = importer.run(top);
-  }
-  result.warnings = msg.formattedInSourceOrder();
-  result.ok = !msg.hasErrors();
-  return result;
+  std::string ini;
+  if (reader.readFile(path, top, false, 0, nullptr)) ini = Importer(path, msg).run(top);
+  return importer::importResultOf(std::move(ini), msg);
 }
 
 }  // namespace proxyd

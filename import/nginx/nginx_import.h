@@ -5,15 +5,12 @@
 #pragma once
 
 #include <string>
-#include <vector>
+
+#include "import/import_result.h"
 
 namespace proxyd {
 
-struct ImportResult {
-  std::string ini;                    // the proxyd.ini text
-  std::vector<std::string> warnings;  // "FILE:LINE: warning: ..." (and "error:" lines)
-  bool ok = false;                    // false: the source could not be read or parsed
-};
+using importer::ImportResult;
 
 // Relative `include` paths resolve against the directory of `path` (nginx's
 // conf prefix), as nginx does for `nginx -c path`.
