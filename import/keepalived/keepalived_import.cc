@@ -348,12 +348,7 @@ class Importer : importer::ConfWalk {
                  n == "vrrp_check_unicast_src") {
         flag(global_, s, n);
       } else if (n == "script_user") {
-        std::string as = runAs(s, 0);
-        if (as.empty()) {
-          expect(s, 9, 9, "USER [GROUP]");
-          continue;
-        }
-        put(global_, s, n, as);
+        user(global_, s);
       } else if (n == "vrrp_strict") {
         drop(s,
              "vrrpd does not enforce RFC-strict mode; without it keepalived would also accept "
@@ -372,18 +367,38 @@ class Importer : importer::ConfWalk {
     have_global_ = true;
   }
 
-  void script(const Statement& b) {
+  // A named block's section ("vrrp_script NAME { ... }"), or nullopt with a
+  // warning when the block has no single name or `seen` has that name.
+  std::optional<Section> namedBlock(const Statement& b, std::set<std::string>* seen = nullptr) {
     if (b.args.size() != 1) {
-      msg_.warning(b.file, b.line, "vrrp_script: expected \"vrrp_script NAME { ... }\": dropped");
-      return;
+      msg_.warning(b.file, b.line,
+                   fmt::format("{0}: expected \"{0} NAME {{ ... }}\": dropped", b.name));
+      return std::nullopt;
     }
     const std::string name = b.arg(0);
-    if (scripts_.count(name)) {
+    if (seen && !seen->insert(name).second) {
       msg_.warning(b.file, b.line,
-                   fmt::format("vrrp_script {}: defined again: the first one is kept", name));
+                   fmt::format("{} {}: defined again: the first one is kept", b.name, name));
+      return std::nullopt;
+    }
+    return Section{b.name + " " + name, b.where(), {}, b.file, b.line};
+  }
+
+  // keepalived's `user USER [[:]GROUP]` keywords, as "USER [GROUP]".
+  void user(Section& sec, const Statement& s) {
+    std::string as = runAs(s, 0);
+    if (as.empty()) {
+      expect(s, 9, 9, "USER [GROUP]");
       return;
     }
-    Section sec{"vrrp_script " + name, fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
+    put(sec, s, s.name, as);
+  }
+
+  void script(const Statement& b) {
+    std::optional<Section> block = namedBlock(b, &script_names_);
+    if (!block) return;
+    Section& sec = *block;
+    const std::string name = b.arg(0);
     ScriptInfo info{0, b.file, b.line};
     for (const auto& s : b.children) {
       const std::string& n = s.name;
@@ -408,33 +423,18 @@ class Importer : importer::ConfWalk {
       } else if (n == "init_fail") {
         flag(sec, s, n);
       } else if (n == "user") {
-        std::string as = runAs(s, 0);
-        if (as.empty()) {
-          expect(s, 9, 9, "USER [GROUP]");
-          continue;
-        }
-        put(sec, s, n, as);
+        user(sec, s);
       } else {
         drop(s);
       }
     }
     scripts_[name] = info;
-    sections_.push_back(std::move(sec));
+    sections_.push_back(std::move(*block));
   }
 
-  void instance(const Statement& b) {
-    if (b.args.size() != 1) {
-      msg_.warning(b.file, b.line,
-                   "vrrp_instance: expected \"vrrp_instance NAME { ... }\": dropped");
-      return;
-    }
-    const std::string name = b.arg(0);
-    if (!instances_.insert(name).second) {
-      msg_.warning(b.file, b.line,
-                   fmt::format("vrrp_instance {}: defined again: the first one is kept", name));
-      return;
-    }
-    Section sec{"vrrp_instance " + name, fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
+  // What an instance's keywords say that keepalived warns about once the
+  // whole block is read.
+  struct InstanceFacts {
     bool master = false;
     const Statement* nopreempt = nullptr;
     struct Track {
@@ -444,107 +444,124 @@ class Importer : importer::ConfWalk {
       int line;
     };
     std::vector<Track> tracks;
-    for (const auto& s : b.children) {
-      const std::string& n = s.name;
-      if (n == "state") {
-        if (!expect(s, 1, 1, "MASTER|BACKUP")) continue;
-        std::string v = s.arg(0);
-        std::transform(v.begin(), v.end(), v.begin(), ::toupper);
-        master = v == "MASTER";
-        put(sec, s, n, s.arg(0));
-      } else if (n == "interface" || n == "virtual_router_id" || n == "priority" ||
-                 n == "advert_int" || n == "preempt_delay" || n == "mcast_src_ip" ||
-                 n == "unicast_src_ip" || n == "version" || n == "garp_master_delay" ||
-                 n == "garp_master_repeat" || n == "garp_master_refresh" ||
-                 n == "garp_master_refresh_repeat") {
-        if (expect(s, 1, 1, "VALUE")) put(sec, s, n, s.arg(0));
-      } else if (n == "nopreempt") {
-        nopreempt = &s;
-        flag(sec, s, n);
-      } else if (n == "preempt") {
-        // keepalived's default: nothing to write.
-      } else if (n == "unicast_peer" && s.block) {
-        for (const auto& p : s.children) {
-          for (const auto& extra : p.args) {
-            msg_.warning(p.file, p.line,
-                         fmt::format("unicast_peer {}: parameter \"{}\" is not supported by "
-                                     "vrrpd: dropped",
-                                     p.name, extra));
-          }
-          put(sec, p, "unicast_peer", p.name);
-        }
-      } else if (n == "authentication" && s.block) {
-        for (const auto& a : s.children) {
-          if ((a.name == "auth_type" || a.name == "auth_pass") && expect(a, 1, 1, "VALUE")) {
-            if (a.name == "auth_pass" && a.arg(0).size() > 8) {
-              msg_.warning(a.file, a.line,
-                           fmt::format("auth_pass: \"{}\" is longer than 8 bytes: keepalived "
-                                       "truncates it to \"{}\" (VRRP carries 8 bytes), and so "
-                                       "does vrrpd; kept as written",
-                                       a.arg(0), a.arg(0).substr(0, 8)));
-            }
-            put(sec, a, a.name, a.arg(0));
-          } else if (a.name != "auth_type" && a.name != "auth_pass") {
-            drop(a);
-          }
-        }
-      } else if (n == "virtual_ipaddress" && s.block) {
-        for (const auto& v : s.children) vip(sec, v);
-      } else if (n == "track_script" && s.block) {
-        for (const auto& t : s.children) {
-          TrackRef ref = trackRef(t);
-          if (!ref.ok) continue;
-          tracks.push_back({t.name, ref.weight, t.file, t.line});
-          put(sec, t, "track_script", ref.value);
-        }
-      } else if (n == "track_interface" && s.block) {
-        for (const auto& t : s.children) {
-          TrackRef ref = trackRef(t);
-          if (ref.ok) put(sec, t, "track_interface", ref.value);
-        }
-      } else if (n == "notify_master" || n == "notify_backup" || n == "notify_fault" ||
-                 n == "notify_stop" || n == "notify") {
-        notifyCommand(sec, s, n);
-      } else if (n == "virtual_ipaddress_excluded") {
-        drop(s, "put those addresses in virtual_ipaddress, or in an instance of their own");
-      } else {
-        drop(s);
-      }
-    }
+  };
+
+  void instance(const Statement& b) {
+    std::optional<Section> sec = namedBlock(b, &instances_);
+    if (!sec) return;
+    InstanceFacts facts;
+    for (const auto& s : b.children) instanceKeyword(*sec, s, facts);
     // keepalived's own warning, repeated (vrrp_complete_instance()).
-    if (master && nopreempt) {
-      msg_.warning(nopreempt->file, nopreempt->line,
+    if (facts.master && facts.nopreempt) {
+      msg_.warning(facts.nopreempt->file, facts.nopreempt->line,
                    "nopreempt: has no effect with \"state MASTER\": keepalived clears it (and so "
                    "does vrrpd): this node takes the VIP back whenever it returns with the "
                    "highest priority; for nopreempt to work, use \"state BACKUP\" on every node");
     }
-    // The seed's trap.
-    if (nopreempt) {
-      for (const auto& t : tracks) {
-        auto it = scripts_.find(t.name);
-        if (it == scripts_.end()) {
-          msg_.warning(t.file, t.line,
-                       fmt::format("track_script {}: no vrrp_script of that name (keepalived "
-                                   "ignores it; vrrpd refuses it)",
-                                   t.name));
-          continue;
+    if (facts.nopreempt) warnTracksUnderNopreempt(facts.tracks);
+    sections_.push_back(std::move(*sec));
+  }
+
+  void instanceKeyword(Section& sec, const Statement& s, InstanceFacts& facts) {
+    const std::string& n = s.name;
+    if (n == "state") {
+      if (!expect(s, 1, 1, "MASTER|BACKUP")) return;
+      std::string v = s.arg(0);
+      std::transform(v.begin(), v.end(), v.begin(), ::toupper);
+      facts.master = v == "MASTER";
+      put(sec, s, n, s.arg(0));
+    } else if (n == "interface" || n == "virtual_router_id" || n == "priority" ||
+               n == "advert_int" || n == "preempt_delay" || n == "mcast_src_ip" ||
+               n == "unicast_src_ip" || n == "version" || n == "garp_master_delay" ||
+               n == "garp_master_repeat" || n == "garp_master_refresh" ||
+               n == "garp_master_refresh_repeat") {
+      if (expect(s, 1, 1, "VALUE")) put(sec, s, n, s.arg(0));
+    } else if (n == "nopreempt") {
+      facts.nopreempt = &s;
+      flag(sec, s, n);
+    } else if (n == "preempt") {
+      // keepalived's default: nothing to write.
+    } else if (n == "unicast_peer" && s.block) {
+      unicastPeers(sec, s);
+    } else if (n == "authentication" && s.block) {
+      authentication(sec, s);
+    } else if (n == "virtual_ipaddress" && s.block) {
+      for (const auto& v : s.children) vip(sec, v);
+    } else if (n == "track_script" && s.block) {
+      for (const auto& t : s.children) {
+        TrackRef ref = trackRef(t);
+        if (!ref.ok) continue;
+        facts.tracks.push_back({t.name, ref.weight, t.file, t.line});
+        put(sec, t, "track_script", ref.value);
+      }
+    } else if (n == "track_interface" && s.block) {
+      for (const auto& t : s.children) {
+        TrackRef ref = trackRef(t);
+        if (ref.ok) put(sec, t, "track_interface", ref.value);
+      }
+    } else if (n == "notify_master" || n == "notify_backup" || n == "notify_fault" ||
+               n == "notify_stop" || n == "notify") {
+      notifyCommand(sec, s, n);
+    } else if (n == "virtual_ipaddress_excluded") {
+      drop(s, "put those addresses in virtual_ipaddress, or in an instance of their own");
+    } else {
+      drop(s);
+    }
+  }
+
+  void unicastPeers(Section& sec, const Statement& block) {
+    for (const auto& p : block.children) {
+      for (const auto& extra : p.args) {
+        msg_.warning(p.file, p.line,
+                     fmt::format("unicast_peer {}: parameter \"{}\" is not supported by "
+                                 "vrrpd: dropped",
+                                 p.name, extra));
+      }
+      put(sec, p, "unicast_peer", p.name);
+    }
+  }
+
+  void authentication(Section& sec, const Statement& block) {
+    for (const auto& a : block.children) {
+      if ((a.name == "auth_type" || a.name == "auth_pass") && expect(a, 1, 1, "VALUE")) {
+        if (a.name == "auth_pass" && a.arg(0).size() > 8) {
+          msg_.warning(a.file, a.line,
+                       fmt::format("auth_pass: \"{}\" is longer than 8 bytes: keepalived "
+                                   "truncates it to \"{}\" (VRRP carries 8 bytes), and so "
+                                   "does vrrpd; kept as written",
+                                   a.arg(0), a.arg(0).substr(0, 8)));
         }
-        int weight = t.weight.value_or(it->second.weight);
-        if (weight == 0) continue;
-        msg_.warning(
-            t.file, t.line,
-            fmt::format(
-                "track_script {}: weight {} (vrrp_script at {}:{}) can never move the "
-                "VIP with nopreempt: a BACKUP with nopreempt never takes over from a live "
-                "MASTER whatever the priorities (in the seed, 100 - 2 = 98 is still above "
-                "the next node's 80 anyway), which is why the seed's check_nginx.sh "
-                "stops keepalived instead; use \"weight = 0\" in [vrrp_script {}] so that a "
-                "failing check puts this node in FAULT, it gives the VIP up, and it "
-                "comes back as BACKUP once the check passes",
-                t.name, weight, it->second.file, it->second.line, t.name));
+        put(sec, a, a.name, a.arg(0));
+      } else if (a.name != "auth_type" && a.name != "auth_pass") {
+        drop(a);
       }
     }
-    sections_.push_back(std::move(sec));
+  }
+
+  // The seed's trap: with nopreempt, a track weight can never move the VIP.
+  void warnTracksUnderNopreempt(const std::vector<InstanceFacts::Track>& tracks) {
+    for (const auto& t : tracks) {
+      auto it = scripts_.find(t.name);
+      if (it == scripts_.end()) {
+        msg_.warning(t.file, t.line,
+                     fmt::format("track_script {}: no vrrp_script of that name (keepalived "
+                                 "ignores it; vrrpd refuses it)",
+                                 t.name));
+        continue;
+      }
+      int weight = t.weight.value_or(it->second.weight);
+      if (weight == 0) continue;
+      msg_.warning(
+          t.file, t.line,
+          fmt::format("track_script {}: weight {} (vrrp_script at {}:{}) can never move the "
+                      "VIP with nopreempt: a BACKUP with nopreempt never takes over from a live "
+                      "MASTER whatever the priorities (in the seed, 100 - 2 = 98 is still above "
+                      "the next node's 80 anyway), which is why the seed's check_nginx.sh "
+                      "stops keepalived instead; use \"weight = 0\" in [vrrp_script {}] so that a "
+                      "failing check puts this node in FAULT, it gives the VIP up, and it "
+                      "comes back as BACKUP once the check passes",
+                      t.name, weight, it->second.file, it->second.line, t.name));
+    }
   }
 
   struct TrackRef {
@@ -611,13 +628,9 @@ class Importer : importer::ConfWalk {
   }
 
   void syncGroup(const Statement& b) {
-    if (b.args.size() != 1) {
-      msg_.warning(b.file, b.line,
-                   "vrrp_sync_group: expected \"vrrp_sync_group NAME { ... }\": dropped");
-      return;
-    }
-    Section sec{
-        "vrrp_sync_group " + b.arg(0), fmt::format("{}:{}", b.file, b.line), {}, b.file, b.line};
+    std::optional<Section> block = namedBlock(b);
+    if (!block) return;
+    Section& sec = *block;
     for (const auto& s : b.children) {
       if (s.name == "group" && s.block) {
         for (const auto& m : s.children) {
@@ -632,7 +645,7 @@ class Importer : importer::ConfWalk {
         drop(s);
       }
     }
-    sync_sections_.push_back(std::move(sec));
+    sync_sections_.push_back(std::move(*block));
   }
 
   // The output goes through vrrpd's own loader, so that what it refuses (a
@@ -667,6 +680,7 @@ class Importer : importer::ConfWalk {
   std::vector<Section> sections_;  // scripts, then instances
   std::vector<Section> sync_sections_;
   std::map<std::string, ScriptInfo> scripts_;
+  std::set<std::string> script_names_;
   std::set<std::string> instances_;
   std::vector<const Statement*> pending_instances_;
 };

@@ -761,6 +761,14 @@ class Importer : importer::ConfWalk {
           entryFrom("listen", listens[i], listen_ds[i]->file, listen_ds[i]->line));
     }
     ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
+    addSettings(ps.section, s, own, defaults);
+    servers_.push_back(std::move(ps));
+  }
+
+  // The server's own settings, else the stream block's (nginx's
+  // inheritance), minus an access log whose format was not imported.
+  void addSettings(Section& sec, const Directive& s, const ServerSettings& own,
+                   const ServerSettings& defaults) {
     for (const std::string& key : kServerKeys) {
       const Entry* e = nullptr;
       if (auto it = own.keys.find(key); it != own.keys.end()) {
@@ -780,12 +788,11 @@ class Importer : importer::ConfWalk {
           continue;
         }
       }
-      ps.section.entries.push_back(*e);
+      sec.entries.push_back(*e);
     }
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;
-    for (const auto& r : rules) ps.section.entries.push_back(r);
-    servers_.push_back(std::move(ps));
+    for (const auto& r : rules) sec.entries.push_back(r);
   }
 
   std::optional<std::string> listen(const Directive& d) {
