@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -75,39 +76,35 @@ int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // --import-nginx FILE: prints the equivalent INI on stdout, warnings (and
-  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
-  if (argc == 3 && std::string_view(argv[1]) == "--import-nginx") {
-    auto imported = proxyd::importNginx(argv[2]);
-    std::cout << imported.ini;
-    for (const auto& w : imported.warnings) std::cerr << w << "\n";
-    return imported.ok ? 0 : 1;
-  }
+// What the command line asks for.
+struct Options {
   std::string config_path = kDefaultConfig;
   std::string prefix;
   std::string signal_name;
   bool test = false, dump = false;
+};
+
+// Reads the command line into `opts`. An exit code when that is all there
+// is to do (-v, -h, a wrong option).
+std::optional<int> parseOptions(int argc, char** argv, Options& opts) {
   int opt;
   opterr = 0;
   while ((opt = ::getopt(argc, argv, "c:p:tTs:vh")) != -1) {
     switch (opt) {
       case 'c':
-        config_path = optarg;
+        opts.config_path = optarg;
         break;
       case 'p':
-        prefix = optarg;
+        opts.prefix = optarg;
         break;
       case 't':
-        test = true;
+        opts.test = true;
         break;
       case 'T':
-        test = dump = true;
+        opts.test = opts.dump = true;
         break;
       case 's':
-        signal_name = optarg;
+        opts.signal_name = optarg;
         break;
       case 'v':
         std::cout << kVersion << "\n";
@@ -126,25 +123,57 @@ int main(int argc, char** argv) {
     usage(std::cerr);
     return 1;
   }
+  return std::nullopt;
+}
 
-  common::Diagnostics diag;
-  proxyd::ProxyConfig cfg = proxyd::loadProxyConfig(config_path, prefix, diag);
-  diag.print(std::cerr);
-  if (test) {
-    if (diag.hasErrors()) {
-      std::cerr << "proxyd: configuration file " << config_path << " test failed\n";
-      return 1;
-    }
-    std::cerr << "proxyd: configuration file " << config_path << " test is successful\n";
-    if (dump) {
-      std::ifstream in(config_path);
-      std::cout << "# configuration file " << config_path << ":\n" << in.rdbuf();
-    }
-    return 0;
+// -t and -T, once the problems are printed: the verdict, and for -T the file.
+int testConfig(const Options& opts, const common::Diagnostics& diag) {
+  if (diag.hasErrors()) {
+    std::cerr << "proxyd: configuration file " << opts.config_path << " test failed\n";
+    return 1;
   }
-  if (diag.hasErrors()) return 1;
-  if (!signal_name.empty()) return sendSignal(cfg, signal_name);
+  std::cerr << "proxyd: configuration file " << opts.config_path << " test is successful\n";
+  if (opts.dump) {
+    std::ifstream in(opts.config_path);
+    std::cout << "# configuration file " << opts.config_path << ":\n" << in.rdbuf();
+  }
+  return 0;
+}
 
+// A failure to start: on the error log, and on stderr too when the error log
+// is a file (whoever started proxyd is looking there).
+void startFailed(common::Log& log, const std::string& message) {
+  log.emerg("{}", message);
+  if (log.path() != "stderr") std::cerr << "proxyd: " << message << "\n";
+}
+
+// [main] pid, held for as long as proxyd runs. False (said) when it cannot be.
+bool holdPidFile(const std::string& path, common::Log& log,
+                 std::optional<common::PidFile>& pid_file) {
+  // The pid file's directory follows vrrpd's run_dir rules: created 0755
+  // when missing, refused when anyone else could plant a file in it.
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  auto pf = [&]() -> common::Result<common::PidFile> {
+    if (auto r = common::prepareRunDir(dir, ::geteuid()); !r) {
+      return common::Result<common::PidFile>::fail(r.error());
+    }
+    return common::PidFile::create(path);
+  }();
+  if (!pf) {
+    startFailed(log, pf.error());
+    return false;
+  }
+  if (auto old = pf->tookOverFrom()) {
+    log.notice("pid file \"{}\" named pid {}, which does not hold its lock: taken over", path,
+               *old);
+  }
+  pid_file.emplace(std::move(*pf));
+  return true;
+}
+
+// Runs the proxy until it stops; its exit code.
+int run(proxyd::ProxyConfig cfg) {
   auto log = std::make_shared<common::Log>(common::LogLevel::error);
   if (cfg.main.error_log) {
     log->setMinimum(cfg.main.error_log->level);
@@ -154,35 +183,32 @@ int main(int argc, char** argv) {
     }
   }
   std::optional<common::PidFile> pid_file;
-  if (!cfg.main.pid_path.empty()) {
-    // The pid file's directory follows vrrpd's run_dir rules: created 0755
-    // when missing, refused when anyone else could plant a file in it.
-    const std::string& path = cfg.main.pid_path;
-    auto slash = path.find_last_of('/');
-    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    auto pf = [&]() -> common::Result<common::PidFile> {
-      if (auto r = common::prepareRunDir(dir, ::geteuid()); !r) {
-        return common::Result<common::PidFile>::fail(r.error());
-      }
-      return common::PidFile::create(path);
-    }();
-    if (!pf) {
-      log->emerg("{}", pf.error());
-      if (log->path() != "stderr") std::cerr << "proxyd: " << pf.error() << "\n";
-      return 2;
-    }
-    if (auto old = pf->tookOverFrom()) {
-      log->notice("pid file \"{}\" named pid {}, which does not hold its lock: taken over", path,
-                  *old);
-    }
-    pid_file.emplace(std::move(*pf));
-  }
+  if (!cfg.main.pid_path.empty() && !holdPidFile(cfg.main.pid_path, *log, pid_file)) return 2;
   proxyd::ProcessInfo process{hostName(), ::getpid()};
   proxyd::Proxy proxy(std::move(cfg), log, process);
   if (auto r = proxy.start(); !r) {
-    log->emerg("{}", r.error());
-    if (log->path() != "stderr") std::cerr << "proxyd: " << r.error() << "\n";
+    startFailed(*log, r.error());
     return 2;
   }
   return proxy.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // --import-nginx FILE: prints the equivalent INI on stdout, warnings (and
+  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
+  if (argc == 3 && std::string_view(argv[1]) == "--import-nginx") {
+    return importer::printImport(proxyd::importNginx(argv[2]), std::cout, std::cerr);
+  }
+  Options opts;
+  if (auto done = parseOptions(argc, argv, opts)) return *done;
+
+  common::Diagnostics diag;
+  proxyd::ProxyConfig cfg = proxyd::loadProxyConfig(opts.config_path, opts.prefix, diag);
+  diag.print(std::cerr);
+  if (opts.test) return testConfig(opts, diag);
+  if (diag.hasErrors()) return 1;
+  if (!opts.signal_name.empty()) return sendSignal(cfg, opts.signal_name);
+  return run(std::move(cfg));
 }

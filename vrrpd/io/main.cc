@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -116,20 +117,16 @@ int printStatus(const vrrpd::VrrpConfig& cfg, const std::string& pid_path) {
   return alive ? 0 : 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // --import-keepalived FILE: prints the equivalent INI on stdout, warnings (and
-  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
-  if (argc == 3 && std::string_view(argv[1]) == "--import-keepalived") {
-    auto imported = vrrpd::importKeepalived(argv[2]);
-    std::cout << imported.ini;
-    for (const auto& w : imported.warnings) std::cerr << w << "\n";
-    return imported.ok ? 0 : 1;
-  }
+// What the command line asks for.
+struct Options {
   std::string config_path = kDefaultConfig;
   std::string pid_path;
   bool test = false, detail = false, status = false;
+};
+
+// Reads the command line into `opts`. An exit code when that is all there
+// is to do (-v, -h, a wrong option).
+std::optional<int> parseOptions(int argc, char** argv, Options& opts) {
   enum { kStatus = 1000, kImport };
   static const option longopts[] = {{"use-file", required_argument, nullptr, 'f'},
                                     {"config-test", no_argument, nullptr, 't'},
@@ -145,18 +142,18 @@ int main(int argc, char** argv) {
   while ((opt = ::getopt_long(argc, argv, "f:tlDp:vh", longopts, nullptr)) != -1) {
     switch (opt) {
       case 'f':
-        config_path = optarg;
+        opts.config_path = optarg;
         break;
       case 't':
-        test = true;
+        opts.test = true;
         break;
       case 'l':
         break;  // the console is where we always log
       case 'D':
-        detail = true;
+        opts.detail = true;
         break;
       case 'p':
-        pid_path = optarg;
+        opts.pid_path = optarg;
         break;
       case 'v':
         std::cout << kVersion << "\n";
@@ -165,7 +162,7 @@ int main(int argc, char** argv) {
         usage(std::cout);
         return 0;
       case kStatus:
-        status = true;
+        opts.status = true;
         break;
       default:
         std::cerr << "vrrpd: invalid option \"" << (optind > 0 ? argv[optind - 1] : "?") << "\"\n";
@@ -177,35 +174,32 @@ int main(int argc, char** argv) {
     std::cerr << "vrrpd: unexpected argument \"" << argv[optind] << "\"\n";
     return 1;
   }
+  return std::nullopt;
+}
 
-  common::Diagnostics diag;
-  vrrpd::VrrpConfig cfg = vrrpd::loadVrrpConfig(config_path, diag);
-  if (status) {
-    // After a refused reload the file on disk is broken while vrrpd keeps
-    // running the old one: that is when the operator asks. Say what is
-    // wrong and still read run_dir (the loader keeps it, or its default).
-    if (diag.hasErrors()) {
-      diag.print(std::cerr);
-      std::cerr << "vrrpd: " << config_path
-                << " has errors (a reload would be refused); the running vrrpd keeps its "
-                   "configuration\n";
-    }
-    return printStatus(cfg, pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : pid_path);
+// --status, also with a configuration that has errors.
+int status(const Options& opts, const vrrpd::VrrpConfig& cfg, const common::Diagnostics& diag) {
+  // After a refused reload the file on disk is broken while vrrpd keeps
+  // running the old one: that is when the operator asks. Say what is
+  // wrong and still read run_dir (the loader keeps it, or its default).
+  if (diag.hasErrors()) {
+    diag.print(std::cerr);
+    std::cerr << "vrrpd: " << opts.config_path
+              << " has errors (a reload would be refused); the running vrrpd keeps its "
+                 "configuration\n";
   }
-  diag.print(std::cerr);
-  if (test) {
-    std::cerr << "vrrpd: configuration file " << config_path
-              << (diag.hasErrors() ? " test failed\n" : " test is successful\n");
-    return diag.hasErrors() ? 1 : 0;
-  }
-  if (diag.hasErrors()) return 1;
+  return printStatus(cfg,
+                     opts.pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : opts.pid_path);
+}
 
+// Runs the daemon until it stops; its exit code.
+int run(vrrpd::VrrpConfig cfg, const Options& opts) {
   auto log =
-      std::make_shared<common::Log>(detail ? common::LogLevel::debug : common::LogLevel::info);
+      std::make_shared<common::Log>(opts.detail ? common::LogLevel::debug : common::LogLevel::info);
   if (::geteuid() != 0) {
     log->warn("not running as root: raw sockets and netlink need CAP_NET_RAW and CAP_NET_ADMIN");
   }
-  if (pid_path.empty()) pid_path = cfg.global.run_dir + "/vrrpd.pid";
+  std::string pid_path = opts.pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : opts.pid_path;
   // run_dir holds state.json and (by default) the pid file: created 0755
   // when missing, refused when another user could plant a file in it.
   if (auto r = common::prepareRunDir(cfg.global.run_dir, ::geteuid()); !r) {
@@ -227,4 +221,28 @@ int main(int argc, char** argv) {
     return 2;
   }
   return daemon.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // --import-keepalived FILE: prints the equivalent INI on stdout, warnings (and
+  // errors) as FILE:LINE on stderr; exit 1 if the source could not be read.
+  if (argc == 3 && std::string_view(argv[1]) == "--import-keepalived") {
+    return importer::printImport(vrrpd::importKeepalived(argv[2]), std::cout, std::cerr);
+  }
+  Options opts;
+  if (auto done = parseOptions(argc, argv, opts)) return *done;
+
+  common::Diagnostics diag;
+  vrrpd::VrrpConfig cfg = vrrpd::loadVrrpConfig(opts.config_path, diag);
+  if (opts.status) return status(opts, cfg, diag);
+  diag.print(std::cerr);
+  if (opts.test) {
+    std::cerr << "vrrpd: configuration file " << opts.config_path
+              << (diag.hasErrors() ? " test failed\n" : " test is successful\n");
+    return diag.hasErrors() ? 1 : 0;
+  }
+  if (diag.hasErrors()) return 1;
+  return run(std::move(cfg), opts);
 }
