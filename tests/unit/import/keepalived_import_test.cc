@@ -321,3 +321,21 @@ TEST_CASE("keepalived import: out-of-range values are warnings, the rest loads")
   REQUIRE(l.cfg.instances[0].track_scripts.size() == 1);
   CHECK(l.cfg.instances[0].track_scripts[0].weight == 253);
 }
+
+TEST_CASE("keepalived import: a value vrrpd.ini cannot hold is a warning at its line") {
+  TempDir t("keepalived_import");
+  // "script = ;x" would be read back as an empty value.
+  std::string path = t.write("keepalived.conf",
+                             "vrrp_script chk {\n    script \";x\"\n    weight 0\n}\n"
+                             "vrrp_script long {\n    script \"/bin/" +
+                                 std::string(200, 'x') + "\"\n}\n");
+  auto l = importAndLoad(path);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.diag.hasErrors());
+  CHECK(
+      l.hasWarning(path + ":2: warning: script: the value cannot be written to vrrpd.ini (\" ;\""));
+  CHECK(l.hasWarning(path + ":6: warning: script: the value cannot be written to vrrpd.ini (it "
+                            "needs a line of"));
+  CHECK(l.imported.ini.find(";x") == std::string::npos);
+}

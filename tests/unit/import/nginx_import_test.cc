@@ -427,3 +427,20 @@ TEST_CASE("nginx import: what proxyd's loader refuses is left out, at the nginx 
   REQUIRE(l.cfg.findUpstream("api") != nullptr);
   CHECK(l.cfg.findUpstream("api")->servers.size() == 1);
 }
+
+TEST_CASE("nginx import: a line break in any value is refused, not written") {
+  TempDir t("nginx_import");
+  // nginx turns "\n" in a quoted string into a line break; written as is, it
+  // would cut the INI line in two.
+  std::string main_conf = t.write("nginx.conf",
+                                  "stream {\n    server {\n        listen 9400;\n"
+                                  "        proxy_pass \"192.0.2.1:80\\n[main]\";\n    }\n}\n");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.diag.hasErrors());
+  CHECK(l.hasWarning(main_conf +
+                     ":4: warning: proxy_pass: the value cannot be written to proxyd.ini (it "
+                     "contains a line break): dropped"));
+  CHECK(l.imported.ini.find("[main]") == std::string::npos);
+}
