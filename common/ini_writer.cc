@@ -129,7 +129,7 @@ void IniWriter::line(std::string_view text) {
 
 void IniWriter::comment(std::string_view text) {
   std::string written = "; " + std::string(text);
-  if (written.size() > kIniLineTarget) return;
+  if (written.size() > kIniMaxLine) return;
   if (written.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return;
   line(written);
 }

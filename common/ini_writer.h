@@ -33,7 +33,7 @@ std::string iniEntryProblem(std::string_view key, std::string_view value,
 class IniWriter {
  public:
   // "; text" on a line of its own. A comment is for people: one that would
-  // not fit kIniLineTarget or holds a line break is left out.
+  // not fit kIniMaxLine or holds a line break is left out.
   void comment(std::string_view text);
   void blankLine();
 

@@ -85,7 +85,9 @@ class Round {
     }
     mark(nullptr, -1);
     w_.blankLine();
-    w_.comment("from " + s.origin);
+    // Only where it fits the layout's target; the section says enough.
+    std::string from = "from " + s.origin;
+    if (from.size() + 2 <= common::kIniLineTarget) w_.comment(from);
     (void)w_.section(s.header);
     mark(&s, -1);
     for (size_t i = 0; i < s.entries.size(); ++i) {

@@ -183,10 +183,14 @@ TEST_CASE("ini writer: what the reader could not give back is refused, with why"
 TEST_CASE("ini writer: a comment that does not fit a line is left out") {
   IniWriter w;
   w.comment("from nginx.conf:12");
-  w.comment(std::string(300, 'c'));
+  w.comment(std::string(kIniMaxLine - 1, 'c'));  // "; " + 198 characters: one too many
   w.comment("two\nlines");
   CHECK(w.text() == "; from nginx.conf:12\n");
-  CHECK(w.lines() == 1);
+  w.comment(std::string(kIniMaxLine - 2, 'c'));  // exactly 199
+  CHECK(w.lines() == 2);
+  common::Diagnostics diag;
+  common::parseIni(w.text(), "comments.ini", diag);
+  CHECK(diag.items().empty());
 }
 
 TEST_CASE("ini writer: every value it takes, the reader gives back") {
