@@ -69,6 +69,7 @@ class Cidr {
   static Result<Cidr> parse(std::string_view text);
   bool contains(const SocketAddress& addr) const;
   bool matchesAll() const { return all_; }
+  bool operator==(const Cidr&) const = default;
 
  private:
   bool all_ = false;

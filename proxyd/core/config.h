@@ -23,6 +23,7 @@ namespace proxyd {
 struct LogTarget {
   std::string path;  // absolute, or "stderr"
   common::LogLevel level = common::LogLevel::error;
+  bool operator==(const LogTarget&) const = default;
 };
 
 struct MainSection {
@@ -34,17 +35,20 @@ struct MainSection {
   // QUIT: sessions still running after this are closed; 0 waits for them
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
+  bool operator==(const MainSection&) const = default;
 };
 
 struct AccessRule {
   bool allow = true;
   common::Cidr cidr;
+  bool operator==(const AccessRule&) const = default;
 };
 
 struct StatusSection {
   common::SocketAddress listen;
   std::vector<AccessRule> rules;  // first match wins; no match: allowed
   int line = 0;
+  bool operator==(const StatusSection&) const = default;
 };
 
 struct UpstreamSection {
@@ -58,11 +62,13 @@ struct UpstreamSection {
   // The section's entries as written ("key=value\n" each): a reload keeps
   // the live state of a group whose text and resolved addresses are unchanged.
   std::string source_text;
+  bool operator==(const UpstreamSection&) const = default;
 };
 
 struct AccessLogTarget {
   std::string path;
   std::string format_name;
+  bool operator==(const AccessLogTarget&) const = default;
 };
 
 struct ServerSection {
@@ -80,6 +86,7 @@ struct ServerSection {
   std::optional<AccessLogTarget> access_log;
   std::optional<LogTarget> error_log;
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
+  bool operator==(const ServerSection&) const = default;
 };
 
 struct ProxyConfig {
@@ -92,6 +99,7 @@ struct ProxyConfig {
   std::vector<ServerSection> servers;
 
   const UpstreamSection* findUpstream(const std::string& name) const;
+  bool operator==(const ProxyConfig&) const = default;
 };
 
 // Loads and checks `path`. `prefix` empty means the directory of `path`.

@@ -20,6 +20,7 @@ struct UpstreamServer {
   int max_conns = 0;  // 0: no limit
   bool backup = false;
   bool down = false;
+  bool operator==(const UpstreamServer&) const = default;
 };
 
 // Parses "ADDR [weight=N] [max_fails=N] [fail_timeout=T] [max_conns=N]

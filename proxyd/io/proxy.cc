@@ -26,18 +26,6 @@ std::string addrKey(const common::SocketAddress& a) {
   return a.toString();
 }
 
-// Same [upstream] text and same resolved addresses: the group's live state
-// (fails, connections, health) is still true of the new configuration.
-bool sameGroup(const UpstreamSection& a, const UpstreamSection& b) {
-  if (a.name != b.name || a.source_text != b.source_text || a.servers.size() != b.servers.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.servers.size(); ++i) {
-    if (!(a.servers[i].addrs == b.servers[i].addrs)) return false;
-  }
-  return true;
-}
-
 int countOpenFds() {
   DIR* d = ::opendir("/proc/self/fd");
   if (d == nullptr) return -1;
@@ -57,8 +45,8 @@ double unixNow(std::chrono::system_clock::time_point t) {
 
 common::Result<std::unique_ptr<Generation>> buildGeneration(
     const ProxyConfig& cfg, const std::shared_ptr<common::Log>& main_log,
-    const Generation* previous, std::map<std::string, std::shared_ptr<ServerStats>>& stats,
-    std::size_t workers) {
+    const Generation* previous, const std::vector<GroupStep>& groups,
+    std::map<std::string, std::shared_ptr<ServerStats>>& stats, std::size_t workers) {
   using R = common::Result<std::unique_ptr<Generation>>;
   auto gen = std::make_unique<Generation>();
   gen->cfg = cfg;
@@ -66,13 +54,17 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const UpstreamSection& up : cfg.upstreams) {
     GroupRuntime g;
     g.section = up;
-    if (previous != nullptr) {
-      for (const GroupRuntime& old : previous->groups) {
-        if (sameGroup(old.section, up)) {
-          g.group = old.group;
-          g.errors = old.errors;
-          break;
-        }
+    // The plan keeps a group whose section is unchanged: its live state is
+    // still true of the new configuration.
+    bool kept = std::any_of(groups.begin(), groups.end(), [&](const GroupStep& s) {
+      return s.name == up.name && s.step == ReloadStep::keep;
+    });
+    for (std::size_t i = 0; kept && previous != nullptr && i < previous->groups.size(); ++i) {
+      const GroupRuntime& old = previous->groups[i];
+      if (old.section.name == up.name) {
+        g.group = old.group;
+        g.errors = old.errors;
+        break;
       }
     }
     if (!g.group) {
@@ -170,9 +162,12 @@ common::Result<bool> Proxy::start() {
     workers_.push_back(std::move(w));
   }
 
-  auto gen = buildGeneration(initial_cfg_, log_, nullptr, server_stats_, workers_.size());
+  // Everything starts: the plan from an empty configuration.
+  const ReloadPlan plan = planReload(ProxyConfig{}, initial_cfg_);
+  auto gen =
+      buildGeneration(initial_cfg_, log_, nullptr, plan.groups, server_stats_, workers_.size());
   if (!gen) return R::fail(gen.error());
-  auto fds = openNewSockets(**gen);
+  auto fds = openNewSockets(plan.listeners);
   if (!fds) return R::fail(fds.error());
   auto checkers = healthChecksFor(**gen);
   if (!checkers) return R::fail(checkers.error());
@@ -202,20 +197,16 @@ common::Result<bool> Proxy::start() {
 }
 
 common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::openNewSockets(
-    const Generation& gen) {
+    const std::vector<ListenStep>& listeners) {
   using R = common::Result<std::map<std::string, std::vector<common::UniqueFd>>>;
   std::map<std::string, std::vector<common::UniqueFd>> fds;
-  for (const auto& block : gen.blocks) {
-    for (const common::SocketAddress& addr : block->section.listen) {
-      bool open = false;
-      for (const auto& a : listening_) open = open || a == addr;
-      if (open) continue;
-      auto& list = fds[addrKey(addr)];
-      for (std::size_t i = 0; i < workers_.size(); ++i) {
-        auto fd = Listener::open(addr);
-        if (!fd) return R::fail(fmt::format("[server {}]: {}", block->section.name, fd.error()));
-        list.push_back(std::move(*fd));
-      }
+  for (const ListenStep& l : listeners) {
+    if (l.step != ReloadStep::start) continue;
+    auto& list = fds[addrKey(l.addr)];
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto fd = Listener::open(l.addr);
+      if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
+      list.push_back(std::move(*fd));
     }
   }
   return fds;
@@ -338,9 +329,27 @@ void Proxy::rejectReload(const std::vector<std::string>& errors) {
 }
 
 // HUP: nginx's reconfiguration, in-process. Nothing changes until the new
-// configuration has been read, checked, built and every new socket opened.
+// configuration has been read, checked, built and every new socket opened;
+// what changes is what planReload() says.
 void Proxy::reload() {
   common::notifyReloading();
+  std::optional<ProxyConfig> cfg = loadForReload();
+  if (!cfg) return;
+  const ReloadPlan plan = planReload(current_->cfg, *cfg);
+  auto staged = stage(*cfg, plan);
+  if (!staged) {
+    log_->emerg("{}", staged.error());
+    return rejectReload({staged.error()});
+  }
+  takeOverHealthChecks(*staged);
+  // Point of no return: apply.
+  applyMain(cfg->main, plan);
+  commit(plan, std::move(*staged));
+}
+
+// The file read and checked again, with its diagnostics logged; none when it
+// has errors (the reload is rejected).
+std::optional<ProxyConfig> Proxy::loadForReload() {
   common::Diagnostics diag;
   ProxyConfig cfg = loadProxyConfig(initial_cfg_.path, current_->cfg.prefix, diag);
   std::vector<std::string> errors;
@@ -352,40 +361,46 @@ void Proxy::reload() {
       log_->warn("{}", d.format());
     }
   }
-  if (!errors.empty()) return rejectReload(errors);
+  if (!errors.empty()) {
+    rejectReload(errors);
+    return std::nullopt;
+  }
+  return cfg;
+}
 
-  auto gen = buildGeneration(cfg, log_, current_.get(), server_stats_, workers_.size());
-  if (!gen) {
-    log_->emerg("{}", gen.error());
-    return rejectReload({gen.error()});
-  }
-  auto fds = openNewSockets(**gen);
-  if (!fds) {
-    log_->emerg("{}", fds.error());
-    return rejectReload({fds.error()});
-  }
-  std::unique_ptr<StatusPage> new_status;
-  const bool status_kept = cfg.status && status_ && status_->config().listen == cfg.status->listen;
-  if (cfg.status && !status_kept) {
+// Everything the new configuration needs that can fail, made before anything
+// running changes: a reload rejected here leaves the running one untouched.
+common::Result<Proxy::Staged> Proxy::stage(const ProxyConfig& cfg, const ReloadPlan& plan) {
+  using R = common::Result<Staged>;
+  Staged st;
+  auto gen =
+      buildGeneration(cfg, log_, current_.get(), plan.groups, server_stats_, workers_.size());
+  if (!gen) return R::fail(gen.error());
+  st.gen = std::move(*gen);
+  auto fds = openNewSockets(plan.listeners);
+  if (!fds) return R::fail(fds.error());
+  st.fds = std::move(*fds);
+  st.status_kept =
+      status_ && (plan.status == ReloadStep::keep || plan.status == ReloadStep::update);
+  if (cfg.status && !st.status_kept) {
     auto page = openStatusPage(*cfg.status);
-    if (!page) {
-      log_->emerg("{}", page.error());
-      return rejectReload({page.error()});
-    }
-    new_status = std::move(*page);
+    if (!page) return R::fail(page.error());
+    st.status = std::move(*page);
   }
-  // Health checks: groups taken over keep their checker (and re-read their
-  // TLS files, so a rotated client certificate is picked up), new groups get
-  // one. The running checkers are only touched once the new ones exist: a
-  // reload rejected here leaves every old checker running.
-  auto fresh = healthChecksFor(**gen);
-  if (!fresh) {
-    log_->emerg("{}", fresh.error());
-    return rejectReload({fresh.error()});
-  }
+  // Health checks: groups taken over keep their checker, new groups get one.
+  auto fresh = healthChecksFor(*st.gen);
+  if (!fresh) return R::fail(fresh.error());
+  st.checkers = std::move(*fresh);
+  return st;
+}
+
+// The checkers of the groups the new generation took over go on (and re-read
+// their TLS files, so a rotated client certificate is picked up); the others
+// stop, and the new groups' checkers start.
+void Proxy::takeOverHealthChecks(Staged& st) {
   std::vector<std::unique_ptr<HealthChecker>> checkers;
   for (auto& hc : health_checkers_) {
-    for (const GroupRuntime& g : (*gen)->groups) {
+    for (const GroupRuntime& g : st.gen->groups) {
       if (hc && &hc->group() == g.group.get()) {
         if (auto r = hc->reloadTls(); !r) {
           log_->warn("{}; the health check keeps its previous TLS files", r.error());
@@ -395,39 +410,45 @@ void Proxy::reload() {
     }
   }
   health_checkers_ = std::move(checkers);
-  for (auto& hc : *fresh) health_checkers_.push_back(std::move(hc));
+  for (auto& hc : st.checkers) health_checkers_.push_back(std::move(hc));
+}
 
-  // Point of no return: apply.
-  if (cfg.main.worker_processes != static_cast<int>(workers_.size())) {
+// [main] (kMainSectionDecisions): what the running process can take now.
+void Proxy::applyMain(const MainSection& main, const ReloadPlan& plan) {
+  if (main.worker_processes != static_cast<int>(workers_.size())) {
     log_->warn("worker_processes changed to {}: takes effect at the next restart, running {}",
-               cfg.main.worker_processes, workers_.size());
+               main.worker_processes, workers_.size());
   }
-  if (cfg.main.worker_rlimit_nofile != current_->cfg.main.worker_rlimit_nofile) {
-    applyRlimit(cfg.main.worker_rlimit_nofile);
-  }
-  if (cfg.main.error_log) {
-    log_->setMinimum(cfg.main.error_log->level);
-    if (cfg.main.error_log->path != log_->path()) {
-      if (auto r = log_->openFile(cfg.main.error_log->path); !r) log_->alert("{}", r.error());
+  if (plan.rlimit_changed) applyRlimit(main.worker_rlimit_nofile);
+  if (main.error_log) {
+    log_->setMinimum(main.error_log->level);
+    if (main.error_log->path != log_->path()) {
+      if (auto r = log_->openFile(main.error_log->path); !r) log_->alert("{}", r.error());
     }
   }
-  std::size_t opened = fds->size();
-  std::size_t before = listening_.size();
-  deploy(**gen, std::move(*fds));
-  std::size_t kept = listening_.size() - opened;
-  if (status_kept) {
-    status_->setConfig(*cfg.status);
-  } else {
-    status_ = std::move(new_status);  // closes the old page, if any
+}
+
+void Proxy::commit(const ReloadPlan& plan, Staged st) {
+  std::size_t kept = 0, opened = 0, closed = 0;
+  for (const ListenStep& l : plan.listeners) {
+    kept += l.step == ReloadStep::keep || l.step == ReloadStep::update;
+    opened += l.step == ReloadStep::start;
+    closed += l.step == ReloadStep::stop;
   }
-  current_ = std::move(*gen);
+  deploy(*st.gen, std::move(st.fds));
+  if (st.status_kept) {
+    status_->setConfig(*st.gen->cfg.status);
+  } else {
+    status_ = std::move(st.status);  // closes the old page, if any
+  }
+  current_ = std::move(st.gen);
   ++generation_;
   ++reloads_ok_;
   last_reload_ = std::chrono::system_clock::now();
   last_reload_ok_ = true;
   last_reload_errors_.clear();
   log_->notice("reloaded: generation {}, {} listening address(es): {} kept, {} opened, {} closed",
-               generation_, listening_.size(), kept, opened, before - kept);
+               generation_, listening_.size(), kept, opened, closed);
   common::notifyReady(fmt::format("reloaded: {}", summary()));
 }
 

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "proxyd/core/config.h"
+#include "proxyd/core/reload_plan.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/stats.h"
 #include "proxyd/io/health_checker.h"
@@ -45,15 +46,15 @@ struct Generation {
   std::vector<std::shared_ptr<const ServerBlock>> blocks;
 };
 
-// Builds the ready-to-run form of `cfg`. A group whose [upstream] text and
-// resolved addresses are the same as in `previous` is taken over with its
-// live state (failures, connections, health); others start fresh. Counters
+// Builds the ready-to-run form of `cfg`. A group the plan keeps (`groups`,
+// reload_plan.h: same section) is taken over from `previous` with its live
+// state (failures, connections, health); others start fresh. Counters
 // of [server] blocks are kept by name in `stats`. Errors (a log that cannot
 // be opened) are values.
 common::Result<std::unique_ptr<Generation>> buildGeneration(
     const ProxyConfig& cfg, const std::shared_ptr<common::Log>& main_log,
-    const Generation* previous, std::map<std::string, std::shared_ptr<ServerStats>>& stats,
-    std::size_t workers);
+    const Generation* previous, const std::vector<GroupStep>& groups,
+    std::map<std::string, std::shared_ptr<ServerStats>>& stats, std::size_t workers);
 
 class Proxy {
  public:
@@ -76,12 +77,24 @@ class Proxy {
   static void onStopCheck(evutil_socket_t, short, void* arg);
   static void onShutdownTimeout(evutil_socket_t, short, void* arg);
 
+  // What a reload has made ready before anything running changes.
+  struct Staged {
+    std::unique_ptr<Generation> gen;
+    std::map<std::string, std::vector<common::UniqueFd>> fds;  // the addresses that start
+    bool status_kept = false;                                  // the page goes on, new rules
+    std::unique_ptr<StatusPage> status;                        // else the new page, if any
+    std::vector<std::unique_ptr<HealthChecker>> checkers;      // for groups without one
+  };
   void reload();
+  std::optional<ProxyConfig> loadForReload();
+  common::Result<Staged> stage(const ProxyConfig& cfg, const ReloadPlan& plan);
+  void takeOverHealthChecks(Staged& st);
+  void applyMain(const MainSection& main, const ReloadPlan& plan);
+  void commit(const ReloadPlan& plan, Staged st);
   void rejectReload(const std::vector<std::string>& errors);
-  // Opens one socket per worker for every listening address of `gen` that
-  // no worker listens on yet.
+  // Opens one socket per worker for every listening address the plan starts.
   common::Result<std::map<std::string, std::vector<common::UniqueFd>>> openNewSockets(
-      const Generation& gen);
+      const std::vector<ListenStep>& listeners);
   // Hands every worker its listener set for `gen`.
   void deploy(const Generation& gen, std::map<std::string, std::vector<common::UniqueFd>> fds);
   common::Result<std::unique_ptr<StatusPage>> openStatusPage(const StatusSection& cfg);

@@ -64,6 +64,7 @@ struct ScriptSection {
   std::string user;   // per-script `user`, else global script_user
   std::string group;  // `user = NAME GROUP`
   int line = 0;
+  bool operator==(const ScriptSection&) const = default;
 };
 
 struct TrackScriptRef {
@@ -120,6 +121,7 @@ struct SyncGroupSection {
   std::string notify_master, notify_backup, notify_fault, notify;
   ScriptRunAs notify_master_as, notify_backup_as, notify_fault_as, notify_as;
   int line = 0;
+  bool operator==(const SyncGroupSection&) const = default;
 };
 
 struct VrrpConfig {
@@ -131,6 +133,7 @@ struct VrrpConfig {
 
   const ScriptSection* findScript(const std::string& name) const;
   const InstanceSection* findInstance(const std::string& name) const;
+  bool operator==(const VrrpConfig&) const = default;
 };
 
 // Loads and checks `path`. Problems go to `diag`. What depends on the

@@ -1,5 +1,7 @@
 #include "vrrpd/core/reload_plan.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace vrrpd {
@@ -40,21 +42,9 @@ InstanceGlobals globalsFor(const InstanceSection& sec, const GlobalSection& glob
   return g;
 }
 
-std::string_view reloadStepName(ReloadStep s) {
-  switch (s) {
-    case ReloadStep::keep:
-      return "keep";
-    case ReloadStep::restart:
-      return "restart";
-    case ReloadStep::start:
-      return "start";
-    case ReloadStep::stop:
-      return "stop";
-  }
-  return "?";
-}
+namespace {
 
-std::vector<InstancePlan> planReload(const VrrpConfig& running, const VrrpConfig& next) {
+std::vector<InstancePlan> planInstances(const VrrpConfig& running, const VrrpConfig& next) {
   std::vector<InstancePlan> plan;
   for (const auto& sec : next.instances) {
     const InstanceSection* old = running.findInstance(sec.name);
@@ -77,6 +67,65 @@ std::vector<InstancePlan> planReload(const VrrpConfig& running, const VrrpConfig
     }
   }
   return plan;
+}
+
+// The scripts some instance of `cfg` tracks, in the order they are tracked.
+std::vector<const ScriptSection*> trackedScripts(const VrrpConfig& cfg) {
+  std::vector<const ScriptSection*> tracked;
+  for (const auto& inst : cfg.instances) {
+    for (const auto& ref : inst.track_scripts) {
+      const ScriptSection* sec = cfg.findScript(ref.name);
+      if (sec == nullptr) continue;  // the config check made this an error
+      if (std::find(tracked.begin(), tracked.end(), sec) == tracked.end()) tracked.push_back(sec);
+    }
+  }
+  return tracked;
+}
+
+// The script as it runs and is judged (kScriptSectionDecisions): the
+// weight is the instances' business.
+ScriptSection howItRuns(ScriptSection s) {
+  s.line = 0;
+  s.weight = 0;
+  s.reverse = false;
+  return s;
+}
+
+std::vector<ScriptPlan> planScripts(const VrrpConfig& running, const VrrpConfig& next) {
+  std::vector<const ScriptSection*> was = trackedScripts(running);
+  auto wasTracked = [&](const std::string& name) -> const ScriptSection* {
+    for (const ScriptSection* s : was) {
+      if (s->name == name) return s;
+    }
+    return nullptr;
+  };
+  const bool same_policy = ScriptPolicy::from(running.global) == ScriptPolicy::from(next.global);
+  std::vector<ScriptPlan> plan;
+  std::vector<const ScriptSection*> now = trackedScripts(next);
+  for (const ScriptSection* sec : now) {
+    const ScriptSection* old = wasTracked(sec->name);
+    if (old == nullptr) {
+      plan.push_back({sec->name, ReloadStep::start});
+    } else if (!same_policy || howItRuns(*old) != howItRuns(*sec)) {
+      plan.push_back({sec->name, ReloadStep::restart});
+    } else if (old->weight != sec->weight || old->reverse != sec->reverse) {
+      plan.push_back({sec->name, ReloadStep::update});
+    } else {
+      plan.push_back({sec->name, ReloadStep::keep});
+    }
+  }
+  for (const ScriptSection* old : was) {
+    bool gone = std::none_of(now.begin(), now.end(),
+                             [&](const ScriptSection* s) { return s->name == old->name; });
+    if (gone) plan.push_back({old->name, ReloadStep::stop});
+  }
+  return plan;
+}
+
+}  // namespace
+
+ReloadPlan planReload(const VrrpConfig& running, const VrrpConfig& next) {
+  return {planInstances(running, next), planScripts(running, next)};
 }
 
 }  // namespace vrrpd

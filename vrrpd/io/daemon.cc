@@ -39,14 +39,6 @@ void makeDirs(const std::string& path) {
   }
 }
 
-// Whether two [vrrp_script] sections run and judge the script the same way
-// (the weight may differ: it is the instances' business).
-bool sameRun(const ScriptSection& a, const ScriptSection& b) {
-  return a.script == b.script && a.interval == b.interval && a.timeout == b.timeout &&
-         a.fall == b.fall && a.rise == b.rise && a.init_fail == b.init_fail && a.user == b.user &&
-         a.group == b.group;
-}
-
 }  // namespace
 
 Daemon::Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log)
@@ -167,9 +159,9 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
                                         std::move(announcer), std::move(env));
 }
 
-void Daemon::wireTracking() {
-  // Scripts are rebuilt on every (re)load: their settings may have changed.
-  // A fresh script starts as keepalived's do: OK unless init_fail.
+void Daemon::wireTracking(const std::vector<ScriptPlan>& plan) {
+  // A script the plan does not keep is built anew: its settings may have
+  // changed. A fresh script starts as keepalived's do: OK unless init_fail.
   std::map<std::string, std::unique_ptr<TrackScript>> scripts;
   std::vector<TrackScript*> fresh;
   for (const auto& inst : instances_) {
@@ -180,8 +172,10 @@ void Daemon::wireTracking() {
       auto it = track_scripts_.find(ref.name);
       // A script whose way of running and judging is unchanged keeps its
       // state (no flap on HUP); its weight is read from the new file below.
-      if (it != track_scripts_.end() && sameRun(it->second->config(), *sec) &&
-          it->second->policy() == ScriptPolicy::from(cfg_.global)) {
+      bool kept = std::any_of(plan.begin(), plan.end(), [&](const ScriptPlan& p) {
+        return p.name == ref.name && (p.step == ReloadStep::keep || p.step == ReloadStep::update);
+      });
+      if (it != track_scripts_.end() && kept) {
         scripts.emplace(ref.name, std::move(it->second));  // keep its state: no flap on HUP
         continue;
       }
@@ -234,8 +228,8 @@ void Daemon::syncGroups() {
   }
 }
 
-void Daemon::startInstances() {
-  wireTracking();
+void Daemon::startInstances(const std::vector<ScriptPlan>& scripts) {
+  wireTracking(scripts);
   for (auto& inst : instances_) {
     // Instances kept by a reload may track with new weights now.
     if (inst->state() == State::init)
@@ -385,7 +379,8 @@ void Daemon::reload() {
     old.emplace(n, std::move(inst));
   }
   instances_.clear();
-  for (const auto& step : planReload(cfg_, next)) {
+  ReloadPlan plan = planReload(cfg_, next);
+  for (const auto& step : plan.instances) {
     auto it = old.find(step.name);
     if (step.step == ReloadStep::keep && it != old.end()) {
       it->second->reloaded();
@@ -412,7 +407,7 @@ void Daemon::reload() {
     }
     instances_.push_back(std::move(*inst));
   }
-  startInstances();
+  startInstances(plan.scripts);
   ++reloads_;
   log_->notice("configuration reloaded: {} instance(s)", instances_.size());
   common::notifyReady(fmt::format("{} instance(s)", instances_.size()));

@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "vrrpd/core/config.h"
 #include "vrrpd/core/drop_log_limiter.h"
+#include "vrrpd/core/reload_plan.h"
 #include "vrrpd/io/instance.h"
 #include "vrrpd/io/link_monitor.h"
 #include "vrrpd/io/notifier.h"
@@ -48,10 +49,11 @@ class Daemon {
 
   common::Result<Port*> port(const std::string& ifname, int family, bool multicast);
   common::Result<std::unique_ptr<VrrpInstance>> makeInstance(const InstanceSection& sec);
-  void startInstances();
-  // (Re)builds the track scripts the instances use and hands each instance
-  // its scripts and weights.
-  void wireTracking();
+  // `scripts`: the reload plan's track scripts (none at start).
+  void startInstances(const std::vector<ScriptPlan>& scripts = {});
+  // (Re)builds the track scripts the instances use, taking over those the
+  // plan keeps, and hands each instance its scripts and weights.
+  void wireTracking(const std::vector<ScriptPlan>& scripts);
   void syncGroups();
   void reload();
   void stopAll();

@@ -1,0 +1,101 @@
+#include "proxyd/core/reload_plan.h"
+
+#include <algorithm>
+
+namespace proxyd {
+
+namespace {
+
+template <class T>
+T withoutLine(T s) {
+  s.line = 0;
+  return s;
+}
+
+const ServerSection* listeningOn(const ProxyConfig& cfg, const common::SocketAddress& addr) {
+  for (const auto& s : cfg.servers) {
+    if (std::find(s.listen.begin(), s.listen.end(), addr) != s.listen.end()) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<GroupStep> planGroups(const ProxyConfig& running, const ProxyConfig& next) {
+  std::vector<GroupStep> plan;
+  for (const auto& up : next.upstreams) {
+    const UpstreamSection* old = running.findUpstream(up.name);
+    if (old == nullptr) {
+      plan.push_back({up.name, ReloadStep::start});
+    } else if (withoutLine(*old) != withoutLine(up)) {
+      plan.push_back({up.name, ReloadStep::restart});
+    } else {
+      plan.push_back({up.name, ReloadStep::keep});
+    }
+  }
+  for (const auto& up : running.upstreams) {
+    if (next.findUpstream(up.name) == nullptr) plan.push_back({up.name, ReloadStep::stop});
+  }
+  return plan;
+}
+
+// Whether new sessions on a kept socket of `now` run as those of `was`
+// did: the same section, the same group state, the same log format.
+bool sameBlock(const ProxyConfig& running, const ServerSection& was, const ProxyConfig& next,
+               const ServerSection& now, const std::vector<GroupStep>& groups) {
+  if (withoutLine(was) != withoutLine(now)) return false;
+  for (const auto& g : groups) {
+    if (g.name == now.proxy_pass && g.step != ReloadStep::keep) return false;
+  }
+  if (now.access_log) {
+    const auto& name = now.access_log->format_name;
+    auto a = running.log_format_text.find(name), b = next.log_format_text.find(name);
+    if (a == running.log_format_text.end() || b == next.log_format_text.end() ||
+        a->second != b->second) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<ListenStep> planListeners(const ProxyConfig& running, const ProxyConfig& next,
+                                      const std::vector<GroupStep>& groups) {
+  std::vector<ListenStep> plan;
+  for (const auto& sec : next.servers) {
+    for (const auto& addr : sec.listen) {
+      const ServerSection* was = listeningOn(running, addr);
+      ReloadStep step = ReloadStep::start;
+      if (was != nullptr) {
+        bool same = was->name == sec.name && sameBlock(running, *was, next, sec, groups);
+        step = same ? ReloadStep::keep : ReloadStep::update;
+      }
+      plan.push_back({addr, sec.name, step});
+    }
+  }
+  for (const auto& sec : running.servers) {
+    for (const auto& addr : sec.listen) {
+      if (listeningOn(next, addr) == nullptr) plan.push_back({addr, sec.name, ReloadStep::stop});
+    }
+  }
+  return plan;
+}
+
+std::optional<ReloadStep> planStatus(const std::optional<StatusSection>& was,
+                                     const std::optional<StatusSection>& now) {
+  if (!was && !now) return std::nullopt;
+  if (!now) return ReloadStep::stop;
+  if (!was) return ReloadStep::start;
+  if (was->listen != now->listen) return ReloadStep::restart;
+  return withoutLine(*was) == withoutLine(*now) ? ReloadStep::keep : ReloadStep::update;
+}
+
+}  // namespace
+
+ReloadPlan planReload(const ProxyConfig& running, const ProxyConfig& next) {
+  ReloadPlan plan;
+  plan.groups = planGroups(running, next);
+  plan.listeners = planListeners(running, next, plan.groups);
+  plan.status = planStatus(running.status, next.status);
+  plan.rlimit_changed = running.main.worker_rlimit_nofile != next.main.worker_rlimit_nofile;
+  return plan;
+}
+
+}  // namespace proxyd
