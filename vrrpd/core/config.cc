@@ -468,6 +468,31 @@ class Loader {
     in.name = s.label;
     in.line = s.line;
     SectionWalker w(cfg_.path, s, mine_);
+    routerKeys(w, in, notes);
+    sourceKeys(w, in, notes);
+    authKeys(w, in, notes);
+    vipKeys(w, in, notes);
+    trackKeys(w, in);
+    w.on("garp_master_delay", duration("vrrp_instance", in.garp_master_delay));
+    w.on("garp_master_repeat", count("vrrp_instance", in.garp_master_repeat));
+    w.on("garp_master_refresh", duration("vrrp_instance", in.garp_master_refresh));
+    w.on("garp_master_refresh_repeat", count("vrrp_instance", in.garp_master_refresh_repeat));
+    NotifyKeys keys{{{"notify_master", &in.notify_master, &in.notify_master_as},
+                     {"notify_backup", &in.notify_backup, &in.notify_backup_as},
+                     {"notify_fault", &in.notify_fault, &in.notify_fault_as},
+                     {"notify_stop", &in.notify_stop, &in.notify_stop_as},
+                     {"notify", &in.notify, &in.notify_as}}};
+    notifyKeys(w, keys);
+    w.run();
+    useNotifyKeys(keys);
+
+    requireInstanceKeys(s, in, notes);
+    cfg_.instances.push_back(std::move(in));
+    notes_.push_back(std::move(notes));
+  }
+
+  // The virtual router itself: its link, VRID, priority, timing, preemption.
+  void routerKeys(SectionWalker& w, InstanceSection& in, InstanceNotes& notes) {
     w.on("state", [&](const IniEntry& e) {
       std::string v = lower(e.value);
       if (v == "master") {
@@ -531,6 +556,10 @@ class Loader {
       in.preempt_delay = milliseconds(*n);
       notes.preempt_delay_line = e.line;
     });
+  }
+
+  // Where adverts come from and go (multicast or unicast).
+  void sourceKeys(SectionWalker& w, InstanceSection& in, InstanceNotes& notes) {
     auto source = [this](std::optional<IpAddress>& out, int& line) {
       return [this, out = &out, line = &line](const IniEntry& e) {
         IpAddress a;
@@ -561,6 +590,10 @@ class Loader {
           notes.peer_lines.push_back(e.line);
         },
         true);
+  }
+
+  // VRRPv2 simple password authentication.
+  void authKeys(SectionWalker& w, InstanceSection& in, InstanceNotes& notes) {
     w.on("auth_type", [&](const IniEntry& e) {
       notes.auth_type_line = e.line;  // written, even if refused
       std::string v = lower(e.value);
@@ -592,6 +625,10 @@ class Loader {
                                     in.auth_pass));
       }
     });
+  }
+
+  // virtual_ipaddress: one family per instance, no address twice.
+  void vipKeys(SectionWalker& w, InstanceSection& in, InstanceNotes& notes) {
     w.on(
         "virtual_ipaddress",
         [&](const IniEntry& e) {
@@ -626,6 +663,10 @@ class Loader {
           in.vips.push_back(std::move(vip));
         },
         true);
+  }
+
+  // track_script and track_interface, each named once.
+  void trackKeys(SectionWalker& w, InstanceSection& in) {
     w.on(
         "track_script",
         [&](const IniEntry& e) {
@@ -658,19 +699,11 @@ class Loader {
               TrackInterfaceRef{ref->first, ref->second.value_or(0), e.line});
         },
         true);
-    w.on("garp_master_delay", duration("vrrp_instance", in.garp_master_delay));
-    w.on("garp_master_repeat", count("vrrp_instance", in.garp_master_repeat));
-    w.on("garp_master_refresh", duration("vrrp_instance", in.garp_master_refresh));
-    w.on("garp_master_refresh_repeat", count("vrrp_instance", in.garp_master_refresh_repeat));
-    NotifyKeys keys{{{"notify_master", &in.notify_master, &in.notify_master_as},
-                     {"notify_backup", &in.notify_backup, &in.notify_backup_as},
-                     {"notify_fault", &in.notify_fault, &in.notify_fault_as},
-                     {"notify_stop", &in.notify_stop, &in.notify_stop_as},
-                     {"notify", &in.notify, &in.notify_as}}};
-    notifyKeys(w, keys);
-    w.run();
-    useNotifyKeys(keys);
+  }
 
+  // What an instance cannot do without.
+  void requireInstanceKeys(const IniSection& s, const InstanceSection& in,
+                           const InstanceNotes& notes) {
     if (!notes.have_interface) error(s.line, fmt::format("[{}] needs \"interface\"", s.header));
     if (!notes.have_vrid) {
       error(s.line, fmt::format("[{}] needs \"virtual_router_id\" (1 to 255, the same on every "
@@ -680,8 +713,6 @@ class Loader {
     if (in.vips.empty() && !notes.bad_vip) {
       error(s.line, fmt::format("[{}] needs \"virtual_ipaddress\"", s.header));
     }
-    cfg_.instances.push_back(std::move(in));
-    notes_.push_back(std::move(notes));
   }
 
   // "NAME [weight=N]" (keepalived's "NAME weight N" works too).
@@ -715,10 +746,20 @@ class Loader {
   void finishInstance(size_t index) {
     InstanceSection& in = cfg_.instances[index];
     const InstanceNotes& n = notes_[index];
-    bool v6 = !in.vips.empty() && in.vips.front().addr.isV6();
-    int family = v6 ? AF_INET6 : AF_INET;
-    const char* family_name = v6 ? "IPv6" : "IPv4";
+    VersionChoice v = settleVersion(in, n);
+    checkAdvertInterval(in, n, v.version, v.from);
+    settleAuth(in, n, v.version);
+    checkSourceFamilies(in, n);
+    settlePreemption(in, n);
+  }
 
+  // The version the instance runs, and where that came from (for messages).
+  struct VersionChoice {
+    int version = 2;
+    std::string from;
+  };
+  VersionChoice settleVersion(InstanceSection& in, const InstanceNotes& n) {
+    bool v6 = isV6(in);
     // IPv6 forces VRRPv3, as in keepalived (which sets version 3).
     if (v6 && in.version == 2) {
       warning(n.version_line,
@@ -731,7 +772,11 @@ class Loader {
     std::string version_from = version_line
                                    ? fmt::format(" (line {})", version_line)
                                    : std::string(v6 ? " (IPv6 addresses)" : " (the default)");
+    return {version, version_from};
+  }
 
+  void checkAdvertInterval(const InstanceSection& in, const InstanceNotes& n, int version,
+                           const std::string& version_from) {
     long ms = in.advert_interval.count();
     if (version == 2 && (ms % 1000 != 0 || ms > 255000)) {
       error(n.advert_line,
@@ -744,8 +789,9 @@ class Loader {
                         "of a second from 0.01 to 40.95",
                         seconds(in.advert_interval), version_from));
     }
+  }
 
-    // Authentication.
+  void settleAuth(InstanceSection& in, const InstanceNotes& n, int version) {
     if (in.auth_type == AuthType::pass && version == 3) {
       warning(n.auth_type_line, "auth_type: VRRPv3 has no authentication: ignored (as keepalived)");
       in.auth_type = AuthType::none;
@@ -754,8 +800,13 @@ class Loader {
     } else if (n.auth_type_line == 0 && !in.auth_pass.empty()) {
       warning(n.auth_pass_line, "auth_pass: not used without \"auth_type = PASS\"");
     }
+  }
 
-    // Addresses of the other family.
+  // Addresses of the other family.
+  void checkSourceFamilies(const InstanceSection& in, const InstanceNotes& n) {
+    bool v6 = isV6(in);
+    int family = v6 ? AF_INET6 : AF_INET;
+    const char* family_name = v6 ? "IPv6" : "IPv4";
     auto checkFamily = [&](const std::optional<IpAddress>& a, int line, std::string_view key) {
       if (a && a->family() != family) {
         error(line, fmt::format("{}: {} is {} but the virtual addresses are {}", key, a->toString(),
@@ -777,7 +828,9 @@ class Loader {
               "unicast_src_ip: no unicast_peer is given: adverts go to the "
               "multicast group");
     }
+  }
 
+  void settlePreemption(InstanceSection& in, const InstanceNotes& n) {
     // State, priority and preemption, as keepalived's vrrp_complete_instance()
     // settles them: a missing priority follows the state (MASTER: 255, the
     // address owner; else 100), a missing state follows the priority.
