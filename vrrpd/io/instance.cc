@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "vrrpd/core/instance_notify.h"
+#include "vrrpd/core/instance_setup.h"
 #include "vrrpd/core/tracking_policy.h"
 
 namespace vrrpd {
@@ -16,54 +17,13 @@ VrrpInstance::VrrpInstance(InstanceSection cfg, const InstanceGlobals& global, I
       env_(std::move(env)),
       version_(global.version),
       family_(cfg_.vips.empty() ? AF_INET : cfg_.vips.front().addr.family()),
-      machine_(MachineConfig{}),
+      src_(pickSourceAddress(cfg_, family_, ifc_.primary_v4, ifc_.link_local_v6)),
+      dst_(family_ == AF_INET ? vrrpMulticastV4() : vrrpMulticastV6()),
+      template_(advertTemplate(cfg_, version_)),
+      expect_(advertExpectation(cfg_, global_, template_, src_)),
+      machine_(machineConfig(cfg_, version_, src_)),
       burst_(global.announce_interval) {
-  // The source address: configured, else the interface's primary address
-  // (IPv4) or link-local address (IPv6), as keepalived picks it.
-  if (cfg_.unicast_src_ip) {
-    src_ = *cfg_.unicast_src_ip;
-  } else if (cfg_.mcast_src_ip) {
-    src_ = *cfg_.mcast_src_ip;
-  } else if (family_ == AF_INET && ifc_.primary_v4) {
-    src_ = *ifc_.primary_v4;
-  } else if (family_ == AF_INET6 && ifc_.link_local_v6) {
-    src_ = *ifc_.link_local_v6;
-  }
-  dst_ = family_ == AF_INET ? vrrpMulticastV4() : vrrpMulticastV6();
   codec_.v3_checksum_as_v2 = global_.v3_checksum_as_v2;
-
-  template_.version = version_;
-  template_.vrid = static_cast<std::uint8_t>(cfg_.vrid);
-  template_.interval_cs = static_cast<std::uint16_t>(cfg_.advert_interval.count() / 10);
-  if (version_ == 2) {
-    template_.auth_type = cfg_.auth_type;
-    if (cfg_.auth_type == AuthType::pass) template_.auth_data = passwordBytes(cfg_.auth_pass);
-  }
-  for (const Vip& v : cfg_.vips) template_.addrs.push_back(v.addr);
-
-  expect_.version = version_;
-  expect_.vrid = template_.vrid;
-  expect_.unicast = cfg_.unicast();
-  expect_.auth_type = template_.auth_type;
-  expect_.auth_data = template_.auth_data;
-  expect_.interval_cs = template_.interval_cs;
-  expect_.addrs = template_.addrs;
-  expect_.skip_check_adv_addr = global_.skip_check_adv_addr;
-  if (!src_.empty()) expect_.own_addresses.push_back(src_);
-  if (global_.check_unicast_src) expect_.unicast_peers = cfg_.unicast_peers;
-
-  MachineConfig mc;
-  mc.version = version_;
-  mc.priority = static_cast<std::uint8_t>(cfg_.priority);
-  mc.advert_interval = cfg_.advert_interval;
-  mc.preempt = cfg_.preempt;
-  mc.preempt_delay = cfg_.preempt_delay;
-  mc.initial_master = cfg_.initial_master;
-  mc.primary = src_;
-  mc.garp_master_delay = cfg_.garp_master_delay;
-  mc.garp_master_refresh = cfg_.garp_master_refresh;
-  machine_ = VrrpStateMachine(mc);
-
   for (TimerKind k : {TimerKind::advert, TimerKind::master_down, TimerKind::garp_repeat,
                       TimerKind::garp_refresh}) {
     timers_.emplace(k, env_.timers->timer([this, k] { onTimer(k); }));
