@@ -3,7 +3,6 @@
 #pragma once
 
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include <chrono>
 #include <memory>
@@ -16,13 +15,9 @@ struct EventBaseDeleter {
 struct EventDeleter {
   void operator()(event* e) const { event_free(e); }
 };
-struct EvHttpDeleter {
-  void operator()(evhttp* h) const { evhttp_free(h); }
-};
 
 using EventBasePtr = std::unique_ptr<event_base, EventBaseDeleter>;
 using EventPtr = std::unique_ptr<event, EventDeleter>;
-using EvHttpPtr = std::unique_ptr<evhttp, EvHttpDeleter>;
 
 inline timeval toTimeval(std::chrono::microseconds us) {
   timeval tv;

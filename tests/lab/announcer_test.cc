@@ -88,7 +88,7 @@ TEST_CASE("Announcer: gratuitous ARP arrives byte for byte", "[lab][announcer]")
 
 TEST_CASE("Announcer: unsolicited NA from the VIP to ff02::1", "[lab][announcer]") {
   lab::VethLink link;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   const auto v = vrrpd::parseVip("2001:db8::100/64");
   REQUIRE(v);

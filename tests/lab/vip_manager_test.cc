@@ -1,4 +1,4 @@
-// VipManager through real netlink, in the lab namespace.
+// NetlinkVipManager through real netlink, in the lab namespace.
 #include "vrrpd/io/vip_manager.h"
 
 #include <net/if.h>
@@ -33,7 +33,7 @@ std::string addrLine(const std::string& family_flag, const std::string& addr) {
 }
 
 // Drains the monitor until (addr, ifindex) has been reported or 2 s passed.
-bool sawDeleted(vrrpd::VipManager& vm, const std::string& addr, int ifindex) {
+bool sawDeleted(vrrpd::NetlinkVipManager& vm, const std::string& addr, int ifindex) {
   std::set<std::pair<std::string, int>> seen;
   for (int round = 0; round < 20; ++round) {
     if (!lab::waitReadable(vm.monitorFd(), std::chrono::milliseconds(100))) continue;
@@ -48,7 +48,7 @@ bool sawDeleted(vrrpd::VipManager& vm, const std::string& addr, int ifindex) {
 TEST_CASE("VipManager: IPv4 add, present, remove; both idempotent", "[lab][vip]") {
   lab::VethLink link;
   const int idx = link.near_info.index;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   const auto v = vip("192.0.2.100/32 label v0:vip");
 
@@ -71,7 +71,7 @@ TEST_CASE("VipManager: IPv4 add, present, remove; both idempotent", "[lab][vip]"
 TEST_CASE("VipManager: scope, and a covered VIP becomes a secondary", "[lab][vip]") {
   lab::VethLink link;
   const int idx = link.near_info.index;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   auto scoped = (*vm)->add(vip("198.51.100.10/32 scope link"), idx);
   INFO((scoped ? "" : scoped.error()));
@@ -91,7 +91,7 @@ TEST_CASE("VipManager: scope, and a covered VIP becomes a secondary", "[lab][vip
 TEST_CASE("VipManager: IPv6 VIPs are added with NODAD", "[lab][vip]") {
   lab::VethLink link;
   const int idx = link.near_info.index;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
 
   const auto v64 = vip("2001:db8::100/64");
@@ -116,14 +116,14 @@ TEST_CASE("VipManager: IPv6 VIPs are added with NODAD", "[lab][vip]") {
 
 TEST_CASE("VipManager: removing a VIP that was never there is success", "[lab][vip]") {
   lab::VethLink link;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   CHECK((*vm)->remove(vip("198.51.100.77/32"), link.near_info.index));
   CHECK((*vm)->remove(vip("2001:db8::77"), link.near_info.index));
 }
 
 TEST_CASE("VipManager: adding to a missing interface is an error naming the VIP", "[lab][vip]") {
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   auto r = (*vm)->add(vip("192.0.2.100/32"), 999999);
   REQUIRE_FALSE(r);
@@ -133,7 +133,7 @@ TEST_CASE("VipManager: adding to a missing interface is an error naming the VIP"
 TEST_CASE("VipManager: the monitor reports an external `ip addr del`", "[lab][vip]") {
   lab::VethLink link;
   const int idx = link.near_info.index;
-  auto vm = vrrpd::VipManager::open();
+  auto vm = vrrpd::NetlinkVipManager::open();
   REQUIRE(vm);
   REQUIRE((*vm)->add(vip("192.0.2.101/32"), idx));
   REQUIRE((*vm)->add(vip("2001:db8::102/64"), idx));

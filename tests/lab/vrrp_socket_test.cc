@@ -2,7 +2,9 @@
 // receivers in the peer namespace, as two VRRP routers on one link.
 #include "vrrpd/io/vrrp_socket.h"
 
+#include <fcntl.h>
 #include <linux/if_ether.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -27,11 +29,14 @@ const std::vector<std::uint8_t> kAdvertV3 = {0x31, 51,   100,  1,    0x00, 0x64,
 std::optional<vrrpd::Datagram> receiveWithin(
     vrrpd::VrrpSocket& s, std::chrono::milliseconds t = std::chrono::milliseconds(2000)) {
   if (!lab::waitReadable(s.fd(), t)) return std::nullopt;
-  vrrpd::Drop why{vrrpd::DropReason::count_, ""};
-  auto d = s.receive(&why);
-  INFO("drop: " << why.detail);
+  auto got = s.receive();
+  if (const auto* why = std::get_if<vrrpd::Drop>(&got)) UNSCOPED_INFO("drop: " << why->detail);
+  if (const auto* err = std::get_if<vrrpd::ReceiveError>(&got))
+    UNSCOPED_INFO("errno " << err->error);
+  const auto* d = std::get_if<vrrpd::Datagram>(&got);
   CHECK(d);
-  return d;
+  if (d == nullptr) return std::nullopt;
+  return *d;
 }
 
 std::uint16_t checksum(const std::vector<std::uint8_t>& bytes) {
@@ -117,10 +122,8 @@ TEST_CASE("VrrpSocket IPv4 unicast to the peer", "[lab][vrrp_socket]") {
   REQUIRE(both);
   CHECK(both->dst == ip("192.0.2.2"));
 
-  // Nothing more waiting: nullopt and no drop reason.
-  vrrpd::Drop why{vrrpd::DropReason::count_, ""};
-  CHECK_FALSE((*rx)->receive(&why));
-  CHECK(why.reason == vrrpd::DropReason::count_);
+  // Nothing more waiting: that, and neither a drop nor an error.
+  CHECK(std::holds_alternative<vrrpd::WouldBlock>((*rx)->receive()));
 }
 
 TEST_CASE("VrrpSocket IPv6 multicast from the link-local address", "[lab][vrrp_socket]") {
@@ -201,4 +204,40 @@ TEST_CASE("VrrpSocket: a send with the wrong family is an error", "[lab][vrrp_so
   auto bad = vrrpd::VrrpSocket::open(AF_INET, "nosuch0", 12345, true);
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error(), Catch::Contains("nosuch0"));
+}
+
+TEST_CASE("VrrpSocket: too long for VRRP is a drop, a failing recvmsg() an error",
+          "[lab][vrrp_socket]") {
+  lab::VethLink link;
+  const int v0 = link.near_info.index, p0 = link.far_info.index;
+  const common::IpAddress src = *link.near_info.link_local_v6;
+  auto tx = vrrpd::VrrpSocket::open(AF_INET6, "v0", v0, true);
+  REQUIRE(tx);
+  std::optional<common::Result<vrrpd::VrrpSocket>> rx;
+  {
+    lab::InNetNs in(link.peer);
+    rx.emplace(vrrpd::VrrpSocket::open(AF_INET6, "p0", p0, true));
+  }
+  REQUIRE(*rx);
+
+  // IPv6 fragments it and the peer reassembles it: longer than any VRRP
+  // message, so it is a drop with its reason, and reading goes on.
+  std::vector<std::uint8_t> huge(5000, 0);
+  std::copy(kAdvertV3.begin(), kAdvertV3.end(), huge.begin());
+  REQUIRE(tx->send(huge, src, ip("ff02::12")));
+  REQUIRE(lab::waitReadable((*rx)->fd(), std::chrono::milliseconds(2000)));
+  auto got = (*rx)->receive();
+  const auto* why = std::get_if<vrrpd::Drop>(&got);
+  REQUIRE(why);
+  CHECK(why->reason == vrrpd::DropReason::bad_length);
+
+  // A descriptor that recvmsg() refuses (ENOTSOCK) is reported with its
+  // errno, not taken for "nothing waiting".
+  common::UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(null);
+  REQUIRE(::dup2(null.get(), (*rx)->fd()) == (*rx)->fd());
+  auto failed = (*rx)->receive();
+  const auto* err = std::get_if<vrrpd::ReceiveError>(&failed);
+  REQUIRE(err);
+  CHECK(err->error == ENOTSOCK);
 }

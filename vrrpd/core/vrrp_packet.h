@@ -78,9 +78,6 @@ std::vector<std::uint8_t> encodeAdvert(const Advert& a, const common::IpAddress&
 // Decodes and checks the structure of a VRRP message received from `src`
 // to `dst`: length, version, type, address count, checksum. Checks against
 // an instance's settings are in advert_filter.h.
-struct Decoded {
-  Advert advert;
-};
 struct DecodeResult {
   std::optional<Advert> advert;
   Drop drop{DropReason::too_short, ""};

@@ -48,8 +48,6 @@ const char* timerName(TimerKind k) {
       return "advert";
     case TimerKind::master_down:
       return "master_down";
-    case TimerKind::preempt_delay:
-      return "preempt_delay";
     case TimerKind::garp_repeat:
       return "garp_repeat";
     case TimerKind::garp_refresh:
@@ -304,23 +302,19 @@ Actions VrrpStateMachine::onTimer(TimerKind kind, common::TimePoint now) {
       if (state_ != State::master || cfg_.garp_master_refresh <= common::Duration::zero())
         return {};
       return {SendGratuitous{}, ArmTimer{TimerKind::garp_refresh, cfg_.garp_master_refresh}};
-    case TimerKind::preempt_delay:
-      // preempt_delay is kept as a deadline (keepalived's preempt_time) that
-      // is compared when a lower advert arrives; nothing to do on a timer.
-      return {};
   }
   return {};
 }
 
-Actions VrrpStateMachine::onPriority(std::uint8_t effective, common::TimePoint now) {
+Actions VrrpStateMachine::onPriority(int effective, common::TimePoint now) {
   // keepalived vrrp_set_effective_priority: the owner never changes; others
   // are clamped to 1..254.
   if (cfg_.priority == kOwnerPriority) return {};
-  effective = std::clamp<std::uint8_t>(effective, 1, kOwnerPriority - 1);
-  if (effective == priority_) return {};
+  const auto clamped = static_cast<std::uint8_t>(std::clamp(effective, 1, kOwnerPriority - 1));
+  if (clamped == priority_) return {};
   common::Duration old_down = masterDownInterval();
-  bool increasing = effective > priority_;
-  priority_ = effective;
+  bool increasing = clamped > priority_;
+  priority_ = clamped;
   // A MASTER carries the new priority in its next advert (keepalived sends
   // nothing extra); peers re-elect from it. A BACKUP whose priority rises
   // has a shorter Skew_Time: keepalived moves the running down timer earlier

@@ -20,11 +20,10 @@ enum class State { init, backup, master, fault };
 const char* stateName(State s);  // "INIT", "BACKUP", "MASTER", "FAULT"
 
 enum class TimerKind {
-  advert,         // MASTER: time to send the next advert (Adver_Timer)
-  master_down,    // BACKUP: the master is gone (Master_Down_Timer)
-  preempt_delay,  // BACKUP: preempt_delay before taking over from a lower master
-  garp_repeat,    // MASTER: the second GARP/NA burst after garp_master_delay
-  garp_refresh,   // MASTER: garp_master_refresh
+  advert,        // MASTER: time to send the next advert (Adver_Timer)
+  master_down,   // BACKUP: the master is gone (Master_Down_Timer)
+  garp_repeat,   // MASTER: the second GARP/NA burst after garp_master_delay
+  garp_refresh,  // MASTER: garp_master_refresh
 };
 const char* timerName(TimerKind k);
 
@@ -78,9 +77,10 @@ class VrrpStateMachine {
   Actions onStartup(common::TimePoint now);
   Actions onAdvert(const AdvertIn& in, common::TimePoint now);
   Actions onTimer(TimerKind kind, common::TimePoint now);
-  // Track scripts and interfaces: a new effective priority (1..254; ignored
-  // for an owner) — sent in the next advert; peers re-elect from it.
-  Actions onPriority(std::uint8_t effective, common::TimePoint now);
+  // Track scripts and interfaces: a new effective priority, the configured
+  // one plus the tracking weights, clamped here to 1..254 (ignored for an
+  // owner) — sent in the next advert; peers re-elect from it.
+  Actions onPriority(int effective, common::TimePoint now);
   // Entering or leaving FAULT (a failing weight-0 tracker, a down interface).
   Actions onFault(bool faulted, const std::string& cause, common::TimePoint now);
   // Someone deleted one of our VIPs while we are MASTER: keepalived goes

@@ -21,19 +21,6 @@
 namespace vrrpd {
 namespace {
 
-constexpr std::size_t kEtherHeaderLen = 14;
-constexpr std::size_t kArpLen = 28;
-constexpr std::uint8_t kNaOverride = 0x20;  // RFC 4861 4.4: R=0x80, S=0x40, O=0x20
-constexpr std::uint8_t kOptTargetLinkLayer = 2;
-
-void put16(std::vector<std::uint8_t>& v, std::uint16_t x) {
-  v.push_back(static_cast<std::uint8_t>(x >> 8));
-  v.push_back(static_cast<std::uint8_t>(x & 0xff));
-}
-void putBytes(std::vector<std::uint8_t>& v, const std::uint8_t* p, std::size_t n) {
-  v.insert(v.end(), p, p + n);
-}
-
 template <class T>
 bool setOpt(int fd, int level, int name, const T& value) {
   return ::setsockopt(fd, level, name, &value, sizeof value) == 0;
@@ -45,52 +32,6 @@ common::Result<Announcer> sysFail(const InterfaceInfo& ifc, std::string_view wha
 }
 
 }  // namespace
-
-std::vector<std::uint8_t> buildGratuitousArp(const MacAddress& mac, const common::IpAddress& vip) {
-  // keepalived vrrp_arp.c send_gratuitous_arp_immediate(): an ARP request
-  // broadcast from the interface's MAC in which sender and target IP are
-  // both the VIP, and the target hardware address is ff:ff:ff:ff:ff:ff
-  // (RFC 5227 3 would leave it zero; keepalived fills it with 0xff and
-  // switches accept both). 42 bytes: the driver pads to the Ethernet minimum.
-  static constexpr std::uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  std::vector<std::uint8_t> f;
-  f.reserve(kEtherHeaderLen + kArpLen);
-  putBytes(f, kBroadcast, 6);
-  putBytes(f, mac.data(), 6);
-  put16(f, ETH_P_ARP);
-  put16(f, 1);                  // hardware type: Ethernet
-  put16(f, ETH_P_IP);           // protocol type: IPv4
-  f.push_back(6);               // hardware address length
-  f.push_back(4);               // protocol address length
-  put16(f, 1);                  // ARP request
-  putBytes(f, mac.data(), 6);   // sender hardware address
-  putBytes(f, vip.bytes(), 4);  // sender protocol address
-  putBytes(f, kBroadcast, 6);   // target hardware address
-  putBytes(f, vip.bytes(), 4);  // target protocol address
-  return f;
-}
-
-std::vector<std::uint8_t> buildUnsolicitedNa(const MacAddress& mac, const common::IpAddress& vip) {
-  // RFC 4861 4.4 / 7.2.6: type 136, code 0; Override set so neighbours
-  // replace their cached link-layer address, Solicited clear (unsolicited).
-  // Router stays clear: keepalived copies the interface's forwarding
-  // setting into it, vrrpd announces hosts' VIPs. The checksum (bytes 2-3)
-  // is computed by the kernel for an IPPROTO_ICMPV6 raw socket.
-  std::vector<std::uint8_t> m;
-  m.reserve(32);
-  m.push_back(ND_NEIGHBOR_ADVERT);  // 136
-  m.push_back(0);                   // code
-  put16(m, 0);                      // checksum
-  m.push_back(kNaOverride);
-  m.push_back(0);
-  m.push_back(0);
-  m.push_back(0);
-  putBytes(m, vip.bytes(), 16);  // target address
-  m.push_back(kOptTargetLinkLayer);
-  m.push_back(1);  // option length in units of 8 bytes
-  putBytes(m, mac.data(), 6);
-  return m;
-}
 
 common::Result<Announcer> Announcer::open(const InterfaceInfo& ifc) {
   // ARP: a packet socket on the interface. Protocol 0 receives nothing, so

@@ -1,26 +1,16 @@
 // Gratuitous ARP for IPv4 VIPs and unsolicited neighbour advertisements for
 // IPv6 VIPs, sent from the interface's real MAC when an instance becomes
 // MASTER, so switches and neighbours learn the new home of the VIP at once.
+// The frames are built by vrrpd/core/announcement.h; this sends them.
 #pragma once
-
-#include <cstdint>
-#include <vector>
 
 #include "common/ip_address.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "vrrpd/core/announcement.h"
 #include "vrrpd/io/interface_info.h"
 
 namespace vrrpd {
-
-// The Ethernet frame of a gratuitous ARP request for `vip` (keepalived's:
-// broadcast destination, sender IP = target IP = VIP, target MAC
-// ff:ff:ff:ff:ff:ff as vrrp_arp.c fills it).
-std::vector<std::uint8_t> buildGratuitousArp(const MacAddress& mac, const common::IpAddress& vip);
-// The ICMPv6 message of an unsolicited NA for `vip` to ff02::1, Override
-// set, target link-layer address option = mac (RFC 4861 4.4, 7.2.6). The
-// checksum is left to the kernel (IPPROTO_ICMPV6 raw socket).
-std::vector<std::uint8_t> buildUnsolicitedNa(const MacAddress& mac, const common::IpAddress& vip);
 
 class Announcer {
  public:

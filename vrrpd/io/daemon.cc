@@ -6,13 +6,17 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/safe_file.h"
 #include "common/sd_notify.h"
+#include "vrrpd/core/sync_group.h"
+#include "vrrpd/io/announcer.h"
 #include "vrrpd/io/interface_info.h"
 
 namespace vrrpd {
@@ -66,7 +70,8 @@ common::Result<bool> Daemon::start() {
   using R = common::Result<bool>;
   base_.reset(event_base_new());
   if (!base_) return R::fail("event_base_new() failed");
-  auto vips = VipManager::open();
+  timers_ = std::make_unique<EventTimerFactory>(base_.get());
+  auto vips = NetlinkVipManager::open();
   if (!vips) return R::fail(vips.error());
   vips_ = std::move(*vips);
   scripts_ = std::make_unique<ScriptRunner>(base_.get(), *log_);
@@ -145,9 +150,11 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
     log_->error("{}: gratuitous ARP/NA disabled: {}", sec.name, a.error());
   }
   InstanceEnv env;
-  env.base = base_.get();
   env.log = log_.get();
+  env.clock = &clock_;
+  env.timers = timers_.get();
   env.vips = vips_.get();
+  env.links = &link_table_;
   env.notify = [this](const std::string& instance, NotifyEvent ev) {
     notifier_->notify(instance, std::move(ev));
   };
@@ -155,8 +162,9 @@ common::Result<std::unique_ptr<VrrpInstance>> Daemon::makeInstance(const Instanc
   env.transitioned = [this](VrrpInstance&, State, State) { syncGroups(); };
   env.fault_changed = [this] { syncGroups(); };
   env.log_drop = [this](DropReason r) { return logDrop(r); };
-  return std::make_unique<VrrpInstance>(sec, globalsFor(sec, cfg_.global), (*p)->ifc, *(*p)->socket,
-                                        std::move(announcer), std::move(env));
+  return std::make_unique<VrrpInstance>(
+      sec, globalsFor(sec, cfg_.global), (*p)->ifc,
+      std::make_unique<SocketPacketIo>(*(*p)->socket, std::move(announcer)), std::move(env));
 }
 
 void Daemon::wireTracking(const std::vector<ScriptPlan>& plan) {
@@ -203,27 +211,25 @@ void Daemon::wireTracking(const std::vector<ScriptPlan>& plan) {
   for (TrackScript* script : fresh) script->start();
 }
 
-// keepalived's sync groups: a FAULT in one member faults them all, and
-// they leave FAULT together. Each member's group fault names another member
-// that is FAULT of its own accord; recomputed whenever a member's state or
-// own fault changes (setGroupFault does nothing when the cause is the same).
+// keepalived's sync groups (sync_group.h): recomputed whenever a member's
+// state or own fault changes (setGroupFault does nothing when the cause is
+// the same). A member's cause is taken from the own faults as they are when
+// its turn comes: handing an earlier member its cause may have changed them.
 void Daemon::syncGroups() {
+  auto own_faults = [this] {
+    std::set<std::string> names;
+    for (const auto& inst : instances_) {
+      if (inst->ownFault()) names.insert(inst->name());
+    }
+    return names;
+  };
   for (const auto& group : cfg_.sync_groups) {
     for (const auto& member : group.members) {
       VrrpInstance* target = nullptr;
-      std::string cause;
-      for (auto& other : instances_) {
-        if (other->name() == member) target = other.get();
+      for (auto& inst : instances_) {
+        if (inst->name() == member) target = inst.get();
       }
-      for (const auto& peer : group.members) {
-        if (peer == member || !cause.empty()) continue;
-        for (auto& other : instances_) {
-          if (other->name() == peer && other->ownFault()) {
-            cause = fmt::format("sync group {}: {} is FAULT", group.name, peer);
-          }
-        }
-      }
-      if (target != nullptr) target->setGroupFault(cause);
+      if (target != nullptr) target->setGroupFault(groupFault(group, member, own_faults()));
     }
   }
 }
@@ -281,19 +287,22 @@ void Daemon::onReadable(evutil_socket_t, short, void* arg) {
   CodecOptions codec;
   codec.v3_checksum_as_v2 = self->cfg_.global.v3_checksum_as_v2;
   for (int budget = 0; budget < 64; ++budget) {
-    Drop why{DropReason::bad_ip_header, ""};
-    auto dg = port->socket->receive(&why);
-    if (!dg) {
-      if (!why.detail.empty()) {
-        ++port->dropped[static_cast<size_t>(why.reason)];
-        if (self->logDrop(why.reason)) {
-          self->log_->debug("{}: dropped datagram: {} ({})", port->ifname,
-                            dropReasonName(why.reason), why.detail);
-        }
-        continue;
-      }
-      return;  // nothing more to read
+    Received got = port->socket->receive();
+    if (std::holds_alternative<WouldBlock>(got)) return;  // nothing more to read
+    if (const auto* err = std::get_if<ReceiveError>(&got)) {
+      self->log_->error("{}: receiving VRRP failed: recvmsg: {}", port->ifname,
+                        std::strerror(err->error));
+      return;
     }
+    if (const auto* why = std::get_if<Drop>(&got)) {
+      ++port->dropped[static_cast<size_t>(why->reason)];
+      if (self->logDrop(why->reason)) {
+        self->log_->debug("{}: dropped datagram: {} ({})", port->ifname,
+                          dropReasonName(why->reason), why->detail);
+      }
+      continue;
+    }
+    const Datagram* dg = &std::get<Datagram>(got);
     auto decoded = decodeAdvert(dg->payload, dg->src, dg->dst, codec);
     if (!decoded.ok()) {
       ++port->dropped[static_cast<size_t>(decoded.drop.reason)];

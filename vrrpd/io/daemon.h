@@ -10,12 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/event.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "vrrpd/core/config.h"
 #include "vrrpd/core/drop_log_limiter.h"
 #include "vrrpd/core/reload_plan.h"
+#include "vrrpd/io/event_timer.h"
 #include "vrrpd/io/instance.h"
 #include "vrrpd/io/link_monitor.h"
 #include "vrrpd/io/notifier.h"
@@ -75,7 +77,11 @@ class Daemon {
   VrrpConfig cfg_;
   std::shared_ptr<common::Log> log_;
   common::EventBasePtr base_;
-  std::unique_ptr<VipManager> vips_;
+  // The instances' seams (instance.h).
+  common::MonotonicClock clock_;
+  std::unique_ptr<EventTimerFactory> timers_;
+  HostLinkTable link_table_;
+  std::unique_ptr<NetlinkVipManager> vips_;
   std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<Notifier> notifier_;  // after scripts_: destroyed first
   std::map<std::pair<std::string, int>, std::unique_ptr<Port>> ports_;

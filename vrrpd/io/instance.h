@@ -1,32 +1,34 @@
 // One [vrrp_instance] at run time: carries out what its state machine asks
 // (send adverts, add and remove VIPs, announce them, arm timers, run notify
-// scripts) through the daemon's sockets, netlink and script runner.
+// scripts) through the seams it is given (STYLE.md): PacketIo, VipManager,
+// TimerFactory, the clock and the host's links. What to decide is pure and
+// elsewhere: tracking_policy.h, garp_burst.h, instance_notify.h.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "common/event.h"
+#include "common/clock.h"
 #include "common/ip_address.h"
 #include "common/log.h"
+#include "common/timer.h"
 #include "vrrpd/core/advert_filter.h"
 #include "vrrpd/core/config.h"
+#include "vrrpd/core/garp_burst.h"
 #include "vrrpd/core/notify_queue.h"
 #include "vrrpd/core/reload_plan.h"
 #include "vrrpd/core/vrrp_packet.h"
 #include "vrrpd/core/vrrp_state_machine.h"
-#include "vrrpd/io/announcer.h"
 #include "vrrpd/io/interface_info.h"
-#include "vrrpd/io/script_runner.h"
+#include "vrrpd/io/link_monitor.h"
+#include "vrrpd/io/packet_io.h"
 #include "vrrpd/io/track_script.h"
 #include "vrrpd/io/vip_manager.h"
-#include "vrrpd/io/vrrp_socket.h"
 
 namespace vrrpd {
 
@@ -44,9 +46,11 @@ struct InstanceCounters {
 
 // What an instance needs from the daemon; owned by the daemon.
 struct InstanceEnv {
-  event_base* base = nullptr;
   common::Log* log = nullptr;
+  const common::Clock* clock = nullptr;  // monotonic: drives the machine
+  common::TimerFactory* timers = nullptr;
   VipManager* vips = nullptr;
+  const LinkTable* links = nullptr;
   // Queues a transition's notify scripts (the daemon's Notifier runs them
   // in order, per instance).
   std::function<void(const std::string& instance, NotifyEvent ev)> notify;
@@ -70,7 +74,7 @@ struct TrackedScript {
 class VrrpInstance {
  public:
   VrrpInstance(InstanceSection cfg, const InstanceGlobals& globals, InterfaceInfo ifc,
-               VrrpSocket& socket, std::unique_ptr<Announcer> announcer, InstanceEnv env);
+               std::unique_ptr<PacketIo> packets, InstanceEnv env);
   ~VrrpInstance();
   VrrpInstance(const VrrpInstance&) = delete;
   VrrpInstance& operator=(const VrrpInstance&) = delete;
@@ -99,7 +103,7 @@ class VrrpInstance {
 
   // Tracking (keepalived's track_script / track_interface / sync group):
   // weight 0 and failing -> FAULT; otherwise weights move the effective
-  // priority, clamped to 1..254 (an owner's 255 never changes).
+  // priority (tracking_policy.h; the machine clamps it).
   void trackScripts(std::vector<TrackedScript> scripts) { scripts_ = std::move(scripts); }
   void linkChanged(int ifindex, bool up);
   void setGroupFault(const std::string& cause);  // empty: cleared
@@ -116,8 +120,8 @@ class VrrpInstance {
   std::chrono::system_clock::time_point lastTransitionTime() const { return last_transition_at_; }
 
  private:
-  static void onTimer(evutil_socket_t, short, void* arg);
-  static void onAnnounceTimer(evutil_socket_t, short, void* arg);
+  void onTimer(TimerKind kind);
+  void onAnnounceTimer();
   void announceNext();
   void apply(const Actions& actions);
   void sendAdvert(std::uint8_t priority);
@@ -125,21 +129,14 @@ class VrrpInstance {
   void delVips();
   void announce();
   void transition(const Transition& t);
-  void runNotify(State to);
   int vipIfindex(const Vip& v) const;
   std::string currentFault();
-
-  struct TimerSlot {
-    VrrpInstance* self = nullptr;
-    TimerKind kind{};
-    common::EventPtr event;
-  };
+  common::TimePoint now() const { return env_.clock->now(); }
 
   InstanceSection cfg_;
   InstanceGlobals global_;  // the only [global] values it reads (reload_plan.h)
   InterfaceInfo ifc_;
-  VrrpSocket& socket_;
-  std::unique_ptr<Announcer> announcer_;
+  std::unique_ptr<PacketIo> packets_;
   InstanceEnv env_;
   int version_;
   int family_;
@@ -149,7 +146,7 @@ class VrrpInstance {
   AdvertExpectation expect_;
   CodecOptions codec_;
   VrrpStateMachine machine_;
-  std::map<TimerKind, std::unique_ptr<TimerSlot>> timers_;
+  std::map<TimerKind, std::unique_ptr<common::Timer>> timers_;
   std::vector<TrackedScript> scripts_;
   std::map<int, bool> link_up_;  // ifindex -> up, for our interface and tracked ones
   std::string own_fault_;        // why this instance is FAULT of its own accord
@@ -157,10 +154,9 @@ class VrrpInstance {
   std::string fault_cause_;      // the cause the machine was given
   int delta_ = 0;                // sum of the tracking weights that apply
   bool started_ = false;
-  // GARPs/NAs of the running burst still to send, spaced by
-  // vrrp_garp_interval / vrrp_gna_interval.
-  std::deque<common::IpAddress> announcements_;
-  common::EventPtr announce_timer_;
+  // GARPs/NAs of the running burst still to send.
+  GarpBurst burst_;
+  std::unique_ptr<common::Timer> announce_timer_;
   InstanceCounters counters_;
   std::string last_transition_ = "starting";
   std::chrono::system_clock::time_point last_transition_at_ = std::chrono::system_clock::now();

@@ -2,17 +2,14 @@
 // its primary addresses (the VRRP source address when none is configured).
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "common/ip_address.h"
 #include "common/result.h"
+#include "vrrpd/core/announcement.h"  // MacAddress
 
 namespace vrrpd {
-
-using MacAddress = std::array<std::uint8_t, 6>;
 
 struct InterfaceInfo {
   std::string name;

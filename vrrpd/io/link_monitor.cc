@@ -87,4 +87,8 @@ bool linkIsUp(int ifindex) {
   return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 }
 
+int HostLinkTable::index(const std::string& name) const {
+  return static_cast<int>(::if_nametoindex(name.c_str()));
+}
+
 }  // namespace vrrpd

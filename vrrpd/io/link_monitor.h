@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "common/result.h"
 
@@ -32,5 +33,22 @@ class LinkMonitor {
 // Whether the interface is up now (IFF_UP and IFF_RUNNING); false if it is
 // missing.
 bool linkIsUp(int ifindex);
+
+// The host's interfaces as an instance asks about them: its VIPs' and its
+// tracked interfaces' indexes, and whether a tracked one is up at start. A
+// seam: the instance tests give a fake.
+class LinkTable {
+ public:
+  virtual ~LinkTable() = default;
+  virtual int index(const std::string& name) const = 0;  // 0: no such interface
+  virtual bool up(int ifindex) const = 0;                // linkIsUp()
+};
+
+// if_nametoindex() and linkIsUp().
+class HostLinkTable final : public LinkTable {
+ public:
+  int index(const std::string& name) const override;
+  bool up(int ifindex) const override { return linkIsUp(ifindex); }
+};
 
 }  // namespace vrrpd

@@ -91,15 +91,15 @@ int onMonitorMessage(nl_msg* msg, void* arg) {
 
 }  // namespace
 
-void VipManager::NlSockDeleter::operator()(nl_sock* s) const {
+void NetlinkVipManager::NlSockDeleter::operator()(nl_sock* s) const {
   nl_socket_free(s);
 }
 
-VipManager::~VipManager() = default;
+NetlinkVipManager::~NetlinkVipManager() = default;
 
-common::Result<std::unique_ptr<VipManager>> VipManager::open() {
-  using R = common::Result<std::unique_ptr<VipManager>>;
-  std::unique_ptr<VipManager> m(new VipManager());
+common::Result<std::unique_ptr<NetlinkVipManager>> NetlinkVipManager::open() {
+  using R = common::Result<std::unique_ptr<NetlinkVipManager>>;
+  std::unique_ptr<NetlinkVipManager> m(new NetlinkVipManager());
   m->sock_.reset(nl_socket_alloc());
   m->monitor_.reset(nl_socket_alloc());
   if (!m->sock_ || !m->monitor_) return R::fail("netlink: out of memory");
@@ -121,7 +121,7 @@ common::Result<std::unique_ptr<VipManager>> VipManager::open() {
   return m;
 }
 
-common::Result<bool> VipManager::add(const Vip& vip, int ifindex) {
+common::Result<bool> NetlinkVipManager::add(const Vip& vip, int ifindex) {
   auto a = makeAddr(vip, ifindex);
   if (!a) return common::Result<bool>::fail(a.error());
   rtnl_addr* addr = a->get();
@@ -150,7 +150,7 @@ common::Result<bool> VipManager::add(const Vip& vip, int ifindex) {
   return true;
 }
 
-common::Result<bool> VipManager::remove(const Vip& vip, int ifindex) {
+common::Result<bool> NetlinkVipManager::remove(const Vip& vip, int ifindex) {
   auto a = makeAddr(vip, ifindex);
   if (!a) return common::Result<bool>::fail(a.error());
   const int err = rtnl_addr_delete(sock_.get(), a->get(), 0);
@@ -161,7 +161,7 @@ common::Result<bool> VipManager::remove(const Vip& vip, int ifindex) {
   return true;
 }
 
-bool VipManager::present(const Vip& vip, int ifindex) {
+bool NetlinkVipManager::present(const Vip& vip, int ifindex) {
   nl_cache* raw = nullptr;
   if (rtnl_addr_alloc_cache(sock_.get(), &raw) < 0) return false;
   std::unique_ptr<nl_cache, NlCacheFree> cache(raw);
@@ -177,11 +177,11 @@ bool VipManager::present(const Vip& vip, int ifindex) {
   return false;
 }
 
-int VipManager::monitorFd() const {
+int NetlinkVipManager::monitorFd() const {
   return nl_socket_get_fd(monitor_.get());
 }
 
-void VipManager::drain(
+void NetlinkVipManager::drain(
     const std::function<void(const common::IpAddress&, int ifindex)>& on_deleted) {
   DrainContext ctx{&on_deleted};
   nl_sock* mon = monitor_.get();

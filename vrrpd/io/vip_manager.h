@@ -17,18 +17,29 @@ struct nl_sock;
 
 namespace vrrpd {
 
+// What an instance does with its VIPs. A seam: the instance tests give a
+// fake that holds them in a set.
 class VipManager {
  public:
-  static common::Result<std::unique_ptr<VipManager>> open();
-  ~VipManager();
-
-  // Adds the address to interface `ifindex` (IPv6 with IFA_F_NODAD, as
-  // keepalived). Already present counts as success.
-  common::Result<bool> add(const Vip& vip, int ifindex);
+  virtual ~VipManager() = default;
+  // Adds the address to interface `ifindex`. Already present counts as
+  // success.
+  virtual common::Result<bool> add(const Vip& vip, int ifindex) = 0;
   // Removes it; already absent counts as success.
-  common::Result<bool> remove(const Vip& vip, int ifindex);
+  virtual common::Result<bool> remove(const Vip& vip, int ifindex) = 0;
   // Whether the address is on the interface now.
-  bool present(const Vip& vip, int ifindex);
+  virtual bool present(const Vip& vip, int ifindex) = 0;
+};
+
+class NetlinkVipManager final : public VipManager {
+ public:
+  static common::Result<std::unique_ptr<NetlinkVipManager>> open();
+  ~NetlinkVipManager() override;
+
+  // IPv6 with IFA_F_NODAD, as keepalived.
+  common::Result<bool> add(const Vip& vip, int ifindex) override;
+  common::Result<bool> remove(const Vip& vip, int ifindex) override;
+  bool present(const Vip& vip, int ifindex) override;
 
   // Address deletions seen on the netlink monitor: fd for the event loop,
   // and drain() which reports each deleted (address, ifindex).
@@ -36,7 +47,7 @@ class VipManager {
   void drain(const std::function<void(const common::IpAddress&, int ifindex)>& on_deleted);
 
  private:
-  VipManager() = default;
+  NetlinkVipManager() = default;
   struct NlSockDeleter {
     void operator()(nl_sock* s) const;
   };

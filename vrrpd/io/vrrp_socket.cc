@@ -235,7 +235,7 @@ common::Result<bool> VrrpSocket::send(std::span<const std::uint8_t> msg,
   return true;
 }
 
-std::optional<Datagram> VrrpSocket::receive(Drop* why) {
+Received VrrpSocket::receive() {
   // Large enough for an IPv4 header with options and the largest VRRP
   // message (255 IPv6 addresses); anything longer is not VRRP.
   std::uint8_t buf[4200];
@@ -250,13 +250,12 @@ std::optional<Datagram> VrrpSocket::receive(Drop* why) {
   mh.msg_control = control;
   mh.msg_controllen = sizeof control;
   const ssize_t n = ::recvmsg(fd_.get(), &mh, MSG_DONTWAIT);
-  if (n < 0) return std::nullopt;  // EAGAIN or a socket error: nothing to report
-  auto fill = [why](DropReason r, std::string detail) {
-    if (why) *why = Drop{r, std::move(detail)};
-    return std::nullopt;
-  };
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return WouldBlock{};
+    return ReceiveError{errno};
+  }
   if (mh.msg_flags & MSG_TRUNC)
-    return fill(DropReason::bad_length, fmt::format("datagram longer than {} bytes", sizeof buf));
+    return Drop{DropReason::bad_length, fmt::format("datagram longer than {} bytes", sizeof buf)};
   const ControlInfo ctl = parseControl(mh);
   const std::span<const std::uint8_t> bytes(buf, static_cast<std::size_t>(n));
 
@@ -266,9 +265,9 @@ std::optional<Datagram> VrrpSocket::receive(Drop* why) {
     // IPv4 raw sockets hand over the whole datagram, IP header included.
     Drop ip_drop{DropReason::bad_ip_header, ""};
     auto ip = parseIpv4(bytes, &ip_drop);
-    if (!ip) return fill(ip_drop.reason, std::move(ip_drop.detail));
+    if (!ip) return ip_drop;
     if (ip->protocol != kIpProtoVrrp)
-      return fill(DropReason::bad_ip_header, fmt::format("IP protocol {}", ip->protocol));
+      return Drop{DropReason::bad_ip_header, fmt::format("IP protocol {}", ip->protocol)};
     d.src = ip->src;
     d.dst = ip->dst;
     d.ttl = ip->ttl;
@@ -277,11 +276,11 @@ std::optional<Datagram> VrrpSocket::receive(Drop* why) {
     // IPv6 raw sockets hand over the payload only; the header's fields come
     // from the source address and the ancillary data.
     if (from.ss_family != AF_INET6)
-      return fill(DropReason::bad_ip_header, "no IPv6 source address");
+      return Drop{DropReason::bad_ip_header, "no IPv6 source address"};
     sockaddr_in6 from6;
     std::memcpy(&from6, &from, sizeof from6);
     d.src = common::IpAddress::v6(from6.sin6_addr);
-    if (!ctl.dst) return fill(DropReason::bad_ip_header, "no IPV6_PKTINFO destination");
+    if (!ctl.dst) return Drop{DropReason::bad_ip_header, "no IPV6_PKTINFO destination"};
     d.dst = *ctl.dst;
     d.ttl = ctl.hoplimit;
     d.payload.assign(bytes.begin(), bytes.end());

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -29,6 +30,15 @@ struct Datagram {
   int ifindex = 0;
   std::vector<std::uint8_t> payload;  // the VRRP message (IP header removed)
 };
+
+// What one receive() got: a datagram; one malformed below VRRP (the Drop
+// says why); nothing, because nothing is waiting (EAGAIN); or a failure of
+// recvmsg() itself, with its errno.
+struct WouldBlock {};
+struct ReceiveError {
+  int error = 0;  // errno of recvmsg()
+};
+using Received = std::variant<Datagram, Drop, WouldBlock, ReceiveError>;
 
 // What the control messages of a recvmsg() carried: IP_PKTINFO /
 // IPV6_PKTINFO (destination, interface) and IPV6_HOPLIMIT.
@@ -58,9 +68,8 @@ class VrrpSocket {
   common::Result<bool> send(std::span<const std::uint8_t> msg, const common::IpAddress& src,
                             const common::IpAddress& dst);
 
-  // Reads one datagram. nullopt when nothing is waiting (EAGAIN), or when
-  // the datagram was malformed below VRRP (then `why` says so).
-  std::optional<Datagram> receive(Drop* why);
+  // Reads one datagram, without waiting.
+  Received receive();
 
  private:
   VrrpSocket(common::UniqueFd fd, int family, int ifindex)

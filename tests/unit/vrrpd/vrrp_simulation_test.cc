@@ -50,7 +50,7 @@ using vrrpd::VrrpStateMachine;
 
 namespace {
 
-constexpr int kTimerKinds = 5;
+constexpr int kTimerKinds = static_cast<int>(TimerKind::garp_refresh) + 1;
 
 int timerIndex(TimerKind k) {
   return static_cast<int>(k);

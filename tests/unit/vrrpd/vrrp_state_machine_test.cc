@@ -10,11 +10,11 @@
 
 #include <chrono>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/ip_address.h"
+#include "vrrpd/core/vrrp_action_text.h"
 
 using namespace std::chrono_literals;
 using common::Duration;
@@ -32,36 +32,9 @@ common::IpAddress ip(const char* text) {
   return *common::IpAddress::parse(text);
 }
 
-std::string seconds(Duration d) {
-  return fmt::format("{}s", std::chrono::duration<double>(d).count());
-}
-
+// The actions as text (vrrp_action_text.h), so a failure shows the whole list.
 std::vector<std::string> describe(const Actions& actions) {
-  std::vector<std::string> out;
-  for (const auto& action : actions) {
-    out.push_back(std::visit(
-        [](const auto& a) -> std::string {
-          using T = std::decay_t<decltype(a)>;
-          if constexpr (std::is_same_v<T, vrrpd::SendAdvert>) {
-            return fmt::format("SendAdvert({})", a.priority);
-          } else if constexpr (std::is_same_v<T, vrrpd::AddVips>) {
-            return "AddVips";
-          } else if constexpr (std::is_same_v<T, vrrpd::DelVips>) {
-            return "DelVips";
-          } else if constexpr (std::is_same_v<T, vrrpd::SendGratuitous>) {
-            return "SendGratuitous";
-          } else if constexpr (std::is_same_v<T, vrrpd::ArmTimer>) {
-            return fmt::format("ArmTimer({}, {})", vrrpd::timerName(a.kind), seconds(a.after));
-          } else if constexpr (std::is_same_v<T, vrrpd::CancelTimer>) {
-            return fmt::format("CancelTimer({})", vrrpd::timerName(a.kind));
-          } else {
-            return fmt::format("Transition({} -> {}: {})", vrrpd::stateName(a.from),
-                               vrrpd::stateName(a.to), a.cause);
-          }
-        },
-        action));
-  }
-  return out;
+  return vrrpd::actionsText(actions);
 }
 
 using Lines = std::vector<std::string>;
@@ -438,6 +411,11 @@ TEST_CASE("vrrp machine: priority changes", "[vrrp_state_machine]") {
     CHECK(m.priority() == 1);
     m.onPriority(255, clock.now());
     CHECK(m.priority() == 254);
+    // The configured priority plus weights may leave 0..255 altogether.
+    m.onPriority(100 + 400, clock.now());
+    CHECK(m.priority() == 254);
+    m.onPriority(100 - 400, clock.now());
+    CHECK(m.priority() == 1);
   }
   SECTION("BACKUP rising: the running down timer moves earlier by the skew difference") {
     VrrpStateMachine m(config(100));
@@ -620,7 +598,6 @@ TEST_CASE("vrrp machine: stale timers are ignored", "[vrrp_state_machine]") {
   CHECK(m.onTimer(TimerKind::advert, clock.now()).empty());
   CHECK(m.onTimer(TimerKind::garp_repeat, clock.now()).empty());
   CHECK(m.onTimer(TimerKind::garp_refresh, clock.now()).empty());
-  CHECK(m.onTimer(TimerKind::preempt_delay, clock.now()).empty());
   clock.advance(m.masterDownInterval());
   m.onTimer(TimerKind::master_down, clock.now());
   REQUIRE(m.state() == State::master);

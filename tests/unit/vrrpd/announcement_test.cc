@@ -1,4 +1,4 @@
-#include "vrrpd/io/announcer.h"
+#include "vrrpd/core/announcement.h"
 
 #include <catch2/catch.hpp>
 
@@ -12,7 +12,7 @@ common::IpAddress ip(const char* text) {
 
 }  // namespace
 
-TEST_CASE("gratuitous ARP frame is keepalived's, byte for byte", "[announcer]") {
+TEST_CASE("gratuitous ARP frame is keepalived's, byte for byte", "[announcement]") {
   const std::vector<std::uint8_t> expected = {
       // Ethernet: broadcast destination, our MAC, ARP
       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x06,
@@ -25,7 +25,7 @@ TEST_CASE("gratuitous ARP frame is keepalived's, byte for byte", "[announcer]") 
   CHECK(vrrpd::buildGratuitousArp(kMac, ip("192.0.2.100")) == expected);
 }
 
-TEST_CASE("gratuitous ARP carries the given MAC and VIP", "[announcer]") {
+TEST_CASE("gratuitous ARP carries the given MAC and VIP", "[announcement]") {
   const vrrpd::MacAddress other = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
   const auto f = vrrpd::buildGratuitousArp(other, ip("203.0.113.7"));
   REQUIRE(f.size() == 42);
@@ -38,7 +38,7 @@ TEST_CASE("gratuitous ARP carries the given MAC and VIP", "[announcer]") {
   CHECK(std::vector<std::uint8_t>(f.begin() + 38, f.begin() + 42) == vip);
 }
 
-TEST_CASE("unsolicited NA: Override only, target and its link-layer address", "[announcer]") {
+TEST_CASE("unsolicited NA: Override only, target and its link-layer address", "[announcement]") {
   const std::vector<std::uint8_t> expected = {
       136, 0,         // neighbour advertisement, code 0
       0, 0,           // checksum: left to the kernel
