@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/ip_address.h"
+#include "tests/unit/support/addresses.h"
 
 using namespace std::chrono_literals;
 using common::Duration;
@@ -28,9 +29,7 @@ using vrrpd::VrrpStateMachine;
 
 namespace {
 
-common::IpAddress ip(const char* text) {
-  return *common::IpAddress::parse(text);
-}
+using testing::ip;
 
 std::string seconds(Duration d) {
   return fmt::format("{}s", std::chrono::duration<double>(d).count());
