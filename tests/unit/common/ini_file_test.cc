@@ -1,4 +1,5 @@
 #include "common/ini_file.h"
+#include "tests/unit/support/diagnostics.h"
 
 #include <unistd.h>
 
@@ -24,11 +25,7 @@ namespace {
 struct Parsed {
   IniDocument doc;
   Diagnostics diag;
-  std::vector<std::string> messages() const {
-    std::vector<std::string> out;
-    for (const auto& d : diag.items()) out.push_back(d.format());
-    return out;
-  }
+  std::vector<std::string> messages() const { return testing::diagnosticLines(diag); }
 };
 
 Parsed parse(std::string_view text) {

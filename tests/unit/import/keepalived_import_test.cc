@@ -11,6 +11,7 @@
 
 #include "vrrpd/core/config.h"
 
+#include "tests/unit/support/diagnostics.h"
 #include "tests/unit/support/temp_dir.h"
 
 using namespace std::chrono_literals;
@@ -33,8 +34,7 @@ struct Loaded {
     std::ostringstream out;
     out << imported.ini << "\n--- importer:\n";
     for (const auto& w : imported.warnings) out << w << "\n";
-    out << "--- loader:\n";
-    diag.print(out);
+    out << "--- loader:\n" << testing::diagnosticText(diag);
     return out.str();
   }
   bool hasWarning(const std::string& text) const {

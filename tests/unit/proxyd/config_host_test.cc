@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proxyd/core/config.h"
+#include "tests/unit/support/diagnostics.h"
 #include "tests/unit/support/fake_host.h"
 
 namespace {
@@ -21,7 +22,7 @@ Loaded load(const std::string& text, const testing::FakeHost& host) {
   Loaded l;
   common::Diagnostics diag;
   l.cfg = proxyd::parseProxyConfig(text, kPath, "/etc/proxyd", diag, host);
-  for (const auto& d : diag.items()) l.lines.push_back(d.format());
+  l.lines = testing::diagnosticLines(diag);
   return l;
 }
 

@@ -1,4 +1,5 @@
 #include "proxyd/core/config.h"
+#include "tests/unit/support/diagnostics.h"
 
 #include <catch2/catch.hpp>
 
@@ -12,11 +13,7 @@ namespace {
 struct Loaded {
   proxyd::ProxyConfig cfg;
   common::Diagnostics diag;
-  std::string text() const {
-    std::ostringstream out;
-    diag.print(out);
-    return out.str();
-  }
+  std::string text() const { return testing::diagnosticText(diag); }
 };
 
 Loaded load(const std::string& text) {

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "proxyd/core/crc32.h"
 #include "proxyd/core/upstream_group.h"
+#include "tests/unit/support/addresses.h"
 
 using proxyd::BalanceMethod;
 using proxyd::KetamaRing;
@@ -25,11 +26,7 @@ const std::vector<std::string> kServers = {"127.0.0.11:6443", "127.0.0.12:6443",
 UpstreamServer numericServer(const std::string& name, int weight = 1) {
   UpstreamServer s;
   s.name = name;
-  auto colon = name.rfind(':');
-  auto addr = common::SocketAddress::fromNumeric(
-      name.substr(0, colon), static_cast<std::uint16_t>(std::stoi(name.substr(colon + 1))));
-  REQUIRE(addr.ok());
-  s.addrs.push_back(*addr);
+  s.addrs.push_back(testing::socketAddress(name));
   s.weight = weight;
   return s;
 }

@@ -1,4 +1,5 @@
 #include "proxyd/core/status_render.h"
+#include "tests/unit/support/addresses.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,7 +10,7 @@ using namespace proxyd;
 namespace {
 
 common::SocketAddress addr(const char* host, std::uint16_t port = 1234) {
-  return *common::SocketAddress::fromNumeric(host, port);
+  return testing::socketAddress(host, port);
 }
 
 StatsSnapshot sample() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "tests/unit/support/addresses.h"
 
 using namespace std::chrono_literals;
 using proxyd::BalanceMethod;
@@ -29,11 +30,7 @@ struct Opts {
 UpstreamServer server(const std::string& name, Opts o = {}) {
   UpstreamServer s;
   s.name = name;
-  auto colon = name.rfind(':');
-  auto addr = common::SocketAddress::fromNumeric(
-      name.substr(0, colon), static_cast<std::uint16_t>(std::stoi(name.substr(colon + 1))));
-  REQUIRE(addr.ok());
-  s.addrs.push_back(*addr);
+  s.addrs.push_back(testing::socketAddress(name));
   s.weight = o.weight;
   s.max_fails = o.max_fails;
   s.fail_timeout = o.fail_timeout;

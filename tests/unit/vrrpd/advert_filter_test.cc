@@ -1,4 +1,5 @@
 #include "vrrpd/core/advert_filter.h"
+#include "tests/unit/support/addresses.h"
 
 #include <catch2/catch.hpp>
 
@@ -11,9 +12,7 @@ using vrrpd::filterAdvert;
 
 namespace {
 
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using testing::ip;
 
 // The seed's VI_1 as a backup sees it: v2, VRID 51, PASS K8SHA_KA_AUTH,
 // advert_int 1, two VIPs.

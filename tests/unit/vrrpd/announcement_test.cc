@@ -1,14 +1,14 @@
 #include "vrrpd/core/announcement.h"
 
+#include "tests/unit/support/addresses.h"
+
 #include <catch2/catch.hpp>
 
 namespace {
 
 const vrrpd::MacAddress kMac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
-common::IpAddress ip(const char* text) {
-  return *common::IpAddress::parse(text);
-}
+using testing::ip;
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/support/addresses.h"
+#include "tests/unit/support/diagnostics.h"
 #include "tests/unit/support/fake_host.h"
 #include "vrrpd/core/config.h"
 
@@ -17,9 +19,7 @@ const std::string kPath = "/etc/vrrpd/vrrpd.ini";
 std::vector<std::string> warnings(const std::string& text, const testing::FakeHost& host) {
   common::Diagnostics diag;
   vrrpd::parseVrrpConfig(text, kPath, diag, host);
-  std::vector<std::string> out;
-  for (const auto& d : diag.items()) out.push_back(d.format());
-  return out;
+  return testing::diagnosticLines(diag);
 }
 
 std::string warn(int line, const std::string& msg) {
@@ -30,7 +30,7 @@ std::string warn(int line, const std::string& msg) {
 testing::FakeHost fullHost() {
   testing::FakeHost h;
   h.interfaces = {"eth7", "eth8"};
-  h.addresses = {*common::IpAddress::parse("192.0.2.11")};
+  h.addresses = {testing::ip("192.0.2.11")};
   h.users = {{"nobody", {65534, 65534}}, {"vrrpd_script", {990, 990}}, {"root", {0, 0}}};
   h.groups = {{"nogroup", 65534}};
   h.addFile("/usr/libexec/vrrpd/chk.sh", S_IFREG | 0755);

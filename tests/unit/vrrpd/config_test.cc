@@ -1,4 +1,5 @@
 #include "vrrpd/core/config.h"
+#include "tests/unit/support/diagnostics.h"
 
 #include <net/if.h>
 #include <pwd.h>
@@ -22,16 +23,8 @@ const std::string kPath = "/etc/vrrpd/vrrpd.ini";
 struct Loaded {
   vrrpd::VrrpConfig cfg;
   common::Diagnostics diag;
-  std::vector<std::string> lines() const {
-    std::vector<std::string> out;
-    for (const auto& d : diag.items()) out.push_back(d.format());
-    return out;
-  }
-  std::string text() const {
-    std::ostringstream out;
-    diag.print(out);
-    return out.str();
-  }
+  std::vector<std::string> lines() const { return testing::diagnosticLines(diag); }
+  std::string text() const { return testing::diagnosticText(diag); }
 };
 
 Loaded load(const std::string& text) {

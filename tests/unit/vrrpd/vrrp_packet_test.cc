@@ -1,4 +1,5 @@
 #include "vrrpd/core/vrrp_packet.h"
+#include "tests/unit/support/addresses.h"
 
 #include <catch2/catch.hpp>
 
@@ -26,9 +27,7 @@ std::vector<std::uint8_t> hex(std::string_view s) {
   return out;
 }
 
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using testing::ip;
 
 std::vector<std::uint8_t> tail(const std::vector<std::uint8_t>& v, std::size_t from) {
   return {v.begin() + static_cast<std::ptrdiff_t>(from), v.end()};

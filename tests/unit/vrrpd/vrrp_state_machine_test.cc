@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/ip_address.h"
+#include "tests/unit/support/addresses.h"
 #include "vrrpd/core/vrrp_action_text.h"
 
 using namespace std::chrono_literals;
@@ -28,9 +29,7 @@ using vrrpd::VrrpStateMachine;
 
 namespace {
 
-common::IpAddress ip(const char* text) {
-  return *common::IpAddress::parse(text);
-}
+using testing::ip;
 
 // The actions as text (vrrp_action_text.h), so a failure shows the whole list.
 std::vector<std::string> describe(const Actions& actions) {
