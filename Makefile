@@ -1,10 +1,13 @@
 # Thin wrapper over CMake; see README.md.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps test asan-test demo bench package format clean
+.PHONY: all build deps test asan-test fuzz demo bench package format clean
 
 all: build
 
@@ -32,6 +35,16 @@ asan-test: deps $(ASAN_BUILD)/CMakeCache.txt
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j 2 -LE bench $(CTEST_ARGS)
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROXYHA_FUZZ=ON
+
+# Each libFuzzer target (tests/fuzz/) for FUZZ_SECONDS, one after the other;
+# FUZZ_TARGETS="vrrp_advert ..." picks some. New inputs and crashes land in
+# $(FUZZ_BUILD)/fuzz/, never in the committed corpora.
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	tests/fuzz/run.sh $(FUZZ_BUILD)/bin $(FUZZ_SECONDS) $(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
+
 # The seed's three-node setup in network namespaces with a live view of
 # failovers (root). KEEP=1 leaves the lab running; LOCAL=1 runs the small
 # loopback demo of proxyd alone (no root needed).
@@ -53,4 +66,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
