@@ -71,6 +71,7 @@ WORK=$(mktemp -d /tmp/proxyd-bench.XXXXXX) || die "mktemp failed"
 chmod 755 "$WORK"
 cd "$WORK" || die "cannot enter $WORK"
 PGIDS=()
+# shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
   local pg
   for pg in "${PGIDS[@]}"; do kill -TERM -- "-$pg" 2>/dev/null; done
@@ -156,9 +157,7 @@ http {
 }
 EOF
 spawn "$WORK/backend/nginx.out" "${PIN_LOAD[@]}" "$NGINX" -p "$WORK/backend" -c "$WORK/backend/nginx.conf" -e "$WORK/backend/error.log"
-BACKEND_PID=$SPAWNED_PID
 spawn "$WORK/backend/echo.out" "${PIN_LOAD[@]}" python3 "$HERE/echo_server.py" 127.0.0.1 "$P_ECHO"
-ECHO_PID=$SPAWNED_PID
 wait_listen "$P_HTTP" 10 || { cat "$WORK/backend/nginx.out" "$WORK/backend/error.log" >&2; die "backend nginx did not start"; }
 wait_listen "$P_ECHO" 10 || { cat "$WORK/backend/echo.out" >&2; die "echo backend did not start"; }
 
@@ -332,7 +331,7 @@ run_wrk() {
     check_alive "$impl" "$sc rep $rep"
     return 1
   fi
-  local requests bytes dus conn rd wr st to p50 p99
+  local requests bytes dus p50 p99
   eval "$(echo "$line" | sed 's/^WRKRESULT //' | tr ' ' '\n' | sed 's/^\([a-z0-9_]*\)=/local_\1=/')"
   # shellcheck disable=SC2154
   requests=$local_requests bytes=$local_bytes dus=$local_duration_us p50=$local_p50_us p99=$local_p99_us

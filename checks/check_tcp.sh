@@ -64,13 +64,16 @@ esac
 host=${host#[}
 host=${host%]}
 [ -n "$host" ] || die_usage "empty host"
-[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
+if ! { [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ]; }; then
 	die_usage "bad port '$port'"
-[[ $timeout_s =~ ^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$ ]] && [[ ! $timeout_s =~ ^[0.]+$ ]] ||
+fi
+if ! { [[ $timeout_s =~ ^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$ ]] && [[ ! $timeout_s =~ ^[0.]+$ ]]; }; then
 	die_usage "bad --timeout '$timeout_s' (seconds > 0)"
+fi
 
 # The child bash opens the connection and exits (closing it); timeout kills
 # it (TERM, then KILL 1 s later) if the connect hangs.
+# shellcheck disable=SC2016  # $1 and $2 expand in the child bash, from its arguments
 err=$(timeout -k 1 "$timeout_s" bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>&1)
 rc=$?
 case $rc in

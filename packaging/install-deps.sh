@@ -10,6 +10,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   clang  # the tree must build clang-clean too (CC=clang CXX=clang++, -Werror)
   libclang-rt-14-dev  # libFuzzer and the sanitizers' runtimes for clang (make fuzz); only recommended by clang
+  shellcheck pyflakes3  # the lint tests (pyflakes3: Debian's python3, whatever python3 is first on PATH)
   libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   nginx-light libnginx-mod-stream haproxy keepalived

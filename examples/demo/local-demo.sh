@@ -91,7 +91,7 @@ for i in 0 1 2; do
 done
 "$proxyd" -c "$work/proxyd.ini" &
 proxyd_pid=$!
-pids+=($proxyd_pid)
+pids+=("$proxyd_pid")
 for _ in $(seq 50); do
   curl -s -o /dev/null "http://127.0.0.1:$status/" && break
   sleep 0.1

@@ -308,7 +308,7 @@ class Demo:
 
         # 6. apiserver back.
         self.step(f"6. Start the apiserver on {victim} again",
-                  f"proxyd still skips it until fail_timeout (30 s) has passed, then lets one "
+                  "proxyd still skips it until fail_timeout (30 s) has passed, then lets one "
                   "probe through; the",
                   "success clears it and its clients (consistent hash) come back to it.")
         t = s.restart_apiserver(victim)
