@@ -4,6 +4,7 @@
 #include "import/keepalived/keepalived_import.h"
 #include "common/ini_file.h"
 #include "tests/fuzz/fuzz_target.h"
+#include "tests/fuzz/present_host.h"
 #include "vrrpd/core/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -13,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto imported = vrrpd::importKeepalived(path);
   if (!imported.ok) return 0;
   common::Diagnostics diag;
-  auto cfg =
-      vrrpd::parseVrrpConfig(imported.ini, fuzz::scratchDir().path.string() + "/vrrpd.ini", diag);
+  auto cfg = vrrpd::parseVrrpConfig(imported.ini, fuzz::scratchDir().path.string() + "/vrrpd.ini",
+                                    diag, fuzz::presentHost());
   return 0;
 }

@@ -5,6 +5,7 @@
 #include "common/ini_file.h"
 #include "proxyd/core/config.h"
 #include "tests/fuzz/fuzz_target.h"
+#include "tests/fuzz/present_host.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in = fuzz::text(data, size);
@@ -14,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!imported.ok) return 0;
   const std::string dir = fuzz::scratchDir().path.string();
   common::Diagnostics diag;
-  auto cfg = proxyd::parseProxyConfig(imported.ini, dir + "/proxyd.ini", dir, diag);
+  auto cfg =
+      proxyd::parseProxyConfig(imported.ini, dir + "/proxyd.ini", dir, diag, fuzz::presentHost());
   return 0;
 }
