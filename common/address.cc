@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/sys_error.h"
+
 namespace common {
 namespace {
 
@@ -273,7 +275,7 @@ Result<std::vector<SocketAddress>> resolve(const std::string& host, std::uint16_
   addrinfo* list = nullptr;
   int rc = getaddrinfo(host.c_str(), nullptr, &hints, &list);
   if (rc != 0) {
-    const char* reason = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
+    std::string_view reason = rc == EAI_SYSTEM ? SysError::errnoText(errno) : gai_strerror(rc);
     return R::fail(fmt::format("cannot resolve \"{}\": {}", host, reason));
   }
   std::vector<SocketAddress> out;

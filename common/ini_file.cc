@@ -14,6 +14,7 @@
 #include <ostream>
 #include <set>
 
+#include "common/sys_error.h"
 #include "common/unique_fd.h"
 
 namespace common {
@@ -314,7 +315,7 @@ IniDocument parseIni(std::string_view text, const std::string& path, Diagnostics
 IniDocument loadIniFile(const std::string& path, Diagnostics& diag) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    diag.error(path, 0, fmt::format("cannot read: {}", std::strerror(errno)));
+    diag.error(path, 0, SysError{"cannot read", errno}.brief());
     return IniDocument{path, {}};
   }
   std::string text;
@@ -324,7 +325,7 @@ IniDocument loadIniFile(const std::string& path, Diagnostics& diag) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       // A directory opens fine and fails here with EISDIR.
-      diag.error(path, 0, fmt::format("cannot read: {}", std::strerror(errno)));
+      diag.error(path, 0, SysError{"cannot read", errno}.brief());
       return IniDocument{path, {}};
     }
     if (n == 0) break;

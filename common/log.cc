@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
+
+#include "common/sys_error.h"
 
 namespace common {
 
@@ -41,31 +42,30 @@ std::string formatLogPrefix(LogLevel level) {
 
 Log::Log(LogLevel minimum) : minimum_(minimum) {}
 
-Result<bool> Log::openFile(const std::string& path) {
+Result<void> Log::openFile(const std::string& path) {
   if (path == "stderr") {
     std::lock_guard lock(mu_);
     fd_.reset();
     path_ = path;
-    return true;
+    return {};
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Result<bool>::fail(
-        fmt::format("open() \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
+    return Result<void>::fail(SysError{fmt::format("open() \"{}\"", path), errno}.message());
   }
   std::lock_guard lock(mu_);
   fd_.reset(fd);
   path_ = path;
-  return true;
+  return {};
 }
 
-Result<bool> Log::reopen() {
+Result<void> Log::reopen() {
   std::string path;
   {
     std::lock_guard lock(mu_);
     path = path_;
   }
-  if (path == "stderr") return true;
+  if (path == "stderr") return {};
   return openFile(path);
 }
 

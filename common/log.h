@@ -33,10 +33,10 @@ class Log {
   Log& operator=(const Log&) = delete;
 
   // Opens (creating, appending) `path`; "stderr" means stderr.
-  Result<bool> openFile(const std::string& path);
+  Result<void> openFile(const std::string& path);
   const std::string& path() const { return path_; }
   // Reopens the file under the same name (after logrotate moved it).
-  Result<bool> reopen();
+  Result<void> reopen();
 
   void setMinimum(LogLevel level) { minimum_.store(level, std::memory_order_relaxed); }
   LogLevel minimum() const { return minimum_.load(std::memory_order_relaxed); }

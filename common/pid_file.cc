@@ -6,11 +6,11 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "common/safe_file.h"
+#include "common/sys_error.h"
 
 namespace common {
 
@@ -51,8 +51,7 @@ bool sameFile(int fd, const std::string& path) {
 Result<pid_t> readPidFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
-    return Result<pid_t>::fail(
-        fmt::format("open() \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
+    return Result<pid_t>::fail(SysError{fmt::format("open() \"{}\"", path), errno}.message());
   }
   auto pid = parsePid(fd.get());
   if (!pid) return Result<pid_t>::fail(fmt::format("invalid PID number in \"{}\"", path));
@@ -62,13 +61,12 @@ Result<pid_t> readPidFile(const std::string& path) {
 Result<pid_t> pidFileHolder(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
-    return Result<pid_t>::fail(
-        fmt::format("open() \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
+    return Result<pid_t>::fail(SysError{fmt::format("open() \"{}\"", path), errno}.message());
   }
   struct flock fl = wholeFile(F_WRLCK);
   if (::fcntl(fd.get(), F_GETLK, &fl) != 0) {
     return Result<pid_t>::fail(
-        fmt::format("fcntl(F_GETLK) \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
+        SysError{fmt::format("fcntl(F_GETLK) \"{}\"", path), errno}.message());
   }
   if (fl.l_type == F_UNLCK || fl.l_pid <= 0) {
     auto named = parsePid(fd.get());
@@ -91,8 +89,7 @@ Result<PidFile> PidFile::create(const std::string& path) {
     struct flock fl = wholeFile(F_WRLCK);
     if (::fcntl(fd->get(), F_SETLK, &fl) != 0) {
       if (errno != EAGAIN && errno != EACCES) {
-        return R::fail(fmt::format("fcntl(F_SETLK) \"{}\" failed ({}: {})", path, errno,
-                                   std::strerror(errno)));
+        return R::fail(SysError{fmt::format("fcntl(F_SETLK) \"{}\"", path), errno}.message());
       }
       struct flock holder = wholeFile(F_WRLCK);
       pid_t by = ::fcntl(fd->get(), F_GETLK, &holder) == 0 ? holder.l_pid : 0;
@@ -104,8 +101,7 @@ Result<PidFile> PidFile::create(const std::string& path) {
     std::string text = fmt::format("{}\n", ::getpid());
     if (::ftruncate(fd->get(), 0) != 0 ||
         ::pwrite(fd->get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-      return R::fail(
-          fmt::format("cannot write \"{}\" ({}: {})", path, errno, std::strerror(errno)));
+      return R::fail(fmt::format("cannot write \"{}\" ({})", path, SysError::errnoReason(errno)));
     }
     PidFile pf(path, std::move(*fd));
     if (old && *old != ::getpid()) pf.took_over_from_ = old;

@@ -2,6 +2,7 @@
 // bad config value, a refused connection) are values, not exceptions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -31,6 +32,22 @@ class Result {
 
  private:
   std::variant<T, Error> v_;
+};
+
+// A call that gives nothing back but may fail: `return {};` on success.
+template <>
+class Result<void> {
+ public:
+  Result() = default;
+  Result(Error e) : error_(std::move(e)) {}  // NOLINT: implicit on purpose
+  static Result fail(std::string message) { return Result(Error{std::move(message)}); }
+
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const std::string& error() const { return error_->message; }
+
+ private:
+  std::optional<Error> error_;
 };
 
 }  // namespace common

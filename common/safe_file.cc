@@ -5,16 +5,18 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include <fmt/format.h>
+
+#include "common/sys_error.h"
 
 namespace common {
 
 namespace {
 
-std::string sysError(const char* call, const std::string& path) {
-  return fmt::format("{}() \"{}\" failed ({}: {})", call, path, errno, std::strerror(errno));
+// "CALL() "PATH" failed (...)" with errno as the call left it.
+std::string fileError(const char* call, const std::string& path) {
+  return SysError{fmt::format("{}() \"{}\"", call, path), errno}.message();
 }
 
 // Removes a temporary file unless it was renamed into place.
@@ -66,8 +68,8 @@ std::optional<std::string> runDirProblem(const std::string& dir, const struct st
   return std::nullopt;
 }
 
-Result<bool> prepareRunDir(const std::string& path, uid_t euid) {
-  using R = Result<bool>;
+Result<void> prepareRunDir(const std::string& path, uid_t euid) {
+  using R = Result<void>;
   std::string dir = path;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // lstat("link/") follows
   if (dir.empty()) return R::fail("run directory: empty path");
@@ -77,19 +79,19 @@ Result<bool> prepareRunDir(const std::string& path, uid_t euid) {
     if (pos != dir.size() && dir[pos] != '/') continue;
     std::string part = dir.substr(0, pos);
     if (::mkdir(part.c_str(), 0700) == 0) {
-      if (::chmod(part.c_str(), 0755) != 0) return R::fail(sysError("chmod", part));
+      if (::chmod(part.c_str(), 0755) != 0) return R::fail(fileError("chmod", part));
     } else if (errno != EEXIST) {
-      return R::fail(sysError("mkdir", part));
+      return R::fail(fileError("mkdir", part));
     }
   }
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return R::fail(sysError("lstat", dir));
+  if (::lstat(dir.c_str(), &st) != 0) return R::fail(fileError("lstat", dir));
   if (auto problem = runDirProblem(dir, st, euid)) return R::fail(*problem);
-  return true;
+  return {};
 }
 
-Result<bool> replaceFile(const std::string& path, std::string_view content, mode_t mode) {
-  using R = Result<bool>;
+Result<void> replaceFile(const std::string& path, std::string_view content, mode_t mode) {
+  using R = Result<void>;
   UniqueFd fd;
   std::optional<TempName> tmp;
   // A unique name: pid and time, and a few tries if one is taken (by
@@ -101,18 +103,18 @@ Result<bool> replaceFile(const std::string& path, std::string_view content, mode
     if (fd) {
       tmp.emplace(std::move(name));
     } else if (errno != EEXIST) {
-      return R::fail(sysError("open", name));
+      return R::fail(fileError("open", name));
     }
   }
   if (!fd) return R::fail(fmt::format("cannot create a temporary file beside \"{}\"", path));
-  if (!writeAll(fd.get(), content)) return R::fail(sysError("write", tmp->path()));
-  if (::close(fd.release()) != 0) return R::fail(sysError("close", tmp->path()));
+  if (!writeAll(fd.get(), content)) return R::fail(fileError("write", tmp->path()));
+  if (::close(fd.release()) != 0) return R::fail(fileError("close", tmp->path()));
   if (::rename(tmp->path().c_str(), path.c_str()) != 0) {
-    return R::fail(fmt::format("rename() \"{}\" to \"{}\" failed ({}: {})", tmp->path(), path,
-                               errno, std::strerror(errno)));
+    return R::fail(
+        SysError{fmt::format("rename() \"{}\" to \"{}\"", tmp->path(), path), errno}.message());
   }
   tmp->commit();
-  return true;
+  return {};
 }
 
 Result<UniqueFd> openOwnFile(const std::string& path, mode_t mode, uid_t euid) {
@@ -122,10 +124,10 @@ Result<UniqueFd> openOwnFile(const std::string& path, mode_t mode, uid_t euid) {
     if (errno == ELOOP) {
       return R::fail(fmt::format("\"{}\" is a symbolic link: not followed, refusing", path));
     }
-    return R::fail(sysError("open", path));
+    return R::fail(fileError("open", path));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return R::fail(sysError("fstat", path));
+  if (::fstat(fd.get(), &st) != 0) return R::fail(fileError("fstat", path));
   if (!S_ISREG(st.st_mode)) return R::fail(fmt::format("\"{}\" is not a regular file", path));
   if (st.st_uid != euid) {
     return R::fail(

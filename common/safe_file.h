@@ -24,7 +24,7 @@ std::optional<std::string> runDirProblem(const std::string& dir, const struct st
 
 // Creates `dir` (and its missing parents) 0755 when missing, then refuses
 // it with runDirProblem()'s reason.
-Result<bool> prepareRunDir(const std::string& dir, uid_t euid);
+Result<void> prepareRunDir(const std::string& dir, uid_t euid);
 
 // Replaces `path` with a file holding `content` (mode `mode`, less the
 // umask), so that a reader sees the old or the new file, never a part: the
@@ -32,7 +32,7 @@ Result<bool> prepareRunDir(const std::string& dir, uid_t euid);
 // created with O_CREAT | O_EXCL | O_NOFOLLOW (a planted name or link makes
 // that fail, it is never followed or truncated), then renamed over `path`
 // (rename(2) replaces a link at `path`; it does not write through it).
-Result<bool> replaceFile(const std::string& path, std::string_view content, mode_t mode = 0644);
+Result<void> replaceFile(const std::string& path, std::string_view content, mode_t mode = 0644);
 
 // Opens `path` read-write, creating it (mode `mode`) when missing, without
 // following a symbolic link; refuses anything but a regular file with one

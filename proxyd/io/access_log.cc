@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "common/sys_error.h"
+
 namespace proxyd {
 
 WrittenLines wholeLinesWritten(std::string_view lines, std::size_t written) {
@@ -28,18 +30,18 @@ std::optional<std::uint64_t> LostLineReport::due(common::TimePoint now) {
   return std::exchange(unreported_, 0);
 }
 
-common::Result<bool> AccessLog::open() {
+common::Result<void> AccessLog::open() {
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return common::Result<bool>::fail(
-        fmt::format("open() \"{}\" failed ({}: {})", path_, errno, std::strerror(errno)));
+    return common::Result<void>::fail(
+        common::SysError{fmt::format("open() \"{}\"", path_), errno}.message());
   }
   fd_.reset(fd);
   torn_ = false;
-  return true;
+  return {};
 }
 
-common::Result<bool> AccessLog::reopen(common::Log& errors, std::uint64_t& lost) {
+common::Result<void> AccessLog::reopen(common::Log& errors, std::uint64_t& lost) {
   lost = flush(errors);
   return open();
 }
@@ -91,9 +93,9 @@ std::uint64_t AccessLog::writePending() {
 void AccessLog::report(common::Log& errors) {
   if (auto n = report_.due(clock_.now())) {
     errors.alert(
-        "write() to \"{}\" failed ({}: {}): {} access log line(s) lost (whole lines are "
-        "written or none; said at most once a minute)",
-        path_, last_errno_, std::strerror(last_errno_), *n);
+        "{}: {} access log line(s) lost (whole lines are written or none; said at most once a "
+        "minute)",
+        common::SysError{fmt::format("write() to \"{}\"", path_), last_errno_}, *n);
   }
 }
 

@@ -76,11 +76,11 @@ class AccessLog {
             std::shared_ptr<std::mutex> write_lock = std::make_shared<std::mutex>())
       : path_(std::move(path)), clock_(clock), write_lock_(std::move(write_lock)) {}
 
-  common::Result<bool> open();
+  common::Result<void> open();
   // Reopen under the same name (USR1 after logrotate): pending lines go to
   // the old file first, so none is lost.
   // `lost` counts the pending lines that could not be written.
-  common::Result<bool> reopen(common::Log& errors, std::uint64_t& lost);
+  common::Result<void> reopen(common::Log& errors, std::uint64_t& lost);
 
   // The buffer a line is rendered into; finish it with endLine().
   std::string& buffer() { return pending_; }

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sys_error.h"
 #include "proxyd/io/session.h"
 #include "proxyd/io/worker.h"
 
@@ -26,7 +27,7 @@ constexpr int kAcceptBatch = 1;
 common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr, int backlog) {
   using R = common::Result<common::UniqueFd>;
   common::UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return R::fail(fmt::format("socket() failed ({}: {})", errno, std::strerror(errno)));
+  if (!fd) return R::fail(common::SysError{"socket()", errno}.message());
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -39,12 +40,12 @@ common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& add
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   }
   if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
-    return R::fail(
-        fmt::format("bind() to {} failed ({}: {})", addr.toString(), errno, std::strerror(errno)));
+    int err = errno;
+    return R::fail(common::SysError{"bind() to " + addr.toString(), err}.message());
   }
   if (::listen(fd.get(), backlog) != 0) {
-    return R::fail(fmt::format("listen() to {} failed ({}: {})", addr.toString(), errno,
-                               std::strerror(errno)));
+    int err = errno;
+    return R::fail(common::SysError{"listen() to " + addr.toString(), err}.message());
   }
   return fd;
 }
@@ -61,17 +62,17 @@ Listener::~Listener() {
   event_.reset();
 }
 
-common::Result<bool> Listener::enable() {
+common::Result<void> Listener::enable() {
   if (!event_) {
     event_.reset(event_new(worker_.base(), fd_.get(), EV_READ | EV_PERSIST, onAccept, this));
-    if (!event_) return common::Result<bool>::fail("event_new() failed for a listener");
+    if (!event_) return common::Result<void>::fail("event_new() failed for a listener");
   }
-  if (enabled_) return true;
+  if (enabled_) return {};
   if (event_add(event_.get(), nullptr) != 0) {
-    return common::Result<bool>::fail("event_add() failed for a listener");
+    return common::Result<void>::fail("event_add() failed for a listener");
   }
   enabled_ = true;
-  return true;
+  return {};
 }
 
 void Listener::disable() {
@@ -95,10 +96,10 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       if (err == EMFILE || err == ENFILE) {
         // Out of descriptors: stop accepting for a while rather than spin on
         // a listener that stays readable (as nginx does).
-        worker.pauseAccepting(fmt::format("accept4() failed ({}: {})", err, std::strerror(err)));
+        worker.pauseAccepting(common::SysError{"accept4()", err}.message());
         return;
       }
-      worker.log().error("accept4() failed ({}: {})", err, std::strerror(err));
+      worker.log().error("{}", common::SysError{"accept4()", err});
       return;
     }
     worker.counters().accepted.add();

@@ -29,7 +29,7 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  common::Result<bool> enable();
+  common::Result<void> enable();
   void disable();
 
   const common::SocketAddress& address() const { return addr_; }

@@ -15,6 +15,7 @@
 
 #include "common/pid_file.h"
 #include "common/safe_file.h"
+#include "common/sys_error.h"
 #include "import/nginx/nginx_import.h"
 #include "proxyd/core/config.h"
 #include "proxyd/io/proxy.h"
@@ -69,8 +70,9 @@ int sendSignal(const proxyd::ProxyConfig& cfg, const std::string& name) {
     return 2;
   }
   if (::kill(*pid, sig) != 0) {
-    std::cerr << fmt::format("proxyd: kill({}, {}) failed ({}: {})\n", *pid, name, errno,
-                             std::strerror(errno));
+    int err = errno;
+    std::cerr << fmt::format("proxyd: {}\n",
+                             common::SysError{fmt::format("kill({}, {})", *pid, name), err});
     return 2;
   }
   return 0;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/sd_notify.h"
+#include "common/sys_error.h"
 #include "proxyd/core/status_http.h"
 #include "proxyd/io/listener.h"
 
@@ -135,13 +136,15 @@ void Proxy::applyRlimit(int nofile) {
   ::getrlimit(RLIMIT_NOFILE, &rl);
   rlimit want{static_cast<rlim_t>(nofile), std::max<rlim_t>(rl.rlim_max, nofile)};
   if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
-    log_->alert("setrlimit(RLIMIT_NOFILE, {}) failed ({}: {}), the limit stays {}", nofile, errno,
-                std::strerror(errno), rl.rlim_cur);
+    int err = errno;
+    log_->alert("{}, the limit stays {}",
+                common::SysError{fmt::format("setrlimit(RLIMIT_NOFILE, {})", nofile), err},
+                rl.rlim_cur);
   }
 }
 
-common::Result<bool> Proxy::start() {
-  using R = common::Result<bool>;
+common::Result<void> Proxy::start() {
+  using R = common::Result<void>;
   started_ = std::chrono::system_clock::now();
   applyRlimit(initial_cfg_.main.worker_rlimit_nofile);
   base_.reset(event_base_new());
@@ -194,7 +197,7 @@ common::Result<bool> Proxy::start() {
     });
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return true;
+  return {};
 }
 
 common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::openNewSockets(

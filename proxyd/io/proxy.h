@@ -65,7 +65,7 @@ class Proxy {
 
   // Opens everything; an address in use or a log that cannot be opened is
   // an error (exit 2).
-  common::Result<bool> start();
+  common::Result<void> start();
   // Runs until stopped by a signal; returns the exit code.
   int run();
 

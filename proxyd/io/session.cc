@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sys_error.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -102,8 +103,7 @@ void Session::connectNext() {
     block_->group->release(attempts_, false, now);
     peer_ = nullptr;
     record_.upstreams.back().session_time = common::Duration::zero();
-    logError(common::LogLevel::alert,
-             fmt::format("socket() failed ({}: {})", err, std::strerror(err)));
+    logError(common::LogLevel::alert, common::SysError{"socket()", err}.message());
     finish(502);
     return;
   }
@@ -150,7 +150,7 @@ void Session::onConnected(common::TimePoint now) {
 // budget, proxy_next_upstream and proxy_next_upstream_timeout allow.
 void Session::connectFailed(const char* what, int err) {
   common::TimePoint now = monoNow();
-  std::string reason = fmt::format("{} ({}: {})", what, err, std::strerror(err));
+  std::string reason = fmt::format("{} ({})", what, common::SysError::errnoReason(err));
   logError(common::LogLevel::error, reason + " while connecting to upstream");
   counters_.connect_failures.add();
   // A failed try still has a session time in nginx: ngx_stream_proxy_connect
@@ -277,8 +277,8 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
           break;
         }
         logError(common::LogLevel::info,
-                 fmt::format("send() failed ({}: {}) while proxying {}", errno,
-                             std::strerror(errno), to_upstream ? "to upstream" : "to client"));
+                 fmt::format("{} while proxying {}", common::SysError{"send()", errno},
+                             to_upstream ? "to upstream" : "to client"));
         result = Relay::error;
         break;
       }
@@ -312,8 +312,8 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
         if (sent < 0) {
           if (!wouldBlock(errno)) {
             logError(common::LogLevel::info,
-                     fmt::format("send() failed ({}: {}) while proxying {}", errno,
-                                 std::strerror(errno), to_upstream ? "to upstream" : "to client"));
+                     fmt::format("{} while proxying {}", common::SysError{"send()", errno},
+                                 to_upstream ? "to upstream" : "to client"));
             result = Relay::error;
             break;
           }
@@ -345,7 +345,7 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     }
     if (errno == EINTR) continue;
     logError(common::LogLevel::info,
-             fmt::format("recv() failed ({}: {}) while proxying {}", errno, std::strerror(errno),
+             fmt::format("{} while proxying {}", common::SysError{"recv()", errno},
                          to_upstream ? "from client" : "from upstream"));
     result = Relay::error;
     break;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sys_error.h"
 #include "proxyd/core/status_http.h"
 
 namespace proxyd {
@@ -46,8 +47,8 @@ StatusPage::~StatusPage() {
   deadline_.reset();
 }
 
-common::Result<bool> StatusPage::start(common::UniqueFd fd) {
-  using R = common::Result<bool>;
+common::Result<void> StatusPage::start(common::UniqueFd fd) {
+  using R = common::Result<void>;
   resume_.reset(evtimer_new(base_, onResume, this));
   deadline_.reset(evtimer_new(base_, onDeadline, this));
   if (!resume_ || !deadline_) return R::fail("evtimer_new() failed");
@@ -59,7 +60,7 @@ common::Result<bool> StatusPage::start(common::UniqueFd fd) {
   if (!listener_) return R::fail("evconnlistener_new() failed");
   fd.release();  // the listener owns and closes it now
   evconnlistener_set_error_cb(listener_.get(), onAcceptError);
-  return true;
+  return {};
 }
 
 // EMFILE/ENFILE on the status socket: pause accepting for 500 ms, as the
@@ -70,8 +71,8 @@ void StatusPage::onAcceptError(evconnlistener* l, void* arg) {
   int err = EVUTIL_SOCKET_ERROR();
   if (err != EMFILE && err != ENFILE) return;
   evconnlistener_disable(l);
-  self->log_.alert("status page: accept() failed ({}: {}), pausing for {} ms", err,
-                   std::strerror(err), kAcceptPause.count());
+  self->log_.alert("status page: {}, pausing for {} ms", common::SysError{"accept()", err},
+                   kAcceptPause.count());
   timeval tv = common::toTimeval(kAcceptPause);
   evtimer_add(self->resume_.get(), &tv);
 }

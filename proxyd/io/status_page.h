@@ -48,7 +48,7 @@ class StatusPage {
   StatusPage& operator=(const StatusPage&) = delete;
 
   // Takes over a listening socket opened by Listener::open.
-  common::Result<bool> start(common::UniqueFd fd);
+  common::Result<void> start(common::UniqueFd fd);
   // A reload with the same address: new access rules, same socket.
   void setConfig(StatusSection cfg) { cfg_ = std::move(cfg); }
   const StatusSection& config() const { return cfg_; }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/sys_error.h"
 #include "proxyd/io/listener.h"
 #include "proxyd/io/session.h"
 
@@ -43,8 +44,8 @@ Worker::~Worker() {
   resume_.reset();
 }
 
-common::Result<bool> Worker::init() {
-  using R = common::Result<bool>;
+common::Result<void> Worker::init() {
+  using R = common::Result<void>;
   event_config* ec = event_config_new();
   // Edge-triggered events and EV_CLOSED need epoll.
   event_config_require_features(ec, EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE);
@@ -52,7 +53,9 @@ common::Result<bool> Worker::init() {
   event_config_free(ec);
   if (!base_) return R::fail("event_base_new() failed (epoll with EPOLLRDHUP is required)");
   wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!wake_fd_) return R::fail(fmt::format("eventfd() failed ({})", std::strerror(errno)));
+  if (!wake_fd_) {
+    return R::fail(fmt::format("eventfd() failed ({})", common::SysError::errnoText(errno)));
+  }
   wake_event_.reset(event_new(base(), wake_fd_.get(), EV_READ | EV_PERSIST, onWake, this));
   heartbeat_.reset(event_new(base(), -1, EV_PERSIST, onHeartbeat, this));
   resume_.reset(evtimer_new(base(), onResume, this));
@@ -62,7 +65,7 @@ common::Result<bool> Worker::init() {
   timeval tv = common::toTimeval(kHeartbeat);
   event_add(heartbeat_.get(), &tv);
   stamp();
-  return true;
+  return {};
 }
 
 void Worker::post(std::function<void()> task) {

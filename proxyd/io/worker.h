@@ -64,7 +64,7 @@ class Worker {
 
   // Creates the loop (epoll, edge-triggered), the wake-up eventfd and the
   // heartbeat timer.
-  common::Result<bool> init();
+  common::Result<void> init();
 
   std::size_t index() const { return index_; }
   event_base* base() const { return base_.get(); }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/sys_error.h"
 #include "vrrpd/io/vrrp_socket.h"
 
 #ifndef IPV6_AUTOFLOWLABEL
@@ -27,8 +28,8 @@ bool setOpt(int fd, int level, int name, const T& value) {
 }
 
 common::Result<Announcer> sysFail(const InterfaceInfo& ifc, std::string_view what) {
-  return common::Result<Announcer>::fail(
-      fmt::format("announcer on {}: {}: {}", ifc.name, what, std::strerror(errno)));
+  return common::Result<Announcer>::fail(fmt::format(
+      "announcer on {}: {}", ifc.name, common::SysError{std::string(what), errno}.brief()));
 }
 
 }  // namespace
@@ -76,7 +77,7 @@ common::Result<Announcer> Announcer::open(const InterfaceInfo& ifc) {
   return Announcer(ifc, std::move(arp), std::move(icmp6));
 }
 
-common::Result<bool> Announcer::announce(const common::IpAddress& vip) {
+common::Result<void> Announcer::announce(const common::IpAddress& vip) {
   if (vip.isV4()) {
     const auto frame = buildGratuitousArp(ifc_.mac, vip);
     sockaddr_ll to{};
@@ -88,12 +89,13 @@ common::Result<bool> Announcer::announce(const common::IpAddress& vip) {
     const ssize_t n = ::sendto(arp_.get(), frame.data(), frame.size(), 0,
                                reinterpret_cast<const sockaddr*>(&to), sizeof to);
     if (n < 0)
-      return common::Result<bool>::fail(fmt::format(
-          "gratuitous ARP for {} on {}: {}", vip.toString(), ifc_.name, std::strerror(errno)));
-    return true;
+      return common::Result<void>::fail(common::SysError{
+          fmt::format("gratuitous ARP for {} on {}", vip.toString(), ifc_.name), errno}
+                                            .brief());
+    return {};
   }
   if (!vip.isV6())
-    return common::Result<bool>::fail(fmt::format("announce on {}: no address", ifc_.name));
+    return common::Result<void>::fail(fmt::format("announce on {}: no address", ifc_.name));
 
   const auto na = buildUnsolicitedNa(ifc_.mac, vip);
   sockaddr_in6 to{};
@@ -111,9 +113,10 @@ common::Result<bool> Announcer::announce(const common::IpAddress& vip) {
                  sizeof to);
   }
   if (n < 0)
-    return common::Result<bool>::fail(fmt::format("unsolicited NA for {} on {}: {}", vip.toString(),
-                                                  ifc_.name, std::strerror(errno)));
-  return true;
+    return common::Result<void>::fail(common::SysError{
+        fmt::format("unsolicited NA for {} on {}", vip.toString(), ifc_.name), errno}
+                                          .brief());
+  return {};
 }
 
 }  // namespace vrrpd

@@ -15,7 +15,7 @@ namespace vrrpd {
 class Announcer {
  public:
   static common::Result<Announcer> open(const InterfaceInfo& ifc);
-  common::Result<bool> announce(const common::IpAddress& vip);
+  common::Result<void> announce(const common::IpAddress& vip);
 
  private:
   Announcer(InterfaceInfo ifc, common::UniqueFd arp, common::UniqueFd icmp6)

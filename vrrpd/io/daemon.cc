@@ -66,8 +66,8 @@ std::string Daemon::stateFilePath() const {
   return cfg_.global.run_dir + "/state.json";
 }
 
-common::Result<bool> Daemon::start() {
-  using R = common::Result<bool>;
+common::Result<void> Daemon::start() {
+  using R = common::Result<void>;
   base_.reset(event_base_new());
   if (!base_) return R::fail("event_base_new() failed");
   timers_ = std::make_unique<EventTimerFactory>(base_.get());
@@ -108,7 +108,7 @@ common::Result<bool> Daemon::start() {
     instances_.push_back(std::move(*inst));
   }
   startInstances();
-  return true;
+  return {};
 }
 
 common::Result<Daemon::Port*> Daemon::port(const std::string& ifname, int family, bool multicast) {

@@ -33,7 +33,7 @@ class Daemon {
   Daemon(VrrpConfig cfg, std::shared_ptr<common::Log> log);
   ~Daemon();
 
-  common::Result<bool> start();
+  common::Result<void> start();
   int run();  // until TERM/INT; returns the exit code
 
   std::string stateFilePath() const;

@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "common/sys_error.h"
+
 namespace vrrpd {
 
 namespace {
@@ -256,7 +258,7 @@ common::Result<pid_t> ScriptRunner::run(const ScriptJob& job, Done done, Gone go
   std::vector<std::string> env = scriptEnvironment(job.user, job.env);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return R::fail(fmt::format("pipe() failed ({})", std::strerror(errno)));
+    return R::fail(fmt::format("pipe() failed ({})", common::SysError::errnoText(errno)));
   }
   // Every signal stays blocked in the keeper until it waits for them: a
   // signal must never run vrrpd's libevent handlers in the child.
@@ -280,7 +282,7 @@ common::Result<pid_t> ScriptRunner::run(const ScriptJob& job, Done done, Gone go
   ::close(fds[1]);
   if (pid < 0) {
     ::close(fds[0]);
-    return R::fail(fmt::format("fork() failed ({}: {})", fork_errno, std::strerror(fork_errno)));
+    return R::fail(common::SysError{"fork()", fork_errno}.message());
   }
   auto child = std::make_unique<Child>();
   child->done = std::move(done);

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/sys_error.h"
+
 namespace vrrpd {
 namespace {
 
@@ -20,8 +22,8 @@ bool setOpt(int fd, int level, int name, const T& value) {
 }
 
 common::Result<VrrpSocket> sysFail(std::string_view what, const std::string& ifname) {
-  return common::Result<VrrpSocket>::fail(
-      fmt::format("VRRP socket on {}: {}: {}", ifname, what, std::strerror(errno)));
+  return common::Result<VrrpSocket>::fail(fmt::format(
+      "VRRP socket on {}: {}", ifname, common::SysError{std::string(what), errno}.brief()));
 }
 
 constexpr std::size_t kIpv4HeaderLen = 20;
@@ -192,10 +194,10 @@ common::Result<VrrpSocket> VrrpSocket::open(int family, const std::string& ifnam
   return VrrpSocket(std::move(fd), family, ifindex);
 }
 
-common::Result<bool> VrrpSocket::send(std::span<const std::uint8_t> msg,
+common::Result<void> VrrpSocket::send(std::span<const std::uint8_t> msg,
                                       const common::IpAddress& src, const common::IpAddress& dst) {
   if (src.family() != family_ || dst.family() != family_)
-    return common::Result<bool>::fail(
+    return common::Result<void>::fail(
         fmt::format("send VRRP from {} to {}: not the socket's address family", src.toString(),
                     dst.toString()));
   ssize_t n;
@@ -227,12 +229,13 @@ common::Result<bool> VrrpSocket::send(std::span<const std::uint8_t> msg,
     n = sendFrom6(fd_.get(), msg, to, src.toIn6(), ifindex_, MSG_DONTWAIT);
   }
   if (n < 0)
-    return common::Result<bool>::fail(fmt::format("send VRRP from {} to {}: {}", src.toString(),
-                                                  dst.toString(), std::strerror(errno)));
+    return common::Result<void>::fail(common::SysError{
+        fmt::format("send VRRP from {} to {}", src.toString(), dst.toString()), errno}
+                                          .brief());
   if (static_cast<std::size_t>(n) != expected)
-    return common::Result<bool>::fail(fmt::format("send VRRP from {} to {}: short write {}/{}",
+    return common::Result<void>::fail(fmt::format("send VRRP from {} to {}: short write {}/{}",
                                                   src.toString(), dst.toString(), n, expected));
-  return true;
+  return {};
 }
 
 Received VrrpSocket::receive() {

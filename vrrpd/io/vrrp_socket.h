@@ -65,7 +65,7 @@ class VrrpSocket {
   int fd() const { return fd_.get(); }
 
   // Sends `msg` (a VRRP message) from `src` to `dst` with TTL 255, TOS 0xc0.
-  common::Result<bool> send(std::span<const std::uint8_t> msg, const common::IpAddress& src,
+  common::Result<void> send(std::span<const std::uint8_t> msg, const common::IpAddress& src,
                             const common::IpAddress& dst);
 
   // Reads one datagram, without waiting.
