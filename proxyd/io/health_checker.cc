@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/event.h"
+#include "common/sys_error.h"
 #include "common/unique_fd.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/server_block.h"
@@ -26,15 +27,6 @@ using common::TimePoint;
 
 // A status line longer than this is not one.
 constexpr std::size_t kMaxStatusLine = 4096;
-
-struct BufferEventDeleter {
-  void operator()(bufferevent* bev) const { bufferevent_free(bev); }
-};
-using BufferEventPtr = std::unique_ptr<bufferevent, BufferEventDeleter>;
-
-std::string sysError(const char* call, int err) {
-  return fmt::format("{} failed ({}: {})", call, err, std::strerror(err));
-}
 
 // Every queued OpenSSL error of this thread, joined; clears the queue.
 std::string drainOpenSslErrors() {
@@ -52,10 +44,6 @@ TimePoint now() {
 }
 
 }  // namespace
-
-void HealthChecker::SslCtxDeleter::operator()(SSL_CTX* ctx) const {
-  SSL_CTX_free(ctx);
-}
 
 // One peer: its fall/rise state and the check in flight, if any. A check is
 // connect (plain event on the non-blocking socket), then for http/https a
@@ -75,7 +63,7 @@ struct HealthChecker::Probe {
   common::EventPtr deadline;    // the running check's timeout
   common::EventPtr connect_ev;  // EV_WRITE while connecting
   common::UniqueFd fd;          // the socket until a bufferevent owns it
-  BufferEventPtr bev;
+  common::BufferEventPtr bev;
   std::string response;
   TimePoint started{};
   const char* phase = "connecting";
@@ -111,9 +99,9 @@ struct HealthChecker::Probe {
     evtimer_add(deadline.get(), &tv);
 
     fd.reset(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) return finish(false, sysError("socket()", errno));
+    if (!fd) return finish(false, common::SysError{"socket()", errno}.message());
     if (::connect(fd.get(), addr.sa(), addr.len()) != 0 && errno != EINPROGRESS) {
-      return finish(false, sysError("connect()", errno));
+      return finish(false, common::SysError{"connect()", errno}.message());
     }
     connect_ev.reset(event_new(owner->base_, fd.get(), EV_WRITE, onConnected, this));
     if (!connect_ev || event_add(connect_ev.get(), nullptr) != 0) {
@@ -130,7 +118,7 @@ struct HealthChecker::Probe {
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    if (err != 0) return finish(false, sysError("connect()", err));
+    if (err != 0) return finish(false, common::SysError{"connect()", err}.message());
 
     const HealthCheckOptions& opts = owner->opts_;
     if (opts.type == HealthCheckType::tcp) return finish(true, "");
@@ -247,7 +235,7 @@ struct HealthChecker::Probe {
         }
       }
       int err = EVUTIL_SOCKET_ERROR();
-      if (why.empty() && err != 0) why = std::strerror(err);
+      if (why.empty() && err != 0) why = common::SysError::errnoText(err);
       if (why.empty()) why = "connection error";
       return self->finish(false, fmt::format("{} ({})", why, self->phase));
     }
@@ -302,12 +290,12 @@ HealthChecker::HealthChecker(event_base* base, std::shared_ptr<UpstreamGroup> gr
 
 HealthChecker::~HealthChecker() = default;
 
-common::Result<bool> HealthChecker::loadTls() {
-  using R = common::Result<bool>;
+common::Result<void> HealthChecker::loadTls() {
+  using R = common::Result<void>;
   const HealthCheckOptions& o = opts_;
   std::string where = fmt::format("health_check of upstream \"{}\"", group_->name());
   ERR_clear_error();
-  std::unique_ptr<SSL_CTX, SslCtxDeleter> fresh(SSL_CTX_new(TLS_client_method()));
+  common::SslCtxPtr fresh(SSL_CTX_new(TLS_client_method()));
   if (!fresh) return R::fail(fmt::format("{}: SSL_CTX_new() failed", where));
   SSL_CTX* ctx = fresh.get();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -338,7 +326,7 @@ common::Result<bool> HealthChecker::loadTls() {
   }
   // A check in flight keeps the old context: SSL_new() took a reference.
   ssl_ctx_ = std::move(fresh);
-  return true;
+  return {};
 }
 
 common::Result<std::unique_ptr<HealthChecker>> HealthChecker::create(

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/c_handles.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "proxyd/core/health_check.h"
@@ -48,26 +49,23 @@ class HealthChecker {
   // otherwise), for a reload that keeps this checker: rotated client
   // certificates take effect without losing the peers' health. On error the
   // old files stay in use.
-  common::Result<bool> reloadTls() {
-    return opts_.type == HealthCheckType::https ? loadTls() : common::Result<bool>(true);
+  common::Result<void> reloadTls() {
+    return opts_.type == HealthCheckType::https ? loadTls() : common::Result<void>();
   }
   const UpstreamGroup& group() const { return *group_; }
 
  private:
   struct Probe;
-  struct SslCtxDeleter {
-    void operator()(SSL_CTX* ctx) const;
-  };
 
   HealthChecker(event_base* base, std::shared_ptr<UpstreamGroup> group, HealthCheckOptions opts,
                 common::Log& log);
-  common::Result<bool> loadTls();
+  common::Result<void> loadTls();
 
   event_base* base_;
   std::shared_ptr<UpstreamGroup> group_;
   HealthCheckOptions opts_;
   common::Log& log_;
-  std::unique_ptr<SSL_CTX, SslCtxDeleter> ssl_ctx_;
+  common::SslCtxPtr ssl_ctx_;
   std::vector<std::unique_ptr<Probe>> probes_;
 };
 

@@ -30,11 +30,6 @@
 
 namespace proxyd {
 
-struct EvConnListenerDeleter {
-  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
-};
-using EvConnListenerPtr = std::unique_ptr<evconnlistener, EvConnListenerDeleter>;
-
 class StatusPage {
  public:
   using SnapshotSource = std::function<StatsSnapshot()>;
@@ -78,7 +73,7 @@ class StatusPage {
   StatusSection cfg_;
   SnapshotSource snapshot_;
   StatusPageStats& stats_;
-  EvConnListenerPtr listener_;
+  common::EvConnListenerPtr listener_;
   common::EventPtr resume_;
   common::EventPtr deadline_;
   // In accept order, so the front has the earliest deadline.

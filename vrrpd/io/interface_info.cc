@@ -15,35 +15,29 @@
 #include <cstring>
 #include <memory>
 
+#include "common/c_handles.h"
+#include "common/sys_error.h"
 #include "common/unique_fd.h"
 
 namespace vrrpd {
 namespace {
 
-struct NlSockFree {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-struct NlCacheFree {
-  void operator()(nl_cache* c) const { nl_cache_free(c); }
-};
-
-common::Result<InterfaceInfo> fail(const std::string& name, std::string_view what, int err) {
-  return common::Result<InterfaceInfo>::fail(
-      fmt::format("interface {}: {}: {}", name, what, std::strerror(err)));
+common::Result<InterfaceInfo> fail(const std::string& name, const common::SysError& e) {
+  return common::Result<InterfaceInfo>::fail(fmt::format("interface {}: {}", name, e.brief()));
 }
 
 // Fills the addresses from a netlink dump of all addresses (libnl route
 // cache): only netlink tells a primary IPv4 address from a secondary one
 // (IFA_F_SECONDARY), which getifaddrs() hides.
-common::Result<bool> readAddresses(InterfaceInfo& info) {
-  std::unique_ptr<nl_sock, NlSockFree> sock(nl_socket_alloc());
-  if (!sock) return common::Result<bool>::fail("netlink: out of memory");
+common::Result<void> readAddresses(InterfaceInfo& info) {
+  common::NlSockPtr sock(nl_socket_alloc());
+  if (!sock) return common::Result<void>::fail("netlink: out of memory");
   if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0)
-    return common::Result<bool>::fail(fmt::format("netlink: {}", nl_geterror(err)));
+    return common::Result<void>::fail(fmt::format("netlink: {}", nl_geterror(err)));
   nl_cache* raw = nullptr;
   if (int err = rtnl_addr_alloc_cache(sock.get(), &raw); err < 0)
-    return common::Result<bool>::fail(fmt::format("netlink address dump: {}", nl_geterror(err)));
-  std::unique_ptr<nl_cache, NlCacheFree> cache(raw);
+    return common::Result<void>::fail(fmt::format("netlink address dump: {}", nl_geterror(err)));
+  common::NlCachePtr cache(raw);
 
   // keepalived uses the interface's primary address as the advert source
   // when no mcast_src_ip / unicast_src_ip is set. VIPs that we add are /32
@@ -74,7 +68,7 @@ common::Result<bool> readAddresses(InterfaceInfo& info) {
     }
   }
   if (!info.primary_v4) info.primary_v4 = first_primary;
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -87,16 +81,16 @@ common::Result<InterfaceInfo> lookupInterface(const std::string& name) {
         fmt::format("interface \"{}\": invalid name (1 to {} characters)", name, IFNAMSIZ - 1));
 
   common::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail(name, "socket", errno);
+  if (!fd) return fail(name, {"socket", errno});
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, name.data(), name.size());
 
-  if (::ioctl(fd.get(), SIOCGIFINDEX, &ifr) < 0) return fail(name, "SIOCGIFINDEX", errno);
+  if (::ioctl(fd.get(), SIOCGIFINDEX, &ifr) < 0) return fail(name, {"SIOCGIFINDEX", errno});
   info.index = ifr.ifr_ifindex;
-  if (::ioctl(fd.get(), SIOCGIFFLAGS, &ifr) < 0) return fail(name, "SIOCGIFFLAGS", errno);
+  if (::ioctl(fd.get(), SIOCGIFFLAGS, &ifr) < 0) return fail(name, {"SIOCGIFFLAGS", errno});
   // keepalived's IF_ISUP(): administratively up and the link is running.
   info.up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-  if (::ioctl(fd.get(), SIOCGIFHWADDR, &ifr) < 0) return fail(name, "SIOCGIFHWADDR", errno);
+  if (::ioctl(fd.get(), SIOCGIFHWADDR, &ifr) < 0) return fail(name, {"SIOCGIFHWADDR", errno});
   std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, info.mac.size());
 
   if (auto r = readAddresses(info); !r)

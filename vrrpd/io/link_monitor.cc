@@ -35,10 +35,6 @@ int onLinkMessage(nl_msg* msg, void* arg) {
 
 }  // namespace
 
-void LinkMonitor::NlSockDeleter::operator()(nl_sock* s) const {
-  nl_socket_free(s);
-}
-
 LinkMonitor::~LinkMonitor() = default;
 
 common::Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open() {

@@ -6,9 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "common/c_handles.h"
 #include "common/result.h"
-
-struct nl_sock;
 
 namespace vrrpd {
 
@@ -24,10 +23,7 @@ class LinkMonitor {
 
  private:
   LinkMonitor() = default;
-  struct NlSockDeleter {
-    void operator()(nl_sock* s) const;
-  };
-  std::unique_ptr<nl_sock, NlSockDeleter> sock_;
+  common::NlSockPtr sock_;
 };
 
 // Whether the interface is up now (IFF_UP and IFF_RUNNING); false if it is

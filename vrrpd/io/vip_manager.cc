@@ -19,17 +19,9 @@
 namespace vrrpd {
 namespace {
 
-struct RtnlAddrPut {
-  void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
-};
-struct NlAddrPut {
-  void operator()(nl_addr* a) const { nl_addr_put(a); }
-};
-struct NlCacheFree {
-  void operator()(nl_cache* c) const { nl_cache_free(c); }
-};
-using RtnlAddrPtr = std::unique_ptr<rtnl_addr, RtnlAddrPut>;
-using NlAddrPtr = std::unique_ptr<nl_addr, NlAddrPut>;
+using common::NlAddrPtr;
+using common::NlCachePtr;
+using common::RtnlAddrPtr;
 
 // An rtnl_addr naming vip on ifindex (local address, prefix length,
 // interface): what both RTM_NEWADDR and RTM_DELADDR need.
@@ -90,10 +82,6 @@ int onMonitorMessage(nl_msg* msg, void* arg) {
 }
 
 }  // namespace
-
-void NetlinkVipManager::NlSockDeleter::operator()(nl_sock* s) const {
-  nl_socket_free(s);
-}
 
 NetlinkVipManager::~NetlinkVipManager() = default;
 
@@ -164,7 +152,7 @@ common::Result<bool> NetlinkVipManager::remove(const Vip& vip, int ifindex) {
 bool NetlinkVipManager::present(const Vip& vip, int ifindex) {
   nl_cache* raw = nullptr;
   if (rtnl_addr_alloc_cache(sock_.get(), &raw) < 0) return false;
-  std::unique_ptr<nl_cache, NlCacheFree> cache(raw);
+  NlCachePtr cache(raw);
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
     if (rtnl_addr_get_ifindex(a) != ifindex || rtnl_addr_get_family(a) != vip.addr.family())

@@ -9,11 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "common/c_handles.h"
 #include "common/ip_address.h"
 #include "common/result.h"
 #include "vrrpd/core/vip.h"
-
-struct nl_sock;
 
 namespace vrrpd {
 
@@ -48,11 +47,8 @@ class NetlinkVipManager final : public VipManager {
 
  private:
   NetlinkVipManager() = default;
-  struct NlSockDeleter {
-    void operator()(nl_sock* s) const;
-  };
-  std::unique_ptr<nl_sock, NlSockDeleter> sock_;
-  std::unique_ptr<nl_sock, NlSockDeleter> monitor_;
+  common::NlSockPtr sock_;
+  common::NlSockPtr monitor_;
 };
 
 }  // namespace vrrpd

@@ -1,0 +1,11 @@
+#include <openssl/ssl.h>
+
+#include "common/c_handles.h"
+
+namespace common {
+
+void CHandleFree::operator()(ssl_ctx_st* ctx) const {
+  SSL_CTX_free(ctx);
+}
+
+}  // namespace common
