@@ -127,11 +127,8 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       *local.lenPtr() = common::SocketAddress::capacity();
       ::getsockname(cfd, local.sa(), local.lenPtr());
     }
-    auto session = std::make_unique<Session>(self->worker_, self->block_, common::UniqueFd(cfd),
-                                             remote, local);
-    Session* raw = session.get();
-    self->worker_.adopt(std::move(session));
-    raw->start();  // may end the session at once: do not touch it after
+    self->worker_.openSession(self->block_, common::UniqueFd(cfd), remote, local)
+        .start();  // may end the session at once: do not touch it after
   }
 }
 

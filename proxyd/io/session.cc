@@ -396,7 +396,7 @@ void Session::finish(int status) {
   }
   release(up_);
   release(down_);
-  worker_.destroy(this);
+  worker_.destroy(*this);
 }
 
 void Session::logError(common::LogLevel level, const std::string& what) {

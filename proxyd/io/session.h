@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
 
 #include "common/clock.h"
@@ -96,9 +97,8 @@ class Session {
   common::TimePoint timer_deadline_;
   SessionRecord record_;
 
-  // Worker's intrusive list.
-  Session* prev_ = nullptr;
-  Session* next_ = nullptr;
+  // This session's place in the worker's owning list (Worker::destroy).
+  std::list<Session>::iterator self_;
 };
 
 }  // namespace proxyd

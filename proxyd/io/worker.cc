@@ -104,7 +104,7 @@ void Worker::stamp() {
 void Worker::onHeartbeat(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Worker*>(arg);
   self->stamp();
-  if (self->draining_ && self->active_ == 0) self->stop();
+  if (self->draining_ && self->sessions_.empty()) self->stop();
 }
 
 void Worker::applyListeners(std::vector<ListenerPlan> plan) {
@@ -138,7 +138,8 @@ void Worker::applyListeners(std::vector<ListenerPlan> plan) {
 }
 
 bool Worker::admitSession() {
-  if (connection_limit_ == 0 || (active_ + 1) * 2 <= static_cast<size_t>(connection_limit_)) {
+  if (connection_limit_ == 0 ||
+      (sessions_.size() + 1) * 2 <= static_cast<size_t>(connection_limit_)) {
     return true;
   }
   auto now = std::chrono::steady_clock::now();
@@ -171,7 +172,7 @@ void Worker::onResume(evutil_socket_t, short, void* arg) {
 void Worker::drain() {
   draining_ = true;
   listeners_.clear();
-  if (active_ == 0) stop();
+  if (sessions_.empty()) stop();
 }
 
 void Worker::stopNow() {
@@ -215,28 +216,24 @@ char* Worker::scratch(size_t size) {
   return scratch_.data();
 }
 
-void Worker::adopt(std::unique_ptr<Session> s) {
-  Session* raw = s.release();
-  raw->next_ = sessions_;
-  if (sessions_) sessions_->prev_ = raw;
-  sessions_ = raw;
-  ++active_;
+Session& Worker::openSession(std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
+                             const common::SocketAddress& remote,
+                             const common::SocketAddress& local) {
+  // The list node is the session's one allocation, as make_unique was.
+  sessions_.emplace_front(*this, std::move(block), std::move(client), remote, local);
+  Session& s = sessions_.front();
+  s.self_ = sessions_.begin();
   counters_.active.add();
+  return s;
 }
 
-void Worker::destroy(Session* s) {
-  if (s->prev_)
-    s->prev_->next_ = s->next_;
-  else
-    sessions_ = s->next_;
-  if (s->next_) s->next_->prev_ = s->prev_;
-  --active_;
+void Worker::destroy(Session& s) {
   counters_.active.sub();
-  std::unique_ptr<Session> owned(s);
+  sessions_.erase(s.self_);  // destroys the session
 }
 
 void Worker::closeAllSessions() {
-  while (sessions_) sessions_->abort();
+  while (!sessions_.empty()) sessions_.front().abort();
 }
 
 void Worker::run() {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -118,11 +119,12 @@ class Worker {
   char* scratch(size_t size);
   BufferPool& buffers() { return buffers_; }
 
-  // Session ownership: sessions are linked into the worker's list and
-  // destroyed through it.
-  void adopt(std::unique_ptr<Session> s);
-  void destroy(Session* s);
-  size_t activeSessions() const { return active_; }
+  // Session ownership: the worker's list holds every session; a session
+  // ends itself with destroy(), which erases its node.
+  Session& openSession(std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
+                       const common::SocketAddress& remote, const common::SocketAddress& local);
+  void destroy(Session& s);
+  size_t activeSessions() const { return sessions_.size(); }
   // Ends every session at once (fast stop).
   void closeAllSessions();
 
@@ -157,8 +159,8 @@ class Worker {
   std::map<std::string, std::unique_ptr<AccessLog>> access_logs_;
   std::vector<char> scratch_;
   BufferPool buffers_;
-  Session* sessions_ = nullptr;  // intrusive list head
-  size_t active_ = 0;
+  // Declared after base_ so that sessions (and their events) go first.
+  std::list<Session> sessions_;
   std::uint64_t connections_ = 0;
   bool running_ = false;
   bool draining_ = false;
