@@ -72,6 +72,93 @@ Result<int> count(const std::string& name, std::string_view v) {
   return static_cast<int>(*n);
 }
 
+// One NAME=VALUE parameter (`word` is the whole of it, for messages).
+Result<void> applyParameter(const std::string& name, std::string_view v, std::string_view word,
+                            Options& o) {
+  using R = Result<void>;
+  if (name == "interval" || name == "timeout") {
+    auto d = positiveDuration(name, v);
+    if (!d) return R::fail(d.error());
+    (name == "interval" ? o.interval : o.timeout) = *d;
+  } else if (name == "fall" || name == "fails") {  // fails= is nginx Plus's spelling
+    auto n = count(name, v);
+    if (!n) return R::fail(n.error());
+    o.fall = *n;
+  } else if (name == "rise" || name == "passes") {
+    auto n = count(name, v);
+    if (!n) return R::fail(n.error());
+    o.rise = *n;
+  } else if (name == "type") {
+    if (v == "tcp") {
+      o.type = HealthCheckType::tcp;
+    } else if (v == "http") {
+      o.type = HealthCheckType::http;
+    } else if (v == "https") {
+      o.type = HealthCheckType::https;
+    } else {
+      return R::fail(fmt::format("invalid type \"{}\" (expected tcp, http or https)", v));
+    }
+  } else if (name == "uri") {
+    bool printable = std::all_of(v.begin(), v.end(), [](char c) {
+      return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (v[0] != '/' || !printable) {
+      return R::fail(fmt::format("invalid uri \"{}\" (expected a path such as /readyz)", v));
+    }
+    o.uri = std::string(v);
+  } else if (name == "expect") {
+    if (!parseExpect(v, o)) {
+      return R::fail(
+          fmt::format("invalid expect \"{}\" (expected a status code such as 200, a class "
+                      "such as 2xx, or a range such as 200-399)",
+                      v));
+    }
+    o.expect_text = std::string(v);
+  } else if (name == "sni") {
+    o.sni = std::string(v);
+  } else if (name == "verify") {
+    auto f = common::parseFlag(v);
+    if (!f) return R::fail(fmt::format("invalid verify \"{}\" (expected on or off)", v));
+    o.verify = *f;
+  } else if (name == "ca") {
+    o.ca = std::string(v);
+  } else if (name == "cert") {
+    o.cert = std::string(v);
+  } else if (name == "key") {
+    o.key = std::string(v);
+  } else {
+    return R::fail(
+        fmt::format("invalid parameter \"{}\" (expected interval, timeout, fall, rise, type, uri, "
+                    "expect, sni, verify, ca, cert, key or mandatory)",
+                    word));
+  }
+  return {};
+}
+
+// Parameters that would be silently ignored are errors: they are typos or
+// a missing type=.
+Result<void> checkCombination(const Options& o, const std::set<std::string>& seen) {
+  auto need = [&](const char* param, bool ok, const char* why) -> std::optional<std::string> {
+    if (seen.count(param) && !ok) return fmt::format("\"{}\" {}", param, why);
+    return std::nullopt;
+  };
+  bool http_like = o.type != HealthCheckType::tcp;
+  bool https = o.type == HealthCheckType::https;
+  for (auto problem :
+       {need("uri", http_like, "needs type=http or type=https"),
+        need("expect", http_like, "needs type=http or type=https"),
+        need("sni", https, "needs type=https"), need("verify", https, "needs type=https"),
+        need("ca", https, "needs type=https"), need("cert", https, "needs type=https"),
+        need("key", https, "needs type=https"),
+        need("ca", o.verify, "needs verify=on (without it the CAs are unused)")}) {
+    if (problem) return Result<void>::fail(*problem);
+  }
+  if (o.cert.empty() != o.key.empty()) {
+    return Result<void>::fail("a client certificate needs both \"cert\" and \"key\"");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<HealthCheckOptions> parseHealthCheck(std::string_view text) {
@@ -91,88 +178,9 @@ Result<HealthCheckOptions> parseHealthCheck(std::string_view text) {
     if (eq == std::string_view::npos || v.empty()) {
       return R::fail(fmt::format("invalid parameter \"{}\" (expected NAME=VALUE)", w));
     }
-    if (name == "interval") {
-      auto d = positiveDuration(name, v);
-      if (!d) return R::fail(d.error());
-      o.interval = *d;
-    } else if (name == "timeout") {
-      auto d = positiveDuration(name, v);
-      if (!d) return R::fail(d.error());
-      o.timeout = *d;
-    } else if (name == "fall" || name == "fails") {  // fails= is nginx Plus's spelling
-      auto n = count(name, v);
-      if (!n) return R::fail(n.error());
-      o.fall = *n;
-    } else if (name == "rise" || name == "passes") {
-      auto n = count(name, v);
-      if (!n) return R::fail(n.error());
-      o.rise = *n;
-    } else if (name == "type") {
-      if (v == "tcp") {
-        o.type = HealthCheckType::tcp;
-      } else if (v == "http") {
-        o.type = HealthCheckType::http;
-      } else if (v == "https") {
-        o.type = HealthCheckType::https;
-      } else {
-        return R::fail(fmt::format("invalid type \"{}\" (expected tcp, http or https)", v));
-      }
-    } else if (name == "uri") {
-      bool printable = std::all_of(v.begin(), v.end(), [](char c) {
-        return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
-      });
-      if (v[0] != '/' || !printable) {
-        return R::fail(fmt::format("invalid uri \"{}\" (expected a path such as /readyz)", v));
-      }
-      o.uri = std::string(v);
-    } else if (name == "expect") {
-      if (!parseExpect(v, o)) {
-        return R::fail(
-            fmt::format("invalid expect \"{}\" (expected a status code such as 200, a class "
-                        "such as 2xx, or a range such as 200-399)",
-                        v));
-      }
-      o.expect_text = std::string(v);
-    } else if (name == "sni") {
-      o.sni = std::string(v);
-    } else if (name == "verify") {
-      auto f = common::parseFlag(v);
-      if (!f) return R::fail(fmt::format("invalid verify \"{}\" (expected on or off)", v));
-      o.verify = *f;
-    } else if (name == "ca") {
-      o.ca = std::string(v);
-    } else if (name == "cert") {
-      o.cert = std::string(v);
-    } else if (name == "key") {
-      o.key = std::string(v);
-    } else {
-      return R::fail(fmt::format(
-          "invalid parameter \"{}\" (expected interval, timeout, fall, rise, type, uri, "
-          "expect, sni, verify, ca, cert, key or mandatory)",
-          w));
-    }
+    if (auto r = applyParameter(name, v, w, o); !r) return R::fail(r.error());
   }
-
-  // Parameters that would be silently ignored are errors: they are typos or
-  // a missing type=.
-  auto need = [&](const char* param, bool ok, const char* why) -> std::optional<std::string> {
-    if (seen.count(param) && !ok) return fmt::format("\"{}\" {}", param, why);
-    return std::nullopt;
-  };
-  bool http_like = o.type != HealthCheckType::tcp;
-  bool https = o.type == HealthCheckType::https;
-  for (auto problem :
-       {need("uri", http_like, "needs type=http or type=https"),
-        need("expect", http_like, "needs type=http or type=https"),
-        need("sni", https, "needs type=https"), need("verify", https, "needs type=https"),
-        need("ca", https, "needs type=https"), need("cert", https, "needs type=https"),
-        need("key", https, "needs type=https"),
-        need("ca", o.verify, "needs verify=on (without it the CAs are unused)")}) {
-    if (problem) return R::fail(*problem);
-  }
-  if (o.cert.empty() != o.key.empty()) {
-    return R::fail("a client certificate needs both \"cert\" and \"key\"");
-  }
+  if (auto r = checkCombination(o, seen); !r) return R::fail(r.error());
   return o;
 }
 

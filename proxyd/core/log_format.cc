@@ -252,9 +252,15 @@ std::int64_t epochSeconds(std::chrono::system_clock::time_point tp) {
 }
 
 // The upstream variables keep one entry per try, joined with ", "
-// (ngx_stream_upstream_addr_variable and friends).
+// (ngx_stream_upstream_addr_variable and friends); before any try they are
+// "not found".
 template <class Each>
-void appendJoined(std::string& out, const std::vector<UpstreamAttempt>& tries, Each each) {
+void appendPerAttempt(std::string& out, const std::vector<UpstreamAttempt>& tries, Escape escape,
+                      Each each) {
+  if (tries.empty()) {
+    appendNotFound(out, escape);
+    return;
+  }
   for (std::size_t i = 0; i < tries.size(); ++i) {
     if (i > 0) out.append(", ");
     each(tries[i]);
@@ -330,131 +336,134 @@ bool LogFormat::uses(Variable v) const {
   return false;
 }
 
+namespace {
+
+// The per-try variables: one value per upstream tried.
+void appendUpstreamVariable(std::string& out, Variable v, const std::vector<UpstreamAttempt>& tries,
+                            Escape escape) {
+  switch (v) {
+    case Variable::upstream_addr:
+      // The ", " separators are plain ASCII, so escaping each address
+      // is escaping the joined value.
+      appendPerAttempt(out, tries, escape,
+                       [&](const UpstreamAttempt& a) { appendEscaped(out, a.addr, escape); });
+      return;
+    case Variable::upstream_bytes_sent:
+      appendPerAttempt(out, tries, escape,
+                       [&](const UpstreamAttempt& a) { appendInt(out, a.bytes_sent); });
+      return;
+    case Variable::upstream_bytes_received:
+      appendPerAttempt(out, tries, escape,
+                       [&](const UpstreamAttempt& a) { appendInt(out, a.bytes_received); });
+      return;
+    case Variable::upstream_connect_time:
+      appendPerAttempt(out, tries, escape,
+                       [&](const UpstreamAttempt& a) { appendOptionalTime(out, a.connect_time); });
+      return;
+    case Variable::upstream_first_byte_time:
+      appendPerAttempt(out, tries, escape, [&](const UpstreamAttempt& a) {
+        appendOptionalTime(out, a.first_byte_time);
+      });
+      return;
+    case Variable::upstream_session_time:
+      appendPerAttempt(out, tries, escape,
+                       [&](const UpstreamAttempt& a) { appendOptionalTime(out, a.session_time); });
+      return;
+    default:
+      return;  // not a per-try variable: appendVariable handles it
+  }
+}
+
+// One variable's value, appended to `out` without a temporary string.
+// Numbers, addresses and times never hold a byte that any escape mode
+// changes, so only free text (hostname, upstream names) goes through
+// appendEscaped.
+void appendVariable(std::string& out, Variable v, const SessionRecord& s, const ProcessInfo& proc,
+                    Escape escape) {
+  switch (v) {
+    case Variable::remote_addr:
+      appendHost(out, s.remote);
+      return;
+    case Variable::remote_port:
+      appendPort(out, s.remote);
+      return;
+    case Variable::server_addr:
+      // nginx fails the variable when getsockname() fails; a failed
+      // variable logs like a missing one.
+      if (s.local.empty()) {
+        appendNotFound(out, escape);
+      } else {
+        appendHost(out, s.local);
+      }
+      return;
+    case Variable::server_port:
+      if (s.local.empty()) {
+        appendNotFound(out, escape);
+      } else {
+        appendPort(out, s.local);
+      }
+      return;
+    case Variable::protocol:
+      out.append("TCP");
+      return;
+    case Variable::status: {
+      // "%03ui".
+      const int st = s.status < 0 ? 0 : s.status;
+      if (st < 100) out.append(st < 10 ? "00" : "0");
+      appendInt(out, st);
+      return;
+    }
+    case Variable::bytes_sent:
+      appendInt(out, s.bytes_sent);
+      return;
+    case Variable::bytes_received:
+      appendInt(out, s.bytes_received);
+      return;
+    case Variable::session_time:
+      appendMillis(out, toMillis(s.session_time));
+      return;
+    case Variable::time_local: {
+      const TimeCache& c = timeCacheFor(epochSeconds(s.end_time));
+      out.append(c.local, c.local_len);
+      return;
+    }
+    case Variable::time_iso8601: {
+      const TimeCache& c = timeCacheFor(epochSeconds(s.end_time));
+      out.append(c.iso, c.iso_len);
+      return;
+    }
+    case Variable::msec:
+      appendMillis(out, epochMillis(s.end_time));
+      return;
+    case Variable::connection:
+      appendInt(out, s.connection);
+      return;
+    case Variable::hostname:
+      appendEscaped(out, proc.hostname, escape);
+      return;
+    case Variable::pid:
+      appendInt(out, static_cast<long>(proc.pid));
+      return;
+    case Variable::upstream_addr:
+    case Variable::upstream_bytes_sent:
+    case Variable::upstream_bytes_received:
+    case Variable::upstream_connect_time:
+    case Variable::upstream_first_byte_time:
+    case Variable::upstream_session_time:
+      appendUpstreamVariable(out, v, s.upstreams, escape);
+      return;
+  }
+}
+
+}  // namespace
+
 void LogFormat::render(const SessionRecord& s, const ProcessInfo& proc, std::string& out) const {
   for (const auto& p : pieces_) {
-    if (!p.is_variable) {
+    if (p.is_variable) {
+      appendVariable(out, p.variable, s, proc, escape_);
+    } else {
       // Literal text is written as is, never escaped (ngx_stream_log_copy_*).
       out.append(p.literal);
-      continue;
-    }
-    // Numbers, addresses and times never hold a byte that any escape mode
-    // changes, so only free text (hostname, upstream names) goes through
-    // appendEscaped.
-    switch (p.variable) {
-      case Variable::remote_addr:
-        appendHost(out, s.remote);
-        break;
-      case Variable::remote_port:
-        appendPort(out, s.remote);
-        break;
-      case Variable::server_addr:
-        // nginx fails the variable when getsockname() fails; a failed
-        // variable logs like a missing one.
-        if (s.local.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendHost(out, s.local);
-        }
-        break;
-      case Variable::server_port:
-        if (s.local.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendPort(out, s.local);
-        }
-        break;
-      case Variable::protocol:
-        out.append("TCP");
-        break;
-      case Variable::status: {
-        // "%03ui".
-        const int st = s.status < 0 ? 0 : s.status;
-        if (st < 100) out.append(st < 10 ? "00" : "0");
-        appendInt(out, st);
-        break;
-      }
-      case Variable::bytes_sent:
-        appendInt(out, s.bytes_sent);
-        break;
-      case Variable::bytes_received:
-        appendInt(out, s.bytes_received);
-        break;
-      case Variable::session_time:
-        appendMillis(out, toMillis(s.session_time));
-        break;
-      case Variable::time_local: {
-        const TimeCache& c = timeCacheFor(epochSeconds(s.end_time));
-        out.append(c.local, c.local_len);
-        break;
-      }
-      case Variable::time_iso8601: {
-        const TimeCache& c = timeCacheFor(epochSeconds(s.end_time));
-        out.append(c.iso, c.iso_len);
-        break;
-      }
-      case Variable::msec:
-        appendMillis(out, epochMillis(s.end_time));
-        break;
-      case Variable::connection:
-        appendInt(out, s.connection);
-        break;
-      case Variable::hostname:
-        appendEscaped(out, proc.hostname, escape_);
-        break;
-      case Variable::pid:
-        appendInt(out, static_cast<long>(proc.pid));
-        break;
-      case Variable::upstream_addr:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          // The ", " separators are plain ASCII, so escaping each address
-          // is escaping the joined value.
-          appendJoined(out, s.upstreams,
-                       [&](const UpstreamAttempt& a) { appendEscaped(out, a.addr, escape_); });
-        }
-        break;
-      case Variable::upstream_bytes_sent:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendJoined(out, s.upstreams,
-                       [&](const UpstreamAttempt& a) { appendInt(out, a.bytes_sent); });
-        }
-        break;
-      case Variable::upstream_bytes_received:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendJoined(out, s.upstreams,
-                       [&](const UpstreamAttempt& a) { appendInt(out, a.bytes_received); });
-        }
-        break;
-      case Variable::upstream_connect_time:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendJoined(out, s.upstreams,
-                       [&](const UpstreamAttempt& a) { appendOptionalTime(out, a.connect_time); });
-        }
-        break;
-      case Variable::upstream_first_byte_time:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendJoined(out, s.upstreams, [&](const UpstreamAttempt& a) {
-            appendOptionalTime(out, a.first_byte_time);
-          });
-        }
-        break;
-      case Variable::upstream_session_time:
-        if (s.upstreams.empty()) {
-          appendNotFound(out, escape_);
-        } else {
-          appendJoined(out, s.upstreams,
-                       [&](const UpstreamAttempt& a) { appendOptionalTime(out, a.session_time); });
-        }
-        break;
     }
   }
 }

@@ -287,8 +287,11 @@ std::string renderStatusJson(const StatsSnapshot& snap) {
   return doc.dump(2) + "\n";
 }
 
-std::string renderMetrics(const StatsSnapshot& snap) {
-  Metrics m;
+namespace {
+
+// The /metrics exposition, one family after another in a fixed order (the
+// tests and dashboards read it as text), written in named steps.
+void addProcessMetrics(Metrics& m, const StatsSnapshot& snap) {
   const ProcessSnapshot& p = snap.process;
   m.family("proxyd_build_info", "gauge", "Version of the running proxyd.");
   m.sample("proxyd_build_info", fmt::format("version=\"{}\"", label(p.version)), 1);
@@ -302,7 +305,9 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   m.sample("proxyd_reloads_total", "result=\"failed\"", p.reloads_failed);
   m.family("proxyd_workers", "gauge", "Worker threads (event loops).");
   m.sample("proxyd_workers", "", snap.workers.size());
+}
 
+void addWorkerMetrics(Metrics& m, const StatsSnapshot& snap) {
   std::uint64_t accepted = 0, handled = 0, pauses = 0;
   for (const WorkerSnapshot& w : snap.workers) {
     accepted += w.accepted;
@@ -329,8 +334,9 @@ std::string renderMetrics(const StatsSnapshot& snap) {
     m.sample("proxyd_worker_heartbeat_age_seconds", fmt::format("worker=\"{}\"", i),
              fmt::format("{:.3f}", snap.workers[i].heartbeat_age));
   }
+}
 
-  const StatusPageStats& sp = snap.status_page;
+void addStatusPageMetrics(Metrics& m, const StatusPageStats& sp) {
   m.family("proxyd_status_connections_active", "gauge", "Status page connections open now.");
   m.sample("proxyd_status_connections_active", "", sp.active);
   m.family("proxyd_status_connections_total", "counter",
@@ -348,13 +354,16 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   m.family("proxyd_status_refused_total", "counter",
            "Status page requests refused as oversized or malformed.");
   m.sample("proxyd_status_refused_total", "", sp.refused);
+}
 
+// Per [server]: sessions by $status and bytes by side.
+void addServerMetrics(Metrics& m, const std::vector<ServerSnapshot>& servers) {
   m.family("proxyd_sessions_active", "gauge", "Sessions running now, by [server].");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     m.sample("proxyd_sessions_active", fmt::format("server=\"{}\"", label(s.name)), s.active);
   }
   m.family("proxyd_sessions_total", "counter", "Finished sessions by [server] and $status.");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     for (std::size_t i = 0; i < kSessionStatuses.size(); ++i) {
       m.sample("proxyd_sessions_total",
                fmt::format("server=\"{}\",status=\"{}\"", label(s.name), kSessionStatuses[i]),
@@ -363,7 +372,7 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   }
   m.family("proxyd_received_bytes_total", "counter",
            "Bytes received, by [server] and side (client or upstream).");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     m.sample("proxyd_received_bytes_total",
              fmt::format("server=\"{}\",side=\"client\"", label(s.name)), s.client_received);
     m.sample("proxyd_received_bytes_total",
@@ -371,21 +380,24 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   }
   m.family("proxyd_sent_bytes_total", "counter",
            "Bytes sent, by [server] and side (client or upstream).");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     m.sample("proxyd_sent_bytes_total", fmt::format("server=\"{}\",side=\"client\"", label(s.name)),
              s.client_sent);
     m.sample("proxyd_sent_bytes_total",
              fmt::format("server=\"{}\",side=\"upstream\"", label(s.name)), s.upstream_sent);
   }
+}
+
+void addUpstreamConnectMetrics(Metrics& m, const std::vector<ServerSnapshot>& servers) {
   m.family("proxyd_upstream_connect_failures_total", "counter",
            "Upstream tries that could not connect, by [server].");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     m.sample("proxyd_upstream_connect_failures_total", fmt::format("server=\"{}\"", label(s.name)),
              s.connect_failures);
   }
   m.family("proxyd_upstream_connect_seconds", "histogram",
            "Time to establish upstream connections, by [server].");
-  for (const ServerSnapshot& s : snap.servers) {
+  for (const ServerSnapshot& s : servers) {
     std::uint64_t cumulative = 0;
     std::string srv = label(s.name);
     for (std::size_t i = 0; i < kConnectTimeBuckets.size(); ++i) {
@@ -402,14 +414,17 @@ std::string renderMetrics(const StatsSnapshot& snap) {
     m.sample("proxyd_upstream_connect_seconds_count", fmt::format("server=\"{}\"", srv),
              s.connect_count);
   }
+}
 
+// Per upstream server of each group.
+void addUpstreamServerMetrics(Metrics& m, const std::vector<GroupSnapshot>& groups) {
   auto peer_labels = [](const GroupSnapshot& g, const PeerSnapshot& pe) {
     return fmt::format("upstream=\"{}\",server=\"{}\",addr=\"{}\"", label(g.name), label(pe.server),
                        label(pe.addr));
   };
   m.family("proxyd_upstream_server_state", "gauge",
            "1 for the state each upstream server is in (up, failed, down, unhealthy).");
-  for (const GroupSnapshot& g : snap.groups) {
+  for (const GroupSnapshot& g : groups) {
     for (const PeerSnapshot& pe : g.peers) {
       for (const char* st : {"up", "failed", "down", "unhealthy"}) {
         m.sample("proxyd_upstream_server_state",
@@ -419,7 +434,7 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   }
   m.family("proxyd_upstream_server_fails", "gauge",
            "Failures counted towards max_fails in the current window.");
-  for (const GroupSnapshot& g : snap.groups) {
+  for (const GroupSnapshot& g : groups) {
     for (const PeerSnapshot& pe : g.peers) {
       m.sample("proxyd_upstream_server_fails", peer_labels(g, pe),
                static_cast<std::uint64_t>(pe.fails));
@@ -427,25 +442,37 @@ std::string renderMetrics(const StatsSnapshot& snap) {
   }
   m.family("proxyd_upstream_server_failures_total", "counter",
            "Connect failures of each upstream server.");
-  for (const GroupSnapshot& g : snap.groups) {
+  for (const GroupSnapshot& g : groups) {
     for (const PeerSnapshot& pe : g.peers) {
       m.sample("proxyd_upstream_server_failures_total", peer_labels(g, pe), pe.failures);
     }
   }
   m.family("proxyd_upstream_server_selected_total", "counter",
            "Times each upstream server was chosen for a try.");
-  for (const GroupSnapshot& g : snap.groups) {
+  for (const GroupSnapshot& g : groups) {
     for (const PeerSnapshot& pe : g.peers) {
       m.sample("proxyd_upstream_server_selected_total", peer_labels(g, pe), pe.selected);
     }
   }
   m.family("proxyd_upstream_server_active", "gauge", "Sessions on each upstream server now.");
-  for (const GroupSnapshot& g : snap.groups) {
+  for (const GroupSnapshot& g : groups) {
     for (const PeerSnapshot& pe : g.peers) {
       m.sample("proxyd_upstream_server_active", peer_labels(g, pe),
                static_cast<std::uint64_t>(pe.active));
     }
   }
+}
+
+}  // namespace
+
+std::string renderMetrics(const StatsSnapshot& snap) {
+  Metrics m;
+  addProcessMetrics(m, snap);
+  addWorkerMetrics(m, snap);
+  addStatusPageMetrics(m, snap.status_page);
+  addServerMetrics(m, snap.servers);
+  addUpstreamConnectMetrics(m, snap.servers);
+  addUpstreamServerMetrics(m, snap.groups);
   return m.take();
 }
 
