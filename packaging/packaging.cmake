@@ -13,12 +13,16 @@
 set(PROXYHA_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(PROXYHA_REPO_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
 
-# --- Man pages: hand-written troff, gzipped at build (gzip -n: no name or
-# time stamp inside, so the packages are reproducible). ----------------------
+# --- Man pages: hand-written troff, the version (@PROXYHA_MAN_VERSION@, the
+# major.minor of project(VERSION)) filled in at configure time, gzipped at
+# build (gzip -n: no name or time stamp inside, so the packages are
+# reproducible). -------------------------------------------------------------
 set(PROXYHA_MAN_OUT ${CMAKE_BINARY_DIR}/man)
+set(PROXYHA_MAN_VERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 set(PROXYHA_MAN_GZ)
 foreach(page proxyd.8 vrrpd.8 proxyd.ini.5 vrrpd.ini.5)
-  set(src ${PROXYHA_PKG_DIR}/man/${page})
+  set(src ${PROXYHA_MAN_OUT}/src/${page})
+  configure_file(${PROXYHA_PKG_DIR}/man/${page} ${src} @ONLY)
   set(out ${PROXYHA_MAN_OUT}/${page}.gz)
   add_custom_command(
     OUTPUT ${out}

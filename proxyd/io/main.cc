@@ -16,13 +16,13 @@
 #include "common/pid_file.h"
 #include "common/safe_file.h"
 #include "common/sys_error.h"
+#include "common/version.h"
 #include "import/nginx/nginx_import.h"
 #include "proxyd/core/config.h"
 #include "proxyd/io/proxy.h"
 
 namespace {
 
-constexpr const char* kVersion = "proxyd 0.1.0";
 constexpr const char* kDefaultConfig = "/etc/proxyd/proxyd.ini";
 
 void usage(std::ostream& out) {
@@ -109,7 +109,7 @@ std::optional<int> parseOptions(int argc, char** argv, Options& opts) {
         opts.signal_name = optarg;
         break;
       case 'v':
-        std::cout << kVersion << "\n";
+        std::cout << "proxyd " << common::kVersion << "\n";
         return 0;
       case 'h':
         usage(std::cout);

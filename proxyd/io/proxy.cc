@@ -14,6 +14,7 @@
 
 #include "common/sd_notify.h"
 #include "common/sys_error.h"
+#include "common/version.h"
 #include "proxyd/core/status_http.h"
 #include "proxyd/io/listener.h"
 
@@ -21,7 +22,6 @@ namespace proxyd {
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 constexpr std::chrono::milliseconds kStopCheck{50};
 
 std::string addrKey(const common::SocketAddress& a) {
@@ -517,7 +517,7 @@ StatsSnapshot Proxy::snapshot() const {
   auto wall = std::chrono::system_clock::now();
   auto mono = std::chrono::steady_clock::now();
   ProcessSnapshot& p = snap.process;
-  p.version = kVersion;
+  p.version = common::kVersion;
   p.hostname = process_.hostname;
   p.pid = process_.pid;
   p.start_time = unixNow(started_);

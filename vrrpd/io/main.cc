@@ -21,13 +21,13 @@
 
 #include "common/pid_file.h"
 #include "common/safe_file.h"
+#include "common/version.h"
 #include "import/keepalived/keepalived_import.h"
 #include "vrrpd/core/config.h"
 #include "vrrpd/io/daemon.h"
 
 namespace {
 
-constexpr const char* kVersion = "vrrpd 0.1.0";
 constexpr const char* kDefaultConfig = "/etc/vrrpd/vrrpd.ini";
 
 void usage(std::ostream& out) {
@@ -156,7 +156,7 @@ std::optional<int> parseOptions(int argc, char** argv, Options& opts) {
         opts.pid_path = optarg;
         break;
       case 'v':
-        std::cout << kVersion << "\n";
+        std::cout << "vrrpd " << common::kVersion << "\n";
         return 0;
       case 'h':
         usage(std::cout);
