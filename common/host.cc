@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/sys_error.h"
+
 namespace common {
 namespace {
 
@@ -43,7 +45,7 @@ class SystemHost final : public Host {
     struct passwd pw, *found = nullptr;
     std::vector<char> buf(16384);
     int rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
-    if (rc != 0) return Result<std::optional<HostUser>>::fail(std::strerror(rc));
+    if (rc != 0) return Result<std::optional<HostUser>>::fail(std::string(SysError::errnoText(rc)));
     if (found == nullptr) return std::optional<HostUser>{};
     return std::optional<HostUser>{HostUser{pw.pw_uid, pw.pw_gid}};
   }
@@ -52,7 +54,7 @@ class SystemHost final : public Host {
     struct group gr, *found = nullptr;
     std::vector<char> buf(16384);
     int rc = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
-    if (rc != 0) return Result<std::optional<unsigned>>::fail(std::strerror(rc));
+    if (rc != 0) return Result<std::optional<unsigned>>::fail(std::string(SysError::errnoText(rc)));
     if (found == nullptr) return std::optional<unsigned>{};
     return std::optional<unsigned>{gr.gr_gid};
   }
