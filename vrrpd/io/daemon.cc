@@ -15,6 +15,7 @@
 
 #include "common/safe_file.h"
 #include "common/sd_notify.h"
+#include "common/sys_error.h"
 #include "vrrpd/core/sync_group.h"
 #include "vrrpd/io/announcer.h"
 #include "vrrpd/io/interface_info.h"
@@ -290,8 +291,8 @@ void Daemon::onReadable(evutil_socket_t, short, void* arg) {
     Received got = port->socket->receive();
     if (std::holds_alternative<WouldBlock>(got)) return;  // nothing more to read
     if (const auto* err = std::get_if<ReceiveError>(&got)) {
-      self->log_->error("{}: receiving VRRP failed: recvmsg: {}", port->ifname,
-                        std::strerror(err->error));
+      self->log_->error("{}: receiving VRRP failed: {}", port->ifname,
+                        common::SysError{"recvmsg", err->error}.brief());
       return;
     }
     if (const auto* why = std::get_if<Drop>(&got)) {

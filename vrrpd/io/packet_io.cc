@@ -10,14 +10,14 @@ SocketPacketIo::SocketPacketIo(VrrpSocket& socket, std::unique_ptr<Announcer> an
 
 SocketPacketIo::~SocketPacketIo() = default;
 
-common::Result<bool> SocketPacketIo::sendAdvert(std::span<const std::uint8_t> msg,
+common::Result<void> SocketPacketIo::sendAdvert(std::span<const std::uint8_t> msg,
                                                 const common::IpAddress& src,
                                                 const common::IpAddress& dst) {
   return socket_.send(msg, src, dst);
 }
 
-common::Result<bool> SocketPacketIo::announce(const common::IpAddress& vip) {
-  if (!announcer_) return common::Result<bool>::fail("gratuitous ARP/NA disabled");
+common::Result<void> SocketPacketIo::announce(const common::IpAddress& vip) {
+  if (!announcer_) return common::Result<void>::fail("gratuitous ARP/NA disabled");
   return announcer_->announce(vip);
 }
 

@@ -19,13 +19,13 @@ class PacketIo {
  public:
   virtual ~PacketIo() = default;
   // Sends `msg` (a VRRP message) from `src` to `dst`.
-  virtual common::Result<bool> sendAdvert(std::span<const std::uint8_t> msg,
+  virtual common::Result<void> sendAdvert(std::span<const std::uint8_t> msg,
                                           const common::IpAddress& src,
                                           const common::IpAddress& dst) = 0;
   // Whether GARP / NA can be sent at all (the announcer opened).
   virtual bool canAnnounce() const = 0;
   // One gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `vip`.
-  virtual common::Result<bool> announce(const common::IpAddress& vip) = 0;
+  virtual common::Result<void> announce(const common::IpAddress& vip) = 0;
 };
 
 // The daemon's: the socket is shared by the interface's instances, the
@@ -35,10 +35,10 @@ class SocketPacketIo final : public PacketIo {
   SocketPacketIo(VrrpSocket& socket, std::unique_ptr<Announcer> announcer);
   ~SocketPacketIo() override;
 
-  common::Result<bool> sendAdvert(std::span<const std::uint8_t> msg, const common::IpAddress& src,
+  common::Result<void> sendAdvert(std::span<const std::uint8_t> msg, const common::IpAddress& src,
                                   const common::IpAddress& dst) override;
   bool canAnnounce() const override { return announcer_ != nullptr; }
-  common::Result<bool> announce(const common::IpAddress& vip) override;
+  common::Result<void> announce(const common::IpAddress& vip) override;
 
  private:
   VrrpSocket& socket_;

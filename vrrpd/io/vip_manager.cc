@@ -109,9 +109,9 @@ common::Result<std::unique_ptr<NetlinkVipManager>> NetlinkVipManager::open() {
   return m;
 }
 
-common::Result<bool> NetlinkVipManager::add(const Vip& vip, int ifindex) {
+common::Result<void> NetlinkVipManager::add(const Vip& vip, int ifindex) {
   auto a = makeAddr(vip, ifindex);
-  if (!a) return common::Result<bool>::fail(a.error());
+  if (!a) return common::Result<void>::fail(a.error());
   rtnl_addr* addr = a->get();
   if (vip.addr.isV4()) {
     // keepalived ignores label and scope on IPv6 VIPs (alloc_ipaddress()).
@@ -133,20 +133,20 @@ common::Result<bool> NetlinkVipManager::add(const Vip& vip, int ifindex) {
   // left alone, not replaced; that counts as success.
   const int err = rtnl_addr_add(sock_.get(), addr, NLM_F_EXCL);
   if (err < 0 && err != -NLE_EXIST)
-    return common::Result<bool>::fail(
+    return common::Result<void>::fail(
         fmt::format("add {}: {}", vipText(vip, ifindex), nl_geterror(err)));
-  return true;
+  return {};
 }
 
-common::Result<bool> NetlinkVipManager::remove(const Vip& vip, int ifindex) {
+common::Result<void> NetlinkVipManager::remove(const Vip& vip, int ifindex) {
   auto a = makeAddr(vip, ifindex);
-  if (!a) return common::Result<bool>::fail(a.error());
+  if (!a) return common::Result<void>::fail(a.error());
   const int err = rtnl_addr_delete(sock_.get(), a->get(), 0);
   // EADDRNOTAVAIL (NLE_NOADDR): not there, which is what we wanted.
   if (err < 0 && err != -NLE_NOADDR && err != -NLE_OBJ_NOTFOUND)
-    return common::Result<bool>::fail(
+    return common::Result<void>::fail(
         fmt::format("remove {}: {}", vipText(vip, ifindex), nl_geterror(err)));
-  return true;
+  return {};
 }
 
 bool NetlinkVipManager::present(const Vip& vip, int ifindex) {

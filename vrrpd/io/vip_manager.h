@@ -23,9 +23,9 @@ class VipManager {
   virtual ~VipManager() = default;
   // Adds the address to interface `ifindex`. Already present counts as
   // success.
-  virtual common::Result<bool> add(const Vip& vip, int ifindex) = 0;
+  virtual common::Result<void> add(const Vip& vip, int ifindex) = 0;
   // Removes it; already absent counts as success.
-  virtual common::Result<bool> remove(const Vip& vip, int ifindex) = 0;
+  virtual common::Result<void> remove(const Vip& vip, int ifindex) = 0;
   // Whether the address is on the interface now.
   virtual bool present(const Vip& vip, int ifindex) = 0;
 };
@@ -36,8 +36,8 @@ class NetlinkVipManager final : public VipManager {
   ~NetlinkVipManager() override;
 
   // IPv6 with IFA_F_NODAD, as keepalived.
-  common::Result<bool> add(const Vip& vip, int ifindex) override;
-  common::Result<bool> remove(const Vip& vip, int ifindex) override;
+  common::Result<void> add(const Vip& vip, int ifindex) override;
+  common::Result<void> remove(const Vip& vip, int ifindex) override;
   bool present(const Vip& vip, int ifindex) override;
 
   // Address deletions seen on the netlink monitor: fd for the event loop,

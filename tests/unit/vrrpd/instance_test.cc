@@ -50,17 +50,17 @@ class FakePacketIo final : public vrrpd::PacketIo {
  public:
   FakePacketIo(Wire& wire, const common::Clock& clock, bool can_announce)
       : wire_(wire), clock_(clock), can_announce_(can_announce) {}
-  common::Result<bool> sendAdvert(std::span<const std::uint8_t> msg, const IpAddress& src,
+  common::Result<void> sendAdvert(std::span<const std::uint8_t> msg, const IpAddress& src,
                                   const IpAddress& dst) override {
     auto d = vrrpd::decodeAdvert(msg, src, dst);
-    if (!d.ok()) return common::Result<bool>::fail("not an advert: " + d.drop.detail);
+    if (!d.ok()) return common::Result<void>::fail("not an advert: " + d.drop.detail);
     wire_.adverts.push_back({clock_.now(), dst, d.advert->priority});
-    return true;
+    return {};
   }
   bool canAnnounce() const override { return can_announce_; }
-  common::Result<bool> announce(const IpAddress& vip) override {
+  common::Result<void> announce(const IpAddress& vip) override {
     wire_.announced.push_back({clock_.now(), vip});
-    return true;
+    return {};
   }
 
  private:
@@ -71,15 +71,15 @@ class FakePacketIo final : public vrrpd::PacketIo {
 
 class FakeVips final : public vrrpd::VipManager {
  public:
-  common::Result<bool> add(const vrrpd::Vip& v, int ifindex) override {
+  common::Result<void> add(const vrrpd::Vip& v, int ifindex) override {
     ++adds;
     held.insert({v.addr.toString(), ifindex});
-    return true;
+    return {};
   }
-  common::Result<bool> remove(const vrrpd::Vip& v, int ifindex) override {
+  common::Result<void> remove(const vrrpd::Vip& v, int ifindex) override {
     ++removes;
     held.erase({v.addr.toString(), ifindex});
-    return true;
+    return {};
   }
   bool present(const vrrpd::Vip& v, int ifindex) override {
     return held.count({v.addr.toString(), ifindex}) > 0;
