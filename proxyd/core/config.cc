@@ -236,38 +236,10 @@ class Loader {
       return true;
     };
     w.on("hash", [&](const IniEntry& e) {
-      if (!method_once(e)) return;
-      auto words = splitWords(e.value);
-      if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "consistent")) {
-        error(e.line, "hash: expected \"KEY [consistent]\", e.g. \"$remote_addr consistent\"");
-        return;
-      }
-      auto compiled = LogFormat::compile(words[0], Escape::none);
-      if (!compiled) {
-        error(e.line, fmt::format("hash: {}", compiled.error()));
-        return;
-      }
-      up.hash_key = words[0];
-      up.method = words.size() == 2 ? BalanceMethod::consistent_hash : BalanceMethod::hash;
+      if (method_once(e)) hashMethod(e, up);
     });
     w.on("balance", [&](const IniEntry& e) {
-      if (!method_once(e)) return;
-      auto words = splitWords(e.value);
-      std::string v;
-      for (auto& word : words) v += (v.empty() ? "" : " ") + word;
-      if (v == "round_robin") {
-        up.method = BalanceMethod::round_robin;
-      } else if (v == "least_conn") {
-        up.method = BalanceMethod::least_conn;
-      } else if (v == "random") {
-        up.method = BalanceMethod::random;
-      } else if (v == "random two" || v == "random two least_conn") {
-        up.method = BalanceMethod::random_two;
-      } else {
-        error(e.line, fmt::format("balance: invalid value \"{}\" (expected round_robin, "
-                                  "least_conn, random or \"random two\")",
-                                  e.value));
-      }
+      if (method_once(e)) balanceMethod(e, up);
     });
     w.on("health_check", [&](const IniEntry& e) { up.health_check = parseHealthCheckKey(e); });
     w.on(
@@ -283,6 +255,49 @@ class Loader {
         },
         true);
     w.run();
+    checkServers(s, up, backup_lines);
+    cfg_.upstreams.push_back(std::move(up));
+  }
+
+  // hash = KEY [consistent]: the key compiles as a log format would.
+  void hashMethod(const IniEntry& e, UpstreamSection& up) {
+    auto words = splitWords(e.value);
+    if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "consistent")) {
+      error(e.line, "hash: expected \"KEY [consistent]\", e.g. \"$remote_addr consistent\"");
+      return;
+    }
+    auto compiled = LogFormat::compile(words[0], Escape::none);
+    if (!compiled) {
+      error(e.line, fmt::format("hash: {}", compiled.error()));
+      return;
+    }
+    up.hash_key = words[0];
+    up.method = words.size() == 2 ? BalanceMethod::consistent_hash : BalanceMethod::hash;
+  }
+
+  // balance = round_robin | least_conn | random | random two [least_conn].
+  void balanceMethod(const IniEntry& e, UpstreamSection& up) {
+    auto words = splitWords(e.value);
+    std::string v;
+    for (auto& word : words) v += (v.empty() ? "" : " ") + word;
+    if (v == "round_robin") {
+      up.method = BalanceMethod::round_robin;
+    } else if (v == "least_conn") {
+      up.method = BalanceMethod::least_conn;
+    } else if (v == "random") {
+      up.method = BalanceMethod::random;
+    } else if (v == "random two" || v == "random two least_conn") {
+      up.method = BalanceMethod::random_two;
+    } else {
+      error(e.line, fmt::format("balance: invalid value \"{}\" (expected round_robin, "
+                                "least_conn, random or \"random two\")",
+                                e.value));
+    }
+  }
+
+  // What nginx refuses about a group's servers as a whole.
+  void checkServers(const IniSection& s, const UpstreamSection& up,
+                    const std::vector<int>& backup_lines) {
     if (!UpstreamGroup::allowsBackup(up.method)) {
       for (int line : backup_lines) {
         error(line,
@@ -295,7 +310,6 @@ class Loader {
                            [](const UpstreamServer& sv) { return sv.backup; })) {
       error(s.line, fmt::format("[{}] has only backup servers", s.header));
     }
-    cfg_.upstreams.push_back(std::move(up));
   }
 
   // health_check: the options, with ca/cert/key resolved against the

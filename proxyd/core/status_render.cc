@@ -200,9 +200,12 @@ std::string renderStubStatus(const StatsSnapshot& snap) {
       active, accepted, handled, handled, 0, active, 0);
 }
 
-std::string renderStatusJson(const StatsSnapshot& snap) {
-  using json = nlohmann::ordered_json;
-  json doc;
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+
+OrderedJson processJson(const StatsSnapshot& snap) {
+  using json = OrderedJson;
   const ProcessSnapshot& p = snap.process;
   json proc = {
       {"version", p.version},
@@ -225,11 +228,13 @@ std::string renderStatusJson(const StatsSnapshot& snap) {
                            {"ok", p.last_reload_ok},
                            {"errors", p.last_reload_errors}};
   }
-  doc["process"] = proc;
+  return proc;
+}
 
-  json workers = json::array();
-  for (std::size_t i = 0; i < snap.workers.size(); ++i) {
-    const WorkerSnapshot& w = snap.workers[i];
+OrderedJson workersJson(const std::vector<WorkerSnapshot>& all) {
+  OrderedJson workers = OrderedJson::array();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const WorkerSnapshot& w = all[i];
     workers.push_back({{"id", i},
                        {"active", w.active},
                        {"accepted", w.accepted},
@@ -238,51 +243,62 @@ std::string renderStatusJson(const StatsSnapshot& snap) {
                        {"access_log_lost_lines", w.access_log_lost_lines},
                        {"heartbeat_age_seconds", std::round(w.heartbeat_age * 1000) / 1000}});
   }
-  doc["workers"] = workers;
+  return workers;
+}
 
+OrderedJson listenerJson(const ServerSnapshot& s) {
+  OrderedJson status = OrderedJson::object();
+  for (std::size_t i = 0; i < kSessionStatuses.size(); ++i) {
+    status[std::to_string(kSessionStatuses[i])] = s.by_status[i];
+  }
+  return {{"server", s.name},
+          {"listen", s.listen},
+          {"sessions", {{"active", s.active}, {"total", s.total}}},
+          {"status", status},
+          {"bytes",
+           {{"from_client", s.client_received},
+            {"to_client", s.client_sent},
+            {"to_upstream", s.upstream_sent},
+            {"from_upstream", s.upstream_received}}},
+          {"connect_failures", s.connect_failures}};
+}
+
+OrderedJson peerJson(const PeerSnapshot& pe) {
+  OrderedJson j = {
+      {"server", pe.server},       {"addr", pe.addr},           {"backup", pe.backup},
+      {"state", pe.state},         {"failed_until", nullptr},   {"weight", pe.weight},
+      {"fails", pe.fails},         {"max_fails", pe.max_fails}, {"active", pe.active},
+      {"max_conns", pe.max_conns}, {"selected", pe.selected},   {"failures", pe.failures},
+      {"last_error", nullptr}};
+  if (pe.failed_until) j["failed_until"] = formatUnixTime(*pe.failed_until);
+  if (pe.last_error) {
+    j["last_error"] = {{"text", *pe.last_error},
+                       {"time", formatUnixTime(pe.last_error_time.value_or(0))}};
+  }
+  return j;
+}
+
+OrderedJson groupJson(const GroupSnapshot& g) {
+  OrderedJson peers = OrderedJson::array();
+  for (const PeerSnapshot& pe : g.peers) peers.push_back(peerJson(pe));
+  return {{"name", g.name}, {"method", g.method}, {"usable", g.usable()}, {"servers", peers}};
+}
+
+}  // namespace
+
+std::string renderStatusJson(const StatsSnapshot& snap) {
+  OrderedJson doc;
+  doc["process"] = processJson(snap);
+  doc["workers"] = workersJson(snap.workers);
   const StatusPageStats& sp = snap.status_page;
   doc["status_page"] = {{"active", sp.active},       {"accepted", sp.accepted},
                         {"denied", sp.denied},       {"shed", sp.shed},
                         {"timed_out", sp.timed_out}, {"refused", sp.refused}};
-
-  json listeners = json::array();
-  for (const ServerSnapshot& s : snap.servers) {
-    json status = json::object();
-    for (std::size_t i = 0; i < kSessionStatuses.size(); ++i) {
-      status[std::to_string(kSessionStatuses[i])] = s.by_status[i];
-    }
-    listeners.push_back({{"server", s.name},
-                         {"listen", s.listen},
-                         {"sessions", {{"active", s.active}, {"total", s.total}}},
-                         {"status", status},
-                         {"bytes",
-                          {{"from_client", s.client_received},
-                           {"to_client", s.client_sent},
-                           {"to_upstream", s.upstream_sent},
-                           {"from_upstream", s.upstream_received}}},
-                         {"connect_failures", s.connect_failures}});
-  }
+  OrderedJson listeners = OrderedJson::array();
+  for (const ServerSnapshot& s : snap.servers) listeners.push_back(listenerJson(s));
   doc["listeners"] = listeners;
-
-  json groups = json::array();
-  for (const GroupSnapshot& g : snap.groups) {
-    json peers = json::array();
-    for (const PeerSnapshot& pe : g.peers) {
-      json j = {{"server", pe.server},       {"addr", pe.addr},           {"backup", pe.backup},
-                {"state", pe.state},         {"failed_until", nullptr},   {"weight", pe.weight},
-                {"fails", pe.fails},         {"max_fails", pe.max_fails}, {"active", pe.active},
-                {"max_conns", pe.max_conns}, {"selected", pe.selected},   {"failures", pe.failures},
-                {"last_error", nullptr}};
-      if (pe.failed_until) j["failed_until"] = formatUnixTime(*pe.failed_until);
-      if (pe.last_error) {
-        j["last_error"] = {{"text", *pe.last_error},
-                           {"time", formatUnixTime(pe.last_error_time.value_or(0))}};
-      }
-      peers.push_back(std::move(j));
-    }
-    groups.push_back(
-        {{"name", g.name}, {"method", g.method}, {"usable", g.usable()}, {"servers", peers}});
-  }
+  OrderedJson groups = OrderedJson::array();
+  for (const GroupSnapshot& g : snap.groups) groups.push_back(groupJson(g));
   doc["upstreams"] = groups;
   return doc.dump(2) + "\n";
 }

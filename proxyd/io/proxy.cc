@@ -512,11 +512,72 @@ void Proxy::onStopCheck(evutil_socket_t, short, void* arg) {
   event_base_loopbreak(self->base_.get());
 }
 
-StatsSnapshot Proxy::snapshot() const {
-  StatsSnapshot snap;
-  auto wall = std::chrono::system_clock::now();
-  auto mono = std::chrono::steady_clock::now();
-  ProcessSnapshot& p = snap.process;
+namespace {
+
+// One worker's counters; `now_ns` is the steady clock, as its heartbeat.
+WorkerSnapshot workerSnapshot(const WorkerCounters& c, std::int64_t now_ns) {
+  WorkerSnapshot ws;
+  ws.accepted = c.accepted.get();
+  ws.handled = c.handled.get();
+  ws.active = c.active.get();
+  ws.accept_pauses = c.accept_pauses.get();
+  ws.access_log_lost_lines = c.access_log_lost_lines.get();
+  ws.heartbeat_age =
+      static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
+  return ws;
+}
+
+// A [server]'s counters, summed over the workers' slots.
+ServerSnapshot serverSnapshot(const ServerBlock& block, std::size_t workers) {
+  ServerSnapshot s;
+  s.name = block.section.name;
+  for (const auto& a : block.section.listen) s.listen.push_back(a.toString());
+  for (std::size_t i = 0; i < workers; ++i) {
+    const ServerCounters& c = block.stats->slot(i);
+    s.active += c.active.get();
+    s.total += c.total.get();
+    for (std::size_t k = 0; k < s.by_status.size(); ++k) s.by_status[k] += c.by_status[k].get();
+    s.client_received += c.client_received.get();
+    s.client_sent += c.client_sent.get();
+    s.upstream_sent += c.upstream_sent.get();
+    s.upstream_received += c.upstream_received.get();
+    s.connect_failures += c.connect_failures.get();
+    for (std::size_t k = 0; k < s.connect_buckets.size(); ++k) {
+      s.connect_buckets[k] += c.connect_buckets[k].get();
+    }
+    s.connect_count += c.connect_count.get();
+    s.connect_sum_us += c.connect_sum_us.get();
+  }
+  return s;
+}
+
+// An upstream group's peers with their states and last connect errors.
+GroupSnapshot groupSnapshot(const GroupRuntime& g, std::chrono::steady_clock::time_point mono,
+                            std::chrono::system_clock::time_point wall) {
+  GroupSnapshot gs;
+  gs.name = g.section.name;
+  gs.method = balanceMethodName(g.section.method);
+  std::size_t primary = 0;
+  for (const UpstreamServer& sv : g.section.servers) {
+    if (!sv.backup) primary += sv.addrs.size();
+  }
+  std::vector<Peer> peers = g.group->snapshot();
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    PeerSnapshot ps = describePeer(peers[i], mono, wall);
+    ps.backup = i >= primary;
+    if (auto e = g.errors->get(ps.addr)) {
+      ps.last_error = e->text;
+      ps.last_error_time = unixNow(e->when);
+    }
+    gs.peers.push_back(std::move(ps));
+  }
+  return gs;
+}
+
+}  // namespace
+
+ProcessSnapshot Proxy::processSnapshot(std::chrono::system_clock::time_point wall) const {
+  ProcessSnapshot p;
   p.version = common::kVersion;
   p.hostname = process_.hostname;
   p.pid = process_.pid;
@@ -533,66 +594,23 @@ StatsSnapshot Proxy::snapshot() const {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) p.rlimit_nofile = rl.rlim_cur;
   p.open_fds = countOpenFds();
-  snap.status_page = status_stats_;
+  return p;
+}
 
+StatsSnapshot Proxy::snapshot() const {
+  StatsSnapshot snap;
+  auto wall = std::chrono::system_clock::now();
+  auto mono = std::chrono::steady_clock::now();
+  snap.process = processSnapshot(wall);
+  snap.status_page = status_stats_;
   const std::int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(mono.time_since_epoch()).count();
-  for (const auto& w : workers_) {
-    const WorkerCounters& c = w->counters();
-    WorkerSnapshot ws;
-    ws.accepted = c.accepted.get();
-    ws.handled = c.handled.get();
-    ws.active = c.active.get();
-    ws.accept_pauses = c.accept_pauses.get();
-    ws.access_log_lost_lines = c.access_log_lost_lines.get();
-    ws.heartbeat_age =
-        static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
-    snap.workers.push_back(ws);
-  }
-
+  for (const auto& w : workers_) snap.workers.push_back(workerSnapshot(w->counters(), now_ns));
   for (const auto& block : current_->blocks) {
-    ServerSnapshot s;
-    s.name = block->section.name;
-    for (const auto& a : block->section.listen) s.listen.push_back(a.toString());
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-      const ServerCounters& c = block->stats->slot(i);
-      s.active += c.active.get();
-      s.total += c.total.get();
-      for (std::size_t k = 0; k < s.by_status.size(); ++k) s.by_status[k] += c.by_status[k].get();
-      s.client_received += c.client_received.get();
-      s.client_sent += c.client_sent.get();
-      s.upstream_sent += c.upstream_sent.get();
-      s.upstream_received += c.upstream_received.get();
-      s.connect_failures += c.connect_failures.get();
-      for (std::size_t k = 0; k < s.connect_buckets.size(); ++k) {
-        s.connect_buckets[k] += c.connect_buckets[k].get();
-      }
-      s.connect_count += c.connect_count.get();
-      s.connect_sum_us += c.connect_sum_us.get();
-    }
-    snap.servers.push_back(std::move(s));
+    snap.servers.push_back(serverSnapshot(*block, workers_.size()));
   }
-
-  for (const GroupRuntime& g : current_->groups) {
-    GroupSnapshot gs;
-    gs.name = g.section.name;
-    gs.method = balanceMethodName(g.section.method);
-    std::size_t primary = 0;
-    for (const UpstreamServer& sv : g.section.servers) {
-      if (!sv.backup) primary += sv.addrs.size();
-    }
-    std::vector<Peer> peers = g.group->snapshot();
-    for (std::size_t i = 0; i < peers.size(); ++i) {
-      PeerSnapshot ps = describePeer(peers[i], mono, wall);
-      ps.backup = i >= primary;
-      if (auto e = g.errors->get(ps.addr)) {
-        ps.last_error = e->text;
-        ps.last_error_time = unixNow(e->when);
-      }
-      gs.peers.push_back(std::move(ps));
-    }
-    snap.groups.push_back(std::move(gs));
-  }
+  for (const GroupRuntime& g : current_->groups)
+    snap.groups.push_back(groupSnapshot(g, mono, wall));
   return snap;
 }
 

@@ -73,6 +73,7 @@ class Proxy {
   StatsSnapshot snapshot() const;
 
  private:
+  ProcessSnapshot processSnapshot(std::chrono::system_clock::time_point wall) const;
   static void onSignal(evutil_socket_t sig, short, void* arg);
   static void onStopCheck(evutil_socket_t, short, void* arg);
   static void onShutdownTimeout(evutil_socket_t, short, void* arg);
