@@ -12,12 +12,16 @@ Now every number has keepalived's range (vrrpd/value_limits.cc):
   vrrp_garp_interval 4294.967 s, repeats 255) starts, becomes MASTER within
   Master_Down_Interval, keeps running, and stops cleanly on TERM with its
   VIP removed;
-- one above the maximum, `vrrpd -t` refuses the file with FILE:LINE.
+- one above the maximum, `vrrpd -t` refuses the file with FILE:LINE;
+- a signal that arrives while vrrpd is starting (USR1 from `vrrpd --status`,
+  which signals whoever holds the pid file, HUP from a reload) is held until
+  its handler is in place, never acted on by its default action (death).
 
 Needs root: skipped (exit 77) without it, a failure under CI=true.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -99,6 +103,39 @@ class Limits(netlab.LabCase):
                 self.report(f"vrrpd -t with {key} = {value}: exit {r.returncode}")
                 self.assertEqual(r.returncode, 1, r.stderr)
                 self.assertIn(f"{d.conf_path}:{line}: error: {key}: invalid value", r.stderr)
+
+
+class SignalsWhileStarting(netlab.LabCase):
+    def setUp(self):
+        (self.n1,) = self.new_lab(nodes=1).nodes
+
+    def test_usr1_and_hup_at_the_pid_file_do_not_kill_a_starting_vrrpd(self):
+        cfg = netlab.seed_config(self.n1, 100, vips=[VIP], nopreempt=False)
+        for attempt in range(5):
+            for sig in (signal.SIGUSR1, signal.SIGHUP):
+                with self.subTest(attempt=attempt, signal=sig.name):
+                    d = netlab.Daemon(self.lab, "vrrpd", self.n1, cfg, start=False)
+                    self.run_daemon(d)
+                    pid = None
+
+                    def signalled() -> bool:
+                        nonlocal pid
+                        try:
+                            with open(d.pid_path) as f:
+                                pid = int(f.read().strip() or 0) or None
+                        except (OSError, ValueError):
+                            return False
+                        if pid is not None:
+                            os.kill(pid, sig)  # at once: as early as `--status` can
+                        return pid is not None
+
+                    t = netlab.wait_for(signalled, 10, 0.0002)
+                    self.assertIsNotNone(t, f"no pid file:\n{d.output()}")
+                    alive = netlab.wait_for(lambda: not d.alive(), 1.0) is None
+                    self.assertTrue(alive, f"{sig.name} at {t * 1000:.1f} ms killed vrrpd:\n"
+                                           f"{d.output()}")
+                    self.assert_exit_clean(d, d.term())
+        self.report("10 signals sent the moment the pid file appeared: vrrpd kept running")
 
 
 if __name__ == "__main__":
