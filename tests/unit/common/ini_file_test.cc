@@ -25,7 +25,7 @@ namespace {
 struct Parsed {
   IniDocument doc;
   Diagnostics diag;
-  std::vector<std::string> messages() const { return testing::diagnosticLines(diag); }
+  std::vector<std::string> messages() const { return test_support::diagnosticLines(diag); }
 };
 
 Parsed parse(std::string_view text) {

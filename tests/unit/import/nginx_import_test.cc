@@ -35,7 +35,7 @@ struct Loaded {
     std::ostringstream out;
     out << imported.ini << "\n--- importer:\n";
     for (const auto& w : imported.warnings) out << w << "\n";
-    out << "--- loader:\n" << testing::diagnosticText(diag);
+    out << "--- loader:\n" << test_support::diagnosticText(diag);
     return out.str();
   }
   bool hasWarning(const std::string& text) const {

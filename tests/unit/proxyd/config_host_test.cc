@@ -18,11 +18,11 @@ struct Loaded {
   std::vector<std::string> lines;
 };
 
-Loaded load(const std::string& text, const testing::FakeHost& host) {
+Loaded load(const std::string& text, const test_support::FakeHost& host) {
   Loaded l;
   common::Diagnostics diag;
   l.cfg = proxyd::parseProxyConfig(text, kPath, "/etc/proxyd", diag, host);
-  l.lines = testing::diagnosticLines(diag);
+  l.lines = test_support::diagnosticLines(diag);
   return l;
 }
 
@@ -40,8 +40,8 @@ const std::string kText =
     "[log_format main]\n"                                          // 11
     "format = $remote_addr\n";                                     // 12
 
-testing::FakeHost fullHost() {
-  testing::FakeHost h;
+test_support::FakeHost fullHost() {
+  test_support::FakeHost h;
   h.addFile("/var/log/proxyd/error.log", S_IFREG | 0640);
   h.addFile("/etc/proxyd/ca.pem", S_IFREG | 0644);
   h.cpus = 7;

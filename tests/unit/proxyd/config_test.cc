@@ -13,7 +13,7 @@ namespace {
 struct Loaded {
   proxyd::ProxyConfig cfg;
   common::Diagnostics diag;
-  std::string text() const { return testing::diagnosticText(diag); }
+  std::string text() const { return test_support::diagnosticText(diag); }
 };
 
 Loaded load(const std::string& text) {

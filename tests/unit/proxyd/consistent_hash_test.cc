@@ -26,7 +26,7 @@ const std::vector<std::string> kServers = {"127.0.0.11:6443", "127.0.0.12:6443",
 UpstreamServer numericServer(const std::string& name, int weight = 1) {
   UpstreamServer s;
   s.name = name;
-  s.addrs.push_back(testing::socketAddress(name));
+  s.addrs.push_back(test_support::socketAddress(name));
   s.weight = weight;
   return s;
 }

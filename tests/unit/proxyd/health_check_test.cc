@@ -138,7 +138,7 @@ TEST_CASE("health_check in [upstream]: FILE:LINE errors, paths resolved, missing
     std::string text = "[upstream api]\nserver = 192.0.2.11:6443\nhealth_check = " + hc +
                        "\n\n[server k8s]\nlisten = 127.0.0.1:10443\nproxy_pass = api\n";
     auto cfg = proxyd::parseProxyConfig(text, "/etc/proxyd/proxyd.ini", "/nonexistent", diag);
-    messages = testing::diagnosticText(diag);
+    messages = test_support::diagnosticText(diag);
     return std::pair{cfg, diag.hasErrors()};
   };
   std::string msg;

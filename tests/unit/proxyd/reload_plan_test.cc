@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "tests/unit/support/changed_value.h"
 #include "tests/unit/support/field_count.h"
 
 using common::OnChange;
@@ -90,24 +91,7 @@ ReloadStep groupStep(const proxyd::ReloadPlan& plan, const std::string& name) {
 }
 
 // A value that differs from the one given, whatever the type.
-void change(int& v) {
-  ++v;
-}
-void change(unsigned& v) {
-  ++v;
-}
-void change(std::size_t& v) {
-  ++v;
-}
-void change(bool& v) {
-  v = !v;
-}
-void change(std::string& v) {
-  v += "x";
-}
-void change(std::chrono::milliseconds& v) {
-  v += std::chrono::milliseconds(10);
-}
+using test_support::change;
 void change(common::SocketAddress& v) {
   v.setPort(v.port() + 100);
 }

@@ -119,7 +119,9 @@ TEST_CASE("the workers leave the top of RLIMIT_NOFILE to the control thread") {
 }
 
 TEST_CASE("a new connection sheds the oldest of the address holding the most") {
-  auto a = [](const char* host, std::uint16_t port) { return testing::socketAddress(host, port); };
+  auto a = [](const char* host, std::uint16_t port) {
+    return test_support::socketAddress(host, port);
+  };
   const common::SocketAddress track = a("127.0.0.1", 40000);
   std::vector<common::SocketAddress> open = {a("192.0.2.7", 1), a("127.0.0.1", 2),
                                              a("192.0.2.7", 3), a("192.0.2.7", 4),

@@ -10,7 +10,7 @@ using namespace proxyd;
 namespace {
 
 common::SocketAddress addr(const char* host, std::uint16_t port = 1234) {
-  return testing::socketAddress(host, port);
+  return test_support::socketAddress(host, port);
 }
 
 StatsSnapshot sample() {

@@ -30,7 +30,7 @@ struct Opts {
 UpstreamServer server(const std::string& name, Opts o = {}) {
   UpstreamServer s;
   s.name = name;
-  s.addrs.push_back(testing::socketAddress(name));
+  s.addrs.push_back(test_support::socketAddress(name));
   s.weight = o.weight;
   s.max_fails = o.max_fails;
   s.fail_timeout = o.fail_timeout;

@@ -12,7 +12,7 @@
 #include "common/address.h"
 #include "common/ip_address.h"
 
-namespace testing {
+namespace test_support {
 
 inline common::IpAddress ip(std::string_view text) {
   auto a = common::IpAddress::parse(text);
@@ -38,4 +38,4 @@ inline common::SocketAddress socketAddress(const std::string& host_port) {
   return socketAddress(host, static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
 }
 
-}  // namespace testing
+}  // namespace test_support

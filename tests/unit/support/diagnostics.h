@@ -7,7 +7,7 @@
 
 #include "common/ini_file.h"
 
-namespace testing {
+namespace test_support {
 
 // One `FILE:LINE: severity: message` string per diagnostic, in order.
 inline std::vector<std::string> diagnosticLines(const common::Diagnostics& diag) {
@@ -23,4 +23,4 @@ inline std::string diagnosticText(const common::Diagnostics& diag) {
   return out.str();
 }
 
-}  // namespace testing
+}  // namespace test_support

@@ -12,7 +12,7 @@
 
 #include "common/host.h"
 
-namespace testing {
+namespace test_support {
 
 inline struct stat fakeNode(mode_t type_and_mode, uid_t uid = 0, gid_t gid = 0) {
   struct stat st {};
@@ -84,4 +84,4 @@ class FakeHost final : public common::Host {
   unsigned cpuCount() const override { return cpus; }
 };
 
-}  // namespace testing
+}  // namespace test_support

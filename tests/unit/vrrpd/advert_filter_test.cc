@@ -12,7 +12,7 @@ using vrrpd::filterAdvert;
 
 namespace {
 
-using testing::ip;
+using test_support::ip;
 
 // The seed's VI_1 as a backup sees it: v2, VRID 51, PASS K8SHA_KA_AUTH,
 // advert_int 1, two VIPs.

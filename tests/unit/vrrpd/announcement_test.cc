@@ -8,7 +8,7 @@ namespace {
 
 const vrrpd::MacAddress kMac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
-using testing::ip;
+using test_support::ip;
 
 }  // namespace
 

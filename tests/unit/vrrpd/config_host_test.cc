@@ -16,10 +16,10 @@ namespace {
 
 const std::string kPath = "/etc/vrrpd/vrrpd.ini";
 
-std::vector<std::string> warnings(const std::string& text, const testing::FakeHost& host) {
+std::vector<std::string> warnings(const std::string& text, const test_support::FakeHost& host) {
   common::Diagnostics diag;
   vrrpd::parseVrrpConfig(text, kPath, diag, host);
-  return testing::diagnosticLines(diag);
+  return test_support::diagnosticLines(diag);
 }
 
 std::string warn(int line, const std::string& msg) {
@@ -27,10 +27,10 @@ std::string warn(int line, const std::string& msg) {
 }
 
 // A host where everything the base config below names is present.
-testing::FakeHost fullHost() {
-  testing::FakeHost h;
+test_support::FakeHost fullHost() {
+  test_support::FakeHost h;
   h.interfaces = {"eth7", "eth8"};
-  h.addresses = {testing::ip("192.0.2.11")};
+  h.addresses = {test_support::ip("192.0.2.11")};
   h.users = {{"nobody", {65534, 65534}}, {"vrrpd_script", {990, 990}}, {"root", {0, 0}}};
   h.groups = {{"nogroup", 65534}};
   h.addFile("/usr/libexec/vrrpd/chk.sh", S_IFREG | 0755);
@@ -67,22 +67,22 @@ TEST_CASE(
 TEST_CASE("vrrpd -t: each missing thing of the host is one warning at its line") {
   struct Case {
     const char* name;
-    void (*remove)(testing::FakeHost&);
+    void (*remove)(test_support::FakeHost&);
     std::string expected;
   };
   std::vector<Case> cases = {
-      {"interface", [](testing::FakeHost& h) { h.interfaces.erase("eth7"); },
+      {"interface", [](test_support::FakeHost& h) { h.interfaces.erase("eth7"); },
        warn(7, "interface: interface \"eth7\" does not exist on this host")},
-      {"track_interface", [](testing::FakeHost& h) { h.interfaces.erase("eth8"); },
+      {"track_interface", [](test_support::FakeHost& h) { h.interfaces.erase("eth8"); },
        warn(10, "track_interface: interface \"eth8\" does not exist on this host")},
-      {"source address", [](testing::FakeHost& h) { h.addresses.clear(); },
+      {"source address", [](test_support::FakeHost& h) { h.addresses.clear(); },
        warn(11, "unicast_src_ip: 192.0.2.11 is not configured on this host")},
-      {"script", [](testing::FakeHost& h) { h.files.erase("/usr/libexec/vrrpd/chk.sh"); },
+      {"script", [](test_support::FakeHost& h) { h.files.erase("/usr/libexec/vrrpd/chk.sh"); },
        warn(5, "script: \"/usr/libexec/vrrpd/chk.sh\" does not exist on this host")},
       {"script not executable",
-       [](testing::FakeHost& h) { h.addFile("/usr/libexec/vrrpd/chk.sh", S_IFREG | 0644); },
+       [](test_support::FakeHost& h) { h.addFile("/usr/libexec/vrrpd/chk.sh", S_IFREG | 0644); },
        warn(5, "script: \"/usr/libexec/vrrpd/chk.sh\" is not executable")},
-      {"script user", [](testing::FakeHost& h) { h.users.erase("nobody"); },
+      {"script user", [](test_support::FakeHost& h) { h.users.erase("nobody"); },
        warn(2,
             "script_user: user \"nobody\" does not exist on this host: scripts that run as it "
             "will not run")},
@@ -128,7 +128,8 @@ TEST_CASE("vrrpd -t: enable_script_security judges the host's files, not this ma
   auto h = fullHost();
   h.addFile("/opt/team/run.sh", S_IFREG | 0755);
   CHECK(warnings(text, h).empty());
-  h.files["/opt/team"] = testing::fakeNode(S_IFDIR | 0775, 0, 1000);  // the team may replace it
+  h.files["/opt/team"] =
+      test_support::fakeNode(S_IFDIR | 0775, 0, 1000);  // the team may replace it
   CHECK(warnings(text, h) ==
         std::vector<std::string>{
             warn(5,

@@ -23,8 +23,8 @@ const std::string kPath = "/etc/vrrpd/vrrpd.ini";
 struct Loaded {
   vrrpd::VrrpConfig cfg;
   common::Diagnostics diag;
-  std::vector<std::string> lines() const { return testing::diagnosticLines(diag); }
-  std::string text() const { return testing::diagnosticText(diag); }
+  std::vector<std::string> lines() const { return test_support::diagnosticLines(diag); }
+  std::string text() const { return test_support::diagnosticText(diag); }
 };
 
 Loaded load(const std::string& text) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "tests/unit/support/changed_value.h"
 #include "tests/unit/support/field_count.h"
 
 using vrrpd::planReload;
@@ -163,18 +164,7 @@ static_assert(fieldCount<vrrpd::InstanceGlobals>() == 5,
               "InstanceGlobals: name the new field in globalsChange() (reload_plan.cc)");
 
 // A value that differs from the one given, whatever the type.
-void change(int& v) {
-  ++v;
-}
-void change(bool& v) {
-  v = !v;
-}
-void change(std::string& v) {
-  v += "x";
-}
-void change(std::chrono::milliseconds& v) {
-  v += std::chrono::milliseconds(10);
-}
+using test_support::change;
 void change(common::IpAddress& v) {
   v = *common::IpAddress::parse(v == *common::IpAddress::parse("192.0.2.9") ? "192.0.2.8"
                                                                             : "192.0.2.9");

@@ -27,7 +27,7 @@ std::vector<std::uint8_t> hex(std::string_view s) {
   return out;
 }
 
-using testing::ip;
+using test_support::ip;
 
 std::vector<std::uint8_t> tail(const std::vector<std::uint8_t>& v, std::size_t from) {
   return {v.begin() + static_cast<std::ptrdiff_t>(from), v.end()};

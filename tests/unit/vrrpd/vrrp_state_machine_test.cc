@@ -29,7 +29,7 @@ using vrrpd::VrrpStateMachine;
 
 namespace {
 
-using testing::ip;
+using test_support::ip;
 
 // The actions as text (vrrp_action_text.h), so a failure shows the whole list.
 std::vector<std::string> describe(const Actions& actions) {
