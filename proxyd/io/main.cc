@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/held_signals.h"
 #include "common/pid_file.h"
 #include "common/safe_file.h"
 #include "common/sys_error.h"
@@ -184,6 +185,7 @@ int run(proxyd::ProxyConfig cfg) {
       return 2;
     }
   }
+  common::HeldSignals held({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1});
   std::optional<common::PidFile> pid_file;
   if (!cfg.main.pid_path.empty() && !holdPidFile(cfg.main.pid_path, *log, pid_file)) return 2;
   proxyd::ProcessInfo process{hostName(), ::getpid()};
@@ -192,6 +194,7 @@ int run(proxyd::ProxyConfig cfg) {
     startFailed(*log, r.error());
     return 2;
   }
+  held.release();
   return proxy.run();
 }
 

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/held_signals.h"
 #include "common/pid_file.h"
 #include "common/safe_file.h"
 #include "common/version.h"
@@ -192,31 +193,6 @@ int status(const Options& opts, const vrrpd::VrrpConfig& cfg, const common::Diag
                      opts.pid_path.empty() ? cfg.global.run_dir + "/vrrpd.pid" : opts.pid_path);
 }
 
-// The signals vrrpd handles are held (blocked) from before it takes the pid
-// file until its handlers are in place: their default action kills, and a
-// starting vrrpd already holds the pid file that `vrrpd --status` sends USR1
-// to (and a supervisor's reload sends HUP). Released, whatever arrived in
-// between reaches the handlers. Script processes start with an empty mask.
-class HeldSignals {
- public:
-  HeldSignals() {
-    sigemptyset(&set_);
-    for (int sig : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set_, sig);
-    ::sigprocmask(SIG_BLOCK, &set_, nullptr);
-  }
-  ~HeldSignals() { release(); }
-  HeldSignals(const HeldSignals&) = delete;
-  HeldSignals& operator=(const HeldSignals&) = delete;
-  void release() {
-    if (held_) ::sigprocmask(SIG_UNBLOCK, &set_, nullptr);
-    held_ = false;
-  }
-
- private:
-  sigset_t set_;
-  bool held_ = true;
-};
-
 // Runs the daemon until it stops; its exit code.
 int run(vrrpd::VrrpConfig cfg, const Options& opts) {
   auto log =
@@ -231,7 +207,7 @@ int run(vrrpd::VrrpConfig cfg, const Options& opts) {
     log->emerg("{}", r.error());
     return 2;
   }
-  HeldSignals held;
+  common::HeldSignals held({SIGHUP, SIGUSR1, SIGTERM, SIGINT});
   auto pid_file = common::PidFile::create(pid_path);
   if (!pid_file) {
     log->emerg("{}", pid_file.error());
