@@ -4,20 +4,16 @@
 
 #include <string>
 
-#include "tests/unit/support/changed_value.h"
-#include "tests/unit/support/field_count.h"
+#include "tests/unit/support/field_decisions.h"
 
 using common::OnChange;
 using common::ReloadStep;
 using proxyd::planReload;
+using test_support::expectedStep;
 using test_support::fieldCount;
+using test_support::Mutation;
 
 namespace {
-
-#define EXPECT_DECIDED(T, table)                        \
-  static_assert(fieldCount<T>() == (table).size(),      \
-                #T ": a field without a row in " #table \
-                   " (proxyd/core/reload_plan.h): decide what a reload does when it changes")
 
 EXPECT_DECIDED(proxyd::ProxyConfig, proxyd::kProxyConfigDecisions);
 EXPECT_DECIDED(proxyd::MainSection, proxyd::kMainSectionDecisions);
@@ -135,16 +131,6 @@ void change(std::vector<common::SocketAddress>& v) {
   v.push_back(addr(10500));
 }
 
-template <class T>
-struct Mutation {
-  std::string_view field;
-  void (*apply)(T&);
-};
-#define MUTATE(T, path)                  \
-  Mutation<T> {                          \
-#path, [](T & s) { change(s.path); } \
-  }
-
 // Changes each field (of the struct `of` picks in the configuration) and
 // hands the plan to `check` with the field's decision.
 template <class T, std::size_t N, class Of, class Check>
@@ -160,12 +146,6 @@ void eachField(const std::array<common::FieldDecision, N>& table,
     REQUIRE_FALSE(next == base);
     check(planReload(base, next), table[i].on_change);
   }
-}
-
-ReloadStep expected(OnChange c) {
-  return c == OnChange::restart  ? ReloadStep::restart
-         : c == OnChange::update ? ReloadStep::update
-                                 : ReloadStep::keep;
 }
 
 }  // namespace
@@ -253,8 +233,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
           CHECK(listenStep(plan, 10500) == ReloadStep::start);
         } else {
           CHECK(plan.listeners.size() == 3);
-          CHECK(listenStep(plan, 10443) == expected(c));
-          CHECK(listenStep(plan, 10444) == expected(c));
+          CHECK(listenStep(plan, 10443) == expectedStep(c));
+          CHECK(listenStep(plan, 10444) == expectedStep(c));
         }
       });
   using L = proxyd::AccessLogTarget;
@@ -262,21 +242,21 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       proxyd::kAccessLogTargetDecisions, {MUTATE(L, path), MUTATE(L, format_name)},
       [](proxyd::ProxyConfig& c) -> L& { return *c.servers.front().access_log; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
-        CHECK(listenStep(plan, 10443) == expected(c));
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
   using T = proxyd::LogTarget;
   eachField<T>(
       proxyd::kLogTargetDecisions, {MUTATE(T, path), MUTATE(T, level)},
       [](proxyd::ProxyConfig& c) -> T& { return *c.servers.front().error_log; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
-        CHECK(listenStep(plan, 10443) == expected(c));
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
   using R = proxyd::AccessRule;
   eachField<R>(
       proxyd::kAccessRuleDecisions, {MUTATE(R, allow), MUTATE(R, cidr)},
       [](proxyd::ProxyConfig& c) -> R& { return c.servers.front().access_rules.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
-        CHECK(listenStep(plan, 10443) == expected(c));
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
 }
 
@@ -289,7 +269,7 @@ TEST_CASE("proxyd reload plan: every field of an [upstream]", "[reload_plan]") {
       CHECK(groupStep(plan, "apix") == ReloadStep::start);
       return;
     }
-    CHECK(groupStep(plan, "api") == expected(c));
+    CHECK(groupStep(plan, "api") == expectedStep(c));
     // [server a]'s listeners keep their sockets and pass to the new group.
     CHECK(listenStep(plan, 10443) ==
           (c == OnChange::restart ? ReloadStep::update : ReloadStep::keep));
@@ -322,7 +302,7 @@ TEST_CASE("proxyd reload plan: every field of [status] and [main]", "[reload_pla
       proxyd::kStatusSectionDecisions, {MUTATE(S, listen), MUTATE(S, rules), MUTATE(S, line)},
       [](proxyd::ProxyConfig& c) -> S& { return *c.status; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
-        CHECK(plan.status == expected(c));
+        CHECK(plan.status == expectedStep(c));
         for (const auto& l : plan.listeners) CHECK(l.step == ReloadStep::keep);
       });
   using M = proxyd::MainSection;

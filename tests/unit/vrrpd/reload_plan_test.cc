@@ -4,8 +4,7 @@
 
 #include <string>
 
-#include "tests/unit/support/changed_value.h"
-#include "tests/unit/support/field_count.h"
+#include "tests/unit/support/field_decisions.h"
 
 using vrrpd::planReload;
 using vrrpd::ReloadStep;
@@ -143,12 +142,9 @@ TEST_CASE("reload plan: new and removed instances", "[reload_plan]") {
 namespace {
 
 using common::OnChange;
+using test_support::expectedStep;
 using test_support::fieldCount;
-
-#define EXPECT_DECIDED(T, table)                        \
-  static_assert(fieldCount<T>() == (table).size(),      \
-                #T ": a field without a row in " #table \
-                   " (vrrpd/core/reload_plan.h): decide what a reload does when it changes")
+using test_support::Mutation;
 
 EXPECT_DECIDED(vrrpd::InstanceSection, vrrpd::kInstanceSectionDecisions);
 EXPECT_DECIDED(vrrpd::Vip, vrrpd::kVipDecisions);
@@ -196,16 +192,6 @@ void change(std::vector<std::string>& v) {
   v.push_back("VI_X");
 }
 
-template <class T>
-struct Mutation {
-  std::string_view field;
-  void (*apply)(T&);
-};
-#define MUTATE(T, path)                  \
-  Mutation<T> {                          \
-#path, [](T & s) { change(s.path); } \
-  }
-
 // Every section tracks and notifies, VI_1 tracks a script, VI_U is unicast.
 const char* kFull =
     "[global]\nrouter_id = n1\n"
@@ -231,12 +217,6 @@ ReloadStep scriptStep(const vrrpd::ReloadPlan& plan, const std::string& name) {
   return ReloadStep::keep;
 }
 
-ReloadStep expected(OnChange c) {
-  return c == OnChange::restart  ? ReloadStep::restart
-         : c == OnChange::update ? ReloadStep::update
-                                 : ReloadStep::keep;
-}
-
 // Changes each field of VI_1 (through `T& of(InstanceSection&)` for a
 // nested struct) and checks the plan's step for VI_1 against the table.
 template <class T, std::size_t N, class Of>
@@ -254,7 +234,7 @@ void checkInstanceFields(const std::array<common::FieldDecision, N>& table,
       CHECK(stepOf(plan, "VI_1") == ReloadStep::stop);
       continue;
     }
-    CHECK(stepOf(plan, "VI_1") == expected(table[i].on_change));
+    CHECK(stepOf(plan, "VI_1") == expectedStep(table[i].on_change));
     CHECK(stepOf(plan, "VI_V3") == ReloadStep::keep);
   }
 }
@@ -361,7 +341,7 @@ TEST_CASE("reload plan: every field of a track script", "[reload_plan]") {
       CHECK(scriptStep(plan, "chk") == ReloadStep::stop);
       continue;
     }
-    CHECK(scriptStep(plan, "chk") == expected(table[i].on_change));
+    CHECK(scriptStep(plan, "chk") == expectedStep(table[i].on_change));
   }
 }
 
