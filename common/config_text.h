@@ -6,10 +6,24 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
+
 namespace common {
 
 // The words of a value, split at spaces and tabs ("a  b\tc" -> a, b, c).
 std::vector<std::string> splitWords(std::string_view text);
+
+// The tokens of a value that carries nginx arguments (map entries, return
+// text, server_name): words split at blanks, where a word may be quoted with
+// "..." or '...' as nginx quotes it (\" \' \\ \t \r \n are unescaped, any
+// other backslash stays). Inside quotes proxyd also reads \xHH as that byte,
+// so that every nginx argument can be written in INI: a ';' after a blank
+// would otherwise start an inline comment. "" is an empty token.
+Result<std::vector<std::string>> splitTokens(std::string_view text);
+
+// The inverse of one token of splitTokens: the word as is when it needs no
+// quotes, else double-quoted with the escapes above.
+std::string quoteToken(std::string_view word);
 
 // The directory part of a path: "dir/f" -> "dir", "/f" -> "/", "f" -> ".".
 std::string directoryOf(const std::string& path);
