@@ -266,7 +266,7 @@ class Loader {
       error(e.line, "hash: expected \"KEY [consistent]\", e.g. \"$remote_addr consistent\"");
       return;
     }
-    auto compiled = LogFormat::compile(words[0], Escape::none);
+    auto compiled = Template::compile(words[0]);
     if (!compiled) {
       error(e.line, fmt::format("hash: {}", compiled.error()));
       return;

@@ -12,17 +12,20 @@
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/stats.h"
+#include "proxyd/core/template.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/variable_table.h"
 
 namespace proxyd {
 
 struct ServerBlock {
   ServerSection section;
   std::shared_ptr<UpstreamGroup> group;
-  std::optional<LogFormat> hash_key;       // for hash and consistent_hash
-  std::optional<LogFormat> access_format;  // none: no access log
-  std::shared_ptr<common::Log> error_log;  // the server's own, or the main one
-  std::string listen_text;                 // "0.0.0.0:10443", for error-log context
+  std::shared_ptr<const VariableTable> variables;  // the configuration's user variables
+  std::optional<Template> hash_key;                // for hash and consistent_hash
+  std::optional<LogFormat> access_format;          // none: no access log
+  std::shared_ptr<common::Log> error_log;          // the server's own, or the main one
+  std::string listen_text;                         // "0.0.0.0:10443", for error-log context
   // Counters of this [server] (kept by name across reloads) and the last
   // connect error of each peer of its group (shared by the group's blocks).
   std::shared_ptr<ServerStats> stats;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/address.h"
@@ -26,6 +27,15 @@ struct UpstreamAttempt {
   std::optional<common::Duration> session_time;
 };
 
+// What ssl_preread read from the client's ClientHello. Before (or without)
+// preread the $ssl_preread_* variables are not found.
+struct PrereadInfo {
+  bool done = false;
+  std::string protocol;        // "TLSv1.2", "TLSv1.3", ... or "" if not TLS
+  std::string server_name;     // SNI, "" when the hello has none
+  std::string alpn_protocols;  // "h2,http/1.1", "" when the hello has none
+};
+
 struct SessionRecord {
   std::uint64_t connection = 0;      // $connection: serial number of the client connection
   common::SocketAddress remote;      // client address
@@ -36,6 +46,8 @@ struct SessionRecord {
   common::Duration session_time{};   // monotonic, from accept to end
   std::chrono::system_clock::time_point end_time{};  // wall clock when the line is written
   std::vector<UpstreamAttempt> upstreams;  // empty: never got as far as choosing one ("-")
+  std::string_view server_name;            // $server_name: the [server]'s first server_name
+  PrereadInfo preread;
 };
 
 }  // namespace proxyd

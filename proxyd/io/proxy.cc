@@ -77,20 +77,24 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   }
   for (const GroupRuntime& g : gen->groups) by_name[g.section.name] = &g;
 
+  // One table of user variables for the whole generation, as nginx's.
+  auto variables = std::make_shared<const VariableTable>();
   for (const ServerSection& sec : cfg.servers) {
     auto block = std::make_shared<ServerBlock>();
     block->section = sec;
+    block->variables = variables;
     const GroupRuntime* g = by_name.at(sec.proxy_pass);
     block->group = g->group;
     block->peer_errors = g->errors;
     if (g->section.method == BalanceMethod::hash ||
         g->section.method == BalanceMethod::consistent_hash) {
-      auto key = LogFormat::compile(g->section.hash_key, Escape::none);
+      auto key = Template::compile(g->section.hash_key, block->variables.get());
       if (!key) return R::fail(key.error());
       block->hash_key = std::move(*key);
     }
     if (sec.access_log) {
-      auto fmt = LogFormat::compile(cfg.log_format_text.at(sec.access_log->format_name));
+      auto fmt = LogFormat::compile(cfg.log_format_text.at(sec.access_log->format_name),
+                                    Escape::standard, block->variables.get());
       if (!fmt) return R::fail(fmt.error());
       block->access_format = std::move(*fmt);
     }

@@ -30,7 +30,10 @@ bool wouldBlock(int err) {
 
 Session::Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
                  const common::SocketAddress& remote, const common::SocketAddress& local)
-    : worker_(worker), block_(std::move(block)), counters_(block_->stats->slot(worker.index())) {
+    : worker_(worker),
+      block_(std::move(block)),
+      counters_(block_->stats->slot(worker.index())),
+      vars_(record_, worker.process(), block_->variables.get()) {
   client_.fd = std::move(client);
   counters_.active.add();
   counters_.total.add();
@@ -64,7 +67,7 @@ void Session::start() {
     return;
   }
   std::string key;
-  if (block_->hash_key) block_->hash_key->render(record_, worker_.process(), key);
+  if (block_->hash_key) block_->hash_key->render(vars_, key);
   attempts_ = block_->group->begin(std::move(key), block_->section.next_upstream_tries);
   connectNext();
 }
@@ -390,7 +393,7 @@ void Session::finish(int status) {
     record_.end_time = std::chrono::system_clock::now();
     AccessLog* log = worker_.accessLog(block_->section.access_log->path);
     if (log != nullptr) {
-      block_->access_format->render(record_, worker_.process(), log->buffer());
+      block_->access_format->render(vars_, log->buffer());
       log->endLine();
     }
   }

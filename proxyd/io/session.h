@@ -18,6 +18,7 @@
 #include "common/unique_fd.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/session_record.h"
+#include "proxyd/core/session_variables.h"
 #include "proxyd/core/upstream_group.h"
 
 namespace proxyd {
@@ -96,6 +97,7 @@ class Session {
   common::TimePoint last_activity_;
   common::TimePoint timer_deadline_;
   SessionRecord record_;
+  SessionVariables vars_;  // over record_: declared after it
 
   // This session's place in the worker's owning list (Worker::destroy).
   std::list<Session>::iterator self_;

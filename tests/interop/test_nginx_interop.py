@@ -49,6 +49,8 @@ def normalise(line: str, listen_port: int) -> str:
     line = re.sub(r'\bremote_port="\d+"', 'remote_port="PORT"', line)
     line = re.sub(r'\bconnection="\d+"', 'connection="N"', line)
     line = re.sub(r'\bpid="\d+"', 'pid="PID"', line)
+    # proxyd names the nginx release it follows (1.25.5), not Debian's.
+    line = re.sub(r'\bnginx_version="[\d.]+"', 'nginx_version="VERSION"', line)
     line = re.sub(rf'\bserver_port="{listen_port}"', 'server_port="LISTEN"', line)
     return line
 
