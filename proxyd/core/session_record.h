@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,10 +28,8 @@ struct UpstreamAttempt {
   std::optional<common::Duration> session_time;
 };
 
-// What ssl_preread read from the client's ClientHello. Before (or without)
-// preread the $ssl_preread_* variables are not found.
+// What ssl_preread read from the client's ClientHello.
 struct PrereadInfo {
-  bool done = false;
   std::string protocol;        // "TLSv1.2", "TLSv1.3", ... or "" if not TLS
   std::string server_name;     // SNI, "" when the hello has none
   std::string alpn_protocols;  // "h2,http/1.1", "" when the hello has none
@@ -47,7 +46,9 @@ struct SessionRecord {
   std::chrono::system_clock::time_point end_time{};  // wall clock when the line is written
   std::vector<UpstreamAttempt> upstreams;  // empty: never got as far as choosing one ("-")
   std::string_view server_name;            // $server_name: the [server]'s first server_name
-  PrereadInfo preread;
+  // Before (or without) ssl_preread none, and the $ssl_preread_* variables
+  // are not found; a pointer, so that sessions without preread stay small.
+  std::shared_ptr<const PrereadInfo> preread;
 };
 
 }  // namespace proxyd

@@ -2,9 +2,16 @@
 
 namespace proxyd {
 
+SessionVariables::Cache& SessionVariables::cache() {
+  if (!cache_) {
+    cache_ = std::make_unique<Cache>();
+    cache_->slots.resize(table_ != nullptr ? table_->size() : 0);
+  }
+  return *cache_;
+}
+
 SessionVariables::Slot& SessionVariables::slot(std::size_t index) {
-  if (slots_.empty()) slots_.resize(table_ != nullptr ? table_->size() : 0);
-  return slots_.at(index);
+  return cache().slots.at(index);
 }
 
 const std::string* SessionVariables::user(std::size_t index) {
@@ -19,8 +26,8 @@ const std::string* SessionVariables::user(std::size_t index) {
   s.state = State::computing;
   std::string value;
   const bool found = entry.source->evaluate(*this, value);
-  // The source may have asked for other variables, but slots_ never grows
-  // after its first sizing, so `s` still refers to this variable's slot.
+  // The source may have asked for other variables, but the slots never grow
+  // after their first sizing, so `s` still refers to this variable's slot.
   s.value = std::move(value);
   s.state = found ? State::found : State::not_found;
   return found ? &s.value : nullptr;

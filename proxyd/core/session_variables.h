@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,11 @@ class SessionVariables {
   void assign(std::size_t index, std::string value);
 
   // The captures of the last regex match: [0] the whole match, [n] group n.
-  void setCaptures(std::vector<std::string> captures) { captures_ = std::move(captures); }
+  void setCaptures(std::vector<std::string> captures) { cache().captures = std::move(captures); }
   // Group `n` of the last match; empty when there is none (as nginx).
   std::string_view capture(std::size_t n) const {
-    return n < captures_.size() ? std::string_view(captures_[n]) : std::string_view();
+    if (!cache_ || n >= cache_->captures.size()) return {};
+    return cache_->captures[n];
   }
 
  private:
@@ -46,13 +48,19 @@ class SessionVariables {
     State state = State::unknown;
     std::string value;
   };
+  // Allocated at the first use, so that a session of a configuration
+  // without user variables carries one null pointer.
+  struct Cache {
+    std::vector<Slot> slots;  // one per variable of the table
+    std::vector<std::string> captures;
+  };
+  Cache& cache();
   Slot& slot(std::size_t index);
 
   const SessionRecord& record_;
   const ProcessInfo& process_;
   const VariableTable* table_;
-  std::vector<Slot> slots_;  // sized to the table at the first use
-  std::vector<std::string> captures_;
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace proxyd

@@ -232,14 +232,14 @@ std::string_view binaryAddress(const common::SocketAddress& addr) {
 }
 
 // The ssl_preread variables are not found until preread has run.
-void appendPreread(std::string& out, Variable v, const PrereadInfo& p, Escape escape) {
-  if (!p.done) {
+void appendPreread(std::string& out, Variable v, const PrereadInfo* p, Escape escape) {
+  if (p == nullptr) {
     appendNotFound(out, escape);
     return;
   }
-  const std::string& value = v == Variable::ssl_preread_protocol      ? p.protocol
-                             : v == Variable::ssl_preread_server_name ? p.server_name
-                                                                      : p.alpn_protocols;
+  const std::string& value = v == Variable::ssl_preread_protocol      ? p->protocol
+                             : v == Variable::ssl_preread_server_name ? p->server_name
+                                                                      : p->alpn_protocols;
   appendEscaped(out, value, escape);
 }
 
@@ -436,7 +436,7 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
     case Variable::ssl_preread_protocol:
     case Variable::ssl_preread_server_name:
     case Variable::ssl_preread_alpn_protocols:
-      appendPreread(out, v, s.preread, escape);
+      appendPreread(out, v, s.preread.get(), escape);
       return;
     case Variable::upstream_addr:
     case Variable::upstream_bytes_sent:

@@ -100,8 +100,9 @@ TEST_CASE("not found: '-' in a default log line, empty elsewhere", "[template]")
   REQUIRE(sni);
   sni->render(vars, out);
   CHECK(out == "[-]");
-  f.record.preread.done = true;
-  f.record.preread.server_name = "api.example.com";
+  auto hello = std::make_shared<PrereadInfo>();
+  hello->server_name = "api.example.com";
+  f.record.preread = hello;
   out.clear();
   sni->render(vars, out);
   CHECK(out == "[api.example.com]");
