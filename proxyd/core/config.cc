@@ -10,6 +10,7 @@
 #include "common/config_text.h"
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
+#include "proxyd/core/config_context.h"
 #include "proxyd/core/value_limits.h"
 
 namespace proxyd {
@@ -33,17 +34,16 @@ bool isLoopback(const common::SocketAddress& addr) {
   return false;
 }
 
-std::string resolvePath(const std::string& prefix, const std::string& path) {
-  if (path.empty() || path[0] == '/' || path == "stderr") return path;
-  return prefix + "/" + path;
-}
-
 class Loader {
  public:
   Loader(ProxyConfig& cfg, Diagnostics& diag, const common::Host& host)
-      : cfg_(cfg), diag_(diag), host_(host) {}
+      : cfg_(cfg),
+        diag_(diag),
+        host_(host),
+        ctx_{cfg.path, cfg.prefix, diag, host, *cfg.variables.table} {}
 
   void load(const common::IniDocument& doc) {
+    declareVariables(doc);
     bool have_main = false;
     for (const IniSection& s : doc.sections) {
       if (s.type == "main" && s.label.empty()) {
@@ -69,6 +69,38 @@ class Loader {
   }
 
  private:
+  // nginx declares a variable wherever the configuration makes one, and
+  // checks the uses at the end; so every name is declared before any
+  // template compiles, and sections may come in any order.
+  void declareVariables(const common::IniDocument& doc) {
+    for (const IniSection& s : doc.sections) {
+      if (s.type == "map" || s.type == "geo" || s.type == "split_clients") {
+        cfg_.variables.text += "[" + s.header + "]\n";
+        for (const IniEntry& e : s.entries) cfg_.variables.text += e.key + "=" + e.value + "\n";
+        declare(s.line, s.label, s.type);
+      } else if (s.type == "server") {
+        for (const IniEntry& e : s.entries) {
+          if (e.key != "set") continue;
+          auto words = splitWords(e.value);
+          if (!words.empty()) declare(e.line, words[0], "set");
+        }
+      }
+    }
+  }
+
+  void declare(int line, const std::string& word, const std::string& what) {
+    if (word.size() < 2 || word[0] != '$') {
+      error(line, fmt::format("{}: expected a variable (\"$NAME\"), not \"{}\"", what, word));
+      return;
+    }
+    if (auto r = cfg_.variables.table->declare(std::string_view(word).substr(1)); !r) {
+      error(line, fmt::format("{}: {}", what, r.error()));
+    }
+  }
+
+  std::string resolvePath(const std::string& path) const { return ctx_.resolvePath(path); }
+  const VariableTable* variables() const { return cfg_.variables.table.get(); }
+
   void error(int line, std::string msg) { diag_.error(cfg_.path, line, std::move(msg)); }
   void warning(int line, std::string msg) { diag_.warning(cfg_.path, line, std::move(msg)); }
 
@@ -113,7 +145,7 @@ class Loader {
       return std::nullopt;
     }
     LogTarget t;
-    t.path = resolvePath(cfg_.prefix, words[0]);
+    t.path = resolvePath(words[0]);
     if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level))
       return std::nullopt;
     checkLogDirectory(e, t.path);
@@ -144,7 +176,7 @@ class Loader {
     w.on("worker_rlimit_nofile", numberInto("main", cfg_.main.worker_rlimit_nofile));
     w.on("worker_shutdown_timeout", durationInto("main", cfg_.main.worker_shutdown_timeout));
     w.on("pid", [&](const IniEntry& e) {
-      cfg_.main.pid_path = resolvePath(cfg_.prefix, e.value);
+      cfg_.main.pid_path = resolvePath(e.value);
       checkLogDirectory(e, cfg_.main.pid_path);
     });
     w.run();
@@ -195,7 +227,7 @@ class Loader {
     bool have = false;
     SectionWalker w(cfg_.path, s, diag_);
     w.on("format", [&](const IniEntry& e) {
-      auto compiled = LogFormat::compile(e.value);
+      auto compiled = LogFormat::compile(e.value, Escape::standard, variables());
       if (!compiled) {
         error(e.line, fmt::format("format: {}", compiled.error()));
         return;
@@ -266,7 +298,7 @@ class Loader {
       error(e.line, "hash: expected \"KEY [consistent]\", e.g. \"$remote_addr consistent\"");
       return;
     }
-    auto compiled = Template::compile(words[0]);
+    auto compiled = Template::compile(words[0], variables());
     if (!compiled) {
       error(e.line, fmt::format("hash: {}", compiled.error()));
       return;
@@ -320,7 +352,7 @@ class Loader {
     if (!take(e, parseHealthCheck(e.value), hc)) return std::nullopt;
     for (std::string* path : {&hc.ca, &hc.cert, &hc.key}) {
       if (path->empty()) continue;
-      *path = resolvePath(cfg_.prefix, *path);
+      *path = resolvePath(*path);
       if (!host_.access(*path, R_OK)) {
         warning(e.line, fmt::format("health_check: cannot read \"{}\"", *path));
       }
@@ -368,7 +400,7 @@ class Loader {
         error(e.line, "access_log: expected \"PATH FORMAT\" or \"off\"");
         return;
       }
-      sv.access_log = AccessLogTarget{resolvePath(cfg_.prefix, words[0]), words[1]};
+      sv.access_log = AccessLogTarget{resolvePath(words[0]), words[1]};
       access_log_lines_.push_back({words[1], e.line});
       checkLogDirectory(e, sv.access_log->path);
     });
@@ -438,6 +470,7 @@ class Loader {
   ProxyConfig& cfg_;
   Diagnostics& diag_;
   const common::Host& host_;
+  ConfigContext ctx_;  // for the section loaders in their own files
   std::vector<std::pair<size_t, int>> pass_lines_;
   std::vector<std::pair<std::string, int>> access_log_lines_;
   std::vector<std::pair<common::SocketAddress, int>> listen_lines_;

@@ -17,6 +17,7 @@
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/user_variables.h"
 
 namespace proxyd {
 
@@ -97,6 +98,7 @@ struct ProxyConfig {
   std::map<std::string, std::string> log_format_text;  // name -> format text
   std::vector<UpstreamSection> upstreams;
   std::vector<ServerSection> servers;
+  UserVariables variables;  // [map], [geo], [split_clients] and set, compiled
 
   const UpstreamSection* findUpstream(const std::string& name) const;
   bool operator==(const ProxyConfig&) const = default;

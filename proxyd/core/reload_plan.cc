@@ -42,6 +42,9 @@ std::vector<GroupStep> planGroups(const ProxyConfig& running, const ProxyConfig&
 bool sameBlock(const ProxyConfig& running, const ServerSection& was, const ProxyConfig& next,
                const ServerSection& now, const std::vector<GroupStep>& groups) {
   if (withoutLine(was) != withoutLine(now)) return false;
+  // Templates refer to user variables by index in the table: a new table
+  // means new blocks everywhere.
+  if (running.variables != next.variables) return false;
   for (const auto& g : groups) {
     if (g.name == now.proxy_pass && g.step != ReloadStep::keep) return false;
   }

@@ -65,6 +65,7 @@ inline constexpr std::array kProxyConfigDecisions = {
     FieldDecision{"log_format_text", OnChange::update, "the listeners whose access log uses it"},
     FieldDecision{"upstreams", OnChange::update, "GroupStep (kUpstreamSectionDecisions)"},
     FieldDecision{"servers", OnChange::update, "ListenStep (kServerSectionDecisions)"},
+    FieldDecision{"variables", OnChange::update, "every listener takes the new table"},
 };
 
 // [main]: read by the process, none of it restarts a listener or a group.

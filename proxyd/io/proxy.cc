@@ -78,7 +78,7 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const GroupRuntime& g : gen->groups) by_name[g.section.name] = &g;
 
   // One table of user variables for the whole generation, as nginx's.
-  auto variables = std::make_shared<const VariableTable>();
+  std::shared_ptr<const VariableTable> variables = cfg.variables.table;
   for (const ServerSection& sec : cfg.servers) {
     auto block = std::make_shared<ServerBlock>();
     block->section = sec;

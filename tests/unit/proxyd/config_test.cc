@@ -225,3 +225,28 @@ TEST_CASE("a status page beyond loopback without allow/deny is a warning at its 
     CHECK_THAT(l.text(), !Catch::Contains("warning"));
   }
 }
+
+TEST_CASE("user variables are declared before anything compiles against them") {
+  // The hash key names a variable of a section further down: nginx checks
+  // uses at the end, so order does not matter.
+  auto l = load(R"([upstream api]
+hash = $backend_key
+server = 192.0.2.11:6443
+
+[server s]
+listen = 10443
+proxy_pass = api
+
+[map $Backend_Key]
+)");
+  CHECK_THAT(l.text(), !Catch::Contains("unknown variable"));
+  REQUIRE(l.cfg.variables.table->find("backend_key"));
+  CHECK(l.cfg.variables.text == "[map $Backend_Key]\n");
+  auto bad = load("[map backend]\n[geo $remote_addr]\n");
+  CHECK_THAT(bad.text(), Catch::Contains("proxyd.ini:1: error: map: expected a variable "
+                                         "(\"$NAME\"), not \"backend\""));
+  CHECK_THAT(bad.text(), Catch::Contains("proxyd.ini:2: error: geo: the duplicate "
+                                         "\"remote_addr\" variable"));
+  auto unknown = load("[upstream api]\nhash = $nope\nserver = 192.0.2.11:6443\n");
+  CHECK_THAT(unknown.text(), Catch::Contains("unknown variable \"$nope\""));
+}

@@ -108,6 +108,9 @@ void change(proxyd::HealthCheckType& v) {
 void change(std::map<std::string, std::string>& v) {
   v["added"] = "$status";
 }
+void change(proxyd::UserVariables& v) {
+  v.text += "[map $x]\n";
+}
 void change(proxyd::MainSection& v) {
   change(v.worker_connections);
 }
@@ -207,6 +210,10 @@ TEST_CASE("proxyd reload plan: what a server uses updates its listeners", "[relo
   auto unused = a;
   unused.log_format_text["other"] += " $status";
   CHECK(listenStep(planReload(a, unused), 10443) == ReloadStep::keep);
+  auto vars = a;
+  vars.variables.text = "[map $backend]\nsource=$server_port\n";
+  plan = planReload(a, vars);
+  for (const auto& l : plan.listeners) CHECK(l.step == ReloadStep::update);  // templates' indices
   auto group = a;
   group.upstreams[1].servers[0].weight = 2;
   plan = planReload(a, group);
@@ -331,7 +338,7 @@ TEST_CASE("proxyd reload plan: the configuration's own fields", "[reload_plan]")
   eachField<C>(
       proxyd::kProxyConfigDecisions,
       {MUTATE(C, path), MUTATE(C, prefix), MUTATE(C, main), MUTATE(C, status),
-       MUTATE(C, log_format_text), MUTATE(C, upstreams), MUTATE(C, servers)},
+       MUTATE(C, log_format_text), MUTATE(C, upstreams), MUTATE(C, servers), MUTATE(C, variables)},
       [](C& c) -> C& { return c; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         // Whatever changed, the plan has an entry for every listener of
