@@ -1,7 +1,10 @@
 #include "proxyd/core/client_hello.h"
 
+#include "proxyd/core/client_hello_reader.h"
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +15,7 @@
 
 namespace fs = std::filesystem;
 
+using proxyd::ClientHelloReader;
 using proxyd::ClientHelloResult;
 using proxyd::parseClientHello;
 using State = ClientHelloResult::State;
@@ -239,6 +243,30 @@ TEST_CASE("garbage, text and bogus lengths are declined or wait, never read past
       const auto r = parseClientHello(bad);
       REQUIRE(r.info.server_name.size() + r.info.alpn_protocols.size() <= bad.size());
       if (r.state == State::declined) REQUIRE(r.reason.rfind("ssl preread: ", 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("the reader that keeps its place answers as parsing from the start", "[client_hello]") {
+  // The session's way: one reader per connection, fed everything so far
+  // after each read, in segments of every size from 1 to 7 bytes.
+  for (const Expected& e : expectedCases()) {
+    INFO(e.name);
+    const std::string data = readCase(e.name);
+    for (std::size_t segment = 1; segment <= 7; ++segment) {
+      INFO(segment);
+      ClientHelloReader reader;
+      for (std::size_t n = 0;; n = std::min(n + segment, data.size())) {
+        INFO(n);
+        const std::string_view so_far = std::string_view(data).substr(0, n);
+        const State state = reader.read(so_far);
+        const ClientHelloResult once = parseClientHello(so_far);
+        REQUIRE(state == once.state);
+        REQUIRE(sameResult(reader.result(), once));
+        if (n == data.size()) break;
+      }
+      reader.read(data);
+      CHECK(shown(reader.result()) == shown(e));
     }
   }
 }
