@@ -66,7 +66,8 @@ ClientHelloResult::State ClientHelloReader::read(std::string_view data) {
 // nginx's ngx_stream_ssl_preread_handler: complete records one after the
 // other; a record not read whole yet (or a header not 5 bytes yet) waits.
 ClientHelloReader::Step ClientHelloReader::readRecords(std::string_view data) {
-  while (data.size() - next_record_ >= kRecordHeaderSize) {
+  // (Written so that data shorter than promised cannot wrap the arithmetic.)
+  while (data.size() >= next_record_ + kRecordHeaderSize) {
     const auto* h = reinterpret_cast<const std::uint8_t*>(data.data() + next_record_);
     // An SSLv2 record header (length with the top bit set) around a
     // CLIENT-HELLO of version 2 or 3.x: nginx takes the version and stops,

@@ -270,3 +270,14 @@ TEST_CASE("the reader that keeps its place answers as parsing from the start", "
     }
   }
 }
+
+TEST_CASE("the reader given less than before reads nothing past it", "[client_hello]") {
+  // A caller that breaks the contract (data shorter than the last call's)
+  // gets the answer so far, not a read past the end (ASan would see it).
+  const std::string hello = readCase("openssl_tls13_fragmented");
+  ClientHelloReader reader;
+  CHECK(reader.read(std::string_view(hello).substr(0, 600)) == State::need_more);
+  CHECK(reader.read(std::string_view(hello).substr(0, 3)) == State::need_more);
+  CHECK(reader.result().info.server_name == "ingress.example.com");
+  CHECK(reader.read(hello) == State::done);
+}
