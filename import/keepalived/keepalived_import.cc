@@ -17,9 +17,9 @@
 #include <set>
 #include <string_view>
 
+#include "common/conf_include.h"
 #include "common/config_text.h"
 #include "common/ini_file.h"
-#include "import/conf_include.h"
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
 #include "vrrpd/core/config.h"
@@ -54,7 +54,7 @@ class Reader {
 
   // Appends the file's lexemes (includes expanded in place) to `out`.
   bool lexFile(const std::string& path, std::vector<Lex>& out, int depth, const Lex* from) {
-    std::optional<std::string> content = importer::readConfFile(path);
+    std::optional<std::string> content = common::readConfFile(path);
     if (!content) {
       if (from) {
         msg_.error(from->file, from->line, fmt::format("include: cannot read \"{}\"", path));
@@ -140,11 +140,11 @@ class Reader {
   }
 
   bool include(const std::string& name, const Lex& at, std::vector<Lex>& out, int depth) {
-    if (!importer::includeDepthAllowed(depth, at.file, at.line, msg_)) return false;
-    std::string pattern = importer::includePath(name, directoryOf(at.file));
+    if (!common::includeDepthAllowed(depth, at.file, at.line, msg_)) return false;
+    std::string pattern = common::includePath(name, directoryOf(at.file));
     // A pattern glob(3) cannot expand matches nothing, as in keepalived.
     std::vector<std::string> files =
-        importer::matchingFiles(pattern, GLOB_BRACE).value_or(std::vector<std::string>{});
+        common::matchingFiles(pattern, GLOB_BRACE).value_or(std::vector<std::string>{});
     if (files.empty()) {
       // keepalived logs "No config files matched" and goes on.
       msg_.warning(at.file, at.line,

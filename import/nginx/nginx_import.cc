@@ -16,10 +16,11 @@
 
 #include "common/address.h"
 #include "common/config_text.h"
+#include "common/nginx_conf_lexer.h"
 #include "common/duration.h"
 #include "common/ini_file.h"
 #include "common/log.h"
-#include "import/conf_include.h"
+#include "common/conf_include.h"
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
 #include "proxyd/core/config.h"
@@ -39,132 +40,9 @@ using Directive = importer::ConfStatement;
 
 // ------------------------------------------------------------ the reader
 
-struct Token {
-  std::string text;
-  int line = 0;
-};
-
-bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-// nginx unescapes \" \' \\ and turns \t \r \n into the characters; any other
-// backslash stays as written (ngx_conf_read_token's copy loop).
-std::string unescape(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\\' && i + 1 < raw.size()) {
-      char n = raw[i + 1];
-      if (n == '"' || n == '\'' || n == '\\') {
-        out += n;
-        ++i;
-        continue;
-      }
-      if (n == 't' || n == 'r' || n == 'n') {
-        out += n == 't' ? '\t' : n == 'r' ? '\r' : '\n';
-        ++i;
-        continue;
-      }
-    }
-    out += raw[i];
-  }
-  return out;
-}
-
-class Lexer {
- public:
-  enum class Kind { word, semicolon, open, close, end, error };
-  struct Lexeme {
-    Kind kind;
-    Token token;
-    int line;
-    std::string error;
-  };
-
-  explicit Lexer(std::string_view text) : t_(text) {}
-
-  Lexeme next() {
-    for (;;) {
-      while (pos_ < t_.size() && isSpace(t_[pos_])) advance();
-      if (pos_ >= t_.size()) return {Kind::end, {}, line_, {}};
-      char c = t_[pos_];
-      if (c == '#') {  // a comment starts only where a token would
-        while (pos_ < t_.size() && t_[pos_] != '\n') ++pos_;
-        continue;
-      }
-      if (c == ';' || c == '{' || c == '}') {
-        ++pos_;
-        return {c == ';' ? Kind::semicolon : c == '{' ? Kind::open : Kind::close, {}, line_, {}};
-      }
-      int start_line = line_;
-      if (c == '"' || c == '\'') return quoted(c, start_line);
-      return word(start_line);
-    }
-  }
-
- private:
-  void advance() {
-    if (t_[pos_] == '\n') ++line_;
-    ++pos_;
-  }
-
-  Lexeme quoted(char q, int start_line) {
-    ++pos_;
-    size_t begin = pos_;
-    while (pos_ < t_.size() && t_[pos_] != q) {
-      if (t_[pos_] == '\\' && pos_ + 1 < t_.size()) advance();
-      advance();
-    }
-    if (pos_ >= t_.size()) {
-      return {Kind::error,
-              {},
-              start_line,
-              fmt::format("unexpected end of file: the string opened here has no closing {}",
-                          q == '"' ? "'\"'" : "\"'\"")};
-    }
-    std::string_view raw = t_.substr(begin, pos_ - begin);
-    ++pos_;
-    // nginx wants a separator after a closing quote.
-    if (pos_ < t_.size()) {
-      char n = t_[pos_];
-      if (n == ')') {
-        ++pos_;
-      } else if (!isSpace(n) && n != ';' && n != '{') {
-        return {Kind::error, {}, line_, fmt::format("unexpected \"{}\" after a quoted string", n)};
-      }
-    }
-    return {Kind::word, Token{unescape(raw), start_line}, start_line, {}};
-  }
-
-  Lexeme word(int start_line) {
-    size_t begin = pos_;
-    bool variable = false;
-    while (pos_ < t_.size()) {
-      char ch = t_[pos_];
-      if (ch == '{' && variable) {  // "${name}" is a variable, not a block
-        ++pos_;
-        variable = false;
-        continue;
-      }
-      variable = false;
-      if (ch == '\\' && pos_ + 1 < t_.size()) {
-        ++pos_;
-        advance();
-        continue;
-      }
-      if (ch == '$') variable = true;
-      if (isSpace(ch) || ch == ';' || ch == '{') break;
-      ++pos_;
-    }
-    return {
-        Kind::word, Token{unescape(t_.substr(begin, pos_ - begin)), start_line}, start_line, {}};
-  }
-
-  std::string_view t_;
-  size_t pos_ = 0;
-  int line_ = 1;
-};
+using common::NginxLexer;
+using Lexer = NginxLexer;
+using Token = common::NginxToken;
 
 bool hasWildcard(const std::string& s) {
   return s.find_first_of("*?[") != std::string::npos;
@@ -177,7 +55,7 @@ class ConfReader {
   // `from`: the include directive that names the file (none for the main file).
   bool readFile(const std::string& path, std::vector<Directive>& out, bool in_http, int depth,
                 const Directive* from) {
-    std::optional<std::string> content = importer::readConfFile(path);
+    std::optional<std::string> content = common::readConfFile(path);
     if (!content) {
       if (from == nullptr) {
         msg_.error(path, 0, "cannot read the file");
@@ -284,11 +162,11 @@ class ConfReader {
       msg_.error(d.file, d.line, "include: expected one file name or pattern");
       return false;
     }
-    if (!importer::includeDepthAllowed(depth, d.file, d.line, msg_)) return false;
-    std::string pattern = importer::includePath(d.arg(0), prefix_);
+    if (!common::includeDepthAllowed(depth, d.file, d.line, msg_)) return false;
+    std::string pattern = common::includePath(d.arg(0), prefix_);
     std::vector<std::string> files = {pattern};
     if (hasWildcard(pattern)) {
-      auto matched = importer::matchingFiles(pattern, 0);
+      auto matched = common::matchingFiles(pattern, 0);
       if (!matched) {
         msg_.error(d.file, d.line,
                    fmt::format("include {}: cannot expand \"{}\"", d.arg(0), pattern));

@@ -1,4 +1,4 @@
-#include "import/conf_include.h"
+#include "common/conf_include.h"
 
 #include <glob.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace importer {
+namespace common {
 
 namespace {
 
@@ -41,11 +41,11 @@ std::optional<std::vector<std::string>> matchingFiles(const std::string& pattern
   return files;
 }
 
-bool includeDepthAllowed(int depth, const std::string& file, int line, common::Diagnostics& msg) {
+bool includeDepthAllowed(int depth, const std::string& file, int line, Diagnostics& msg) {
   if (depth < kMaxIncludeDepth) return true;
   msg.error(file, line,
             fmt::format("include: nested more than {} deep (an include loop?)", kMaxIncludeDepth));
   return false;
 }
 
-}  // namespace importer
+}  // namespace common

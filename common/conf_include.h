@@ -1,5 +1,6 @@
-// What nginx's and keepalived's `include` have in common: reading a whole
-// file, resolving a relative name, expanding a pattern, bounding the depth.
+// What nginx's and keepalived's `include` have in common (in both importers
+// and in proxyd.ini's map/geo `include`): reading a whole file, resolving a
+// relative name, expanding a pattern, bounding the depth.
 // Where they differ (the directory a name is relative to, whether a pattern
 // without wildcards is globbed, whether an unreadable file is an error) stays
 // with each reader.
@@ -11,7 +12,7 @@
 
 #include "common/ini_file.h"
 
-namespace importer {
+namespace common {
 
 // The file's bytes, or nullopt when it cannot be read.
 std::optional<std::string> readConfFile(const std::string& path);
@@ -25,6 +26,6 @@ std::optional<std::vector<std::string>> matchingFiles(const std::string& pattern
 
 // Whether an include at `depth` may be followed; if not, an error at
 // FILE:LINE that names the likely loop.
-bool includeDepthAllowed(int depth, const std::string& file, int line, common::Diagnostics& msg);
+bool includeDepthAllowed(int depth, const std::string& file, int line, Diagnostics& msg);
 
-}  // namespace importer
+}  // namespace common
