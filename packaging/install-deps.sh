@@ -13,6 +13,7 @@ packages=(
   shellcheck pyflakes3  # the lint tests (pyflakes3: Debian's python3, whatever python3 is first on PATH)
   libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
+  libpcre2-dev  # proxyd map's regular expressions, as nginx's
   nginx-light libnginx-mod-stream haproxy keepalived
   wrk tcpdump strace iproute2 curl procps psmisc python3 openssl
   # make package (dpkg-shlibdeps needs file) and its test (groff, systemd-analyze)
