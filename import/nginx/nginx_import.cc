@@ -15,12 +15,12 @@
 #include <string_view>
 
 #include "common/address.h"
+#include "common/conf_include.h"
 #include "common/config_text.h"
-#include "common/nginx_conf_lexer.h"
 #include "common/duration.h"
 #include "common/ini_file.h"
 #include "common/log.h"
-#include "common/conf_include.h"
+#include "common/nginx_conf_lexer.h"
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
 #include "proxyd/core/config.h"
@@ -79,7 +79,7 @@ class ConfReader {
 
  private:
   bool parseBlock(Lexer& lexer, const std::string& file, std::vector<Directive>& out, bool nested,
-                  bool in_http, int depth, int open_line) {
+                  bool in_http, int depth, int open_line, bool in_map = false) {
     std::vector<Token> words;
     auto makeDirective = [&] {
       Directive d;
@@ -102,7 +102,7 @@ class ConfReader {
             return false;
           }
           Directive d = makeDirective();
-          if (d.name == "include") {
+          if (d.name == "include" && !in_map) {
             if (!include(d, out, in_http, depth)) return false;
           } else {
             out.push_back(std::move(d));
@@ -117,7 +117,12 @@ class ConfReader {
           Directive d = makeDirective();
           d.block = true;
           bool child_http = in_http || d.name == "http";
-          if (!parseBlock(lexer, file, d.children, true, child_http, depth, d.line)) return false;
+          // A map's include stays a statement: proxyd.ini's [map] has an
+          // include key of its own, which reads the same file.
+          bool child_map = !in_http && d.name == "map";
+          if (!parseBlock(lexer, file, d.children, true, child_http, depth, d.line, child_map)) {
+            return false;
+          }
           out.push_back(std::move(d));
           break;
         }
@@ -342,6 +347,8 @@ class Importer : importer::ConfWalk {
         logFormat(d);
       } else if (d.name == "upstream" && d.block) {
         upstream(d);
+      } else if (d.name == "map" && d.block) {
+        map(d);
       } else if (d.name == "server" && d.block) {
         servers.push_back(&d);
       } else if (!serverSetting(d, defaults)) {
@@ -396,6 +403,49 @@ class Importer : importer::ConfWalk {
     }
     log_formats_.insert(name);
     sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}, d.file, d.line});
+  }
+
+  // map SOURCE $RESULT { ... } -> [map $RESULT], every word as written
+  // (quoted where INI needs it), in nginx's order.
+  void map(const Directive& m) {
+    if (m.args.size() != 2 || m.arg(1).size() < 2 || m.arg(1)[0] != '$') {
+      msg_.warning(m.file, m.line, "map: expected \"map SOURCE $RESULT { ... }\": dropped");
+      return;
+    }
+    Section sec{"map " + m.arg(1), m.where(), {}, m.file, m.line};
+    put(sec, m, "source", common::quoteToken(m.arg(0)));
+    std::vector<Entry> body;
+    const Directive* wildcard_before = nullptr;
+    for (const auto& d : m.children) {
+      const std::string key = d.arg(0);
+      if (d.args.empty() && (d.name == "hostnames" || d.name == "volatile")) {
+        if (d.name == "hostnames" && wildcard_before) {
+          // nginx reads the keys before `hostnames` as plain ones.
+          msg_.warning(wildcard_before->file, wildcard_before->line,
+                       fmt::format("map {}: \"{}\" comes before \"hostnames\", which proxyd "
+                                   "applies to the whole map: it becomes a wildcard",
+                                   m.arg(1), wildcard_before->name));
+        }
+        put(sec, d, d.name, "on");
+      } else if (d.block || d.args.size() != 1) {
+        msg_.warning(d.file, d.line,
+                     fmt::format("map {}: expected \"KEY VALUE;\" (invalid number of the map "
+                                 "parameters, as nginx says): dropped",
+                                 m.arg(1)));
+      } else if (d.name == "default" || d.name == "include") {
+        if (writable(d, d.name, common::quoteToken(key))) {
+          body.push_back(entryFrom(d.name, common::quoteToken(key), d.file, d.line));
+        }
+      } else {
+        if (!wildcard_before && (d.name.find('*') != std::string::npos || d.name[0] == '.')) {
+          wildcard_before = &d;
+        }
+        std::string v = common::quoteToken(d.name) + " " + common::quoteToken(key);
+        if (writable(d, "entry", v)) body.push_back(entryFrom("entry", v, d.file, d.line));
+      }
+    }
+    for (auto& e : body) sec.entries.push_back(std::move(e));
+    sections_var_.push_back(std::move(sec));
   }
 
   void upstream(const Directive& u) {
@@ -862,6 +912,8 @@ class Importer : importer::ConfWalk {
       out.push_back(&main_);
     }
     if (status_) out.push_back(&*status_);
+    // User variables before what uses them (log formats, servers).
+    for (auto& s : sections_var_) out.push_back(&s);
     for (auto& s : sections_log_) out.push_back(&s);
     for (auto& s : sections_up_) out.push_back(&s);
     // Names: the upstream's when one server alone uses it, else server_PORT.
@@ -884,6 +936,7 @@ class Importer : importer::ConfWalk {
   std::string path_;
   Section main_;
   std::optional<Section> status_;
+  std::vector<Section> sections_var_;  // [map $x]
   std::vector<Section> sections_log_;
   std::vector<Section> sections_up_;
   std::vector<PendingServer> servers_;

@@ -444,3 +444,58 @@ TEST_CASE("nginx import: a line break in any value is refused, not written") {
                      "contains a line break): dropped"));
   CHECK(l.imported.ini.find("[main]") == std::string::npos);
 }
+
+TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for word") {
+  TempDir t("nginx_import");
+  t.write("conf/maps/extra.map", "extra.example.com extra;\n");
+  std::string main_conf = t.write("conf/nginx.conf",
+                                  "stream {\n"
+                                  "    map $ssl_preread_server_name $backend {\n"
+                                  "        hostnames;\n"
+                                  "        volatile;\n"
+                                  "        default apiserver;\n"
+                                  "        api.example.com       apiserver;\n"
+                                  "        *.example.com         wild;\n"
+                                  "        \"~^(?<sub>[^;]+) #x$\" \"$sub pool\";\n"
+                                  "        ~*^INGRESS\\.          ingress;\n"
+                                  "        \\default             literal-default;\n"
+                                  "        include maps/extra.map;\n"
+                                  "        \"\"                   empty;\n"
+                                  "    }\n"
+                                  "    map \"${remote_addr}x\" $plain {\n"
+                                  "        127.0.0.1x  local;\n"
+                                  "        bad one two;\n"
+                                  "    }\n"
+                                  "    upstream u { server 127.0.0.1:9101; }\n"
+                                  "    server { listen 9100; proxy_pass u; }\n"
+                                  "}\n");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  CHECK_FALSE(l.hasWarning("map is not supported"));
+  const std::string want_backend =
+      "[map $backend]\n"
+      "source = $ssl_preread_server_name\n"
+      "hostnames = on\n"
+      "volatile = on\n"
+      "default = apiserver\n"
+      "entry = api.example.com apiserver\n"
+      "entry = *.example.com wild\n"
+      "entry = " +
+      common::quoteToken("~^(?<sub>[^;]+) #x$") + " " + common::quoteToken("$sub pool") +
+      "\n"
+      "entry = \"~*^INGRESS\\\\.\" ingress\n"
+      "entry = \"\\\\default\" literal-default\n"
+      "include = maps/extra.map\n"
+      "entry = \"\" empty\n";
+  CHECK(l.imported.ini.find(want_backend) != std::string::npos);
+  const std::string want_plain =
+      "[map $plain]\n"
+      "source = ${remote_addr}x\n"
+      "entry = 127.0.0.1x local\n";
+  CHECK(l.imported.ini.find(want_plain) != std::string::npos);
+  CHECK(l.hasWarning(main_conf + ":16: warning: map $plain: expected \"KEY VALUE;\""));
+  // The sections load: no warning beyond the dropped line.
+  CHECK(l.countWarnings("warning") == 1);
+  CHECK_FALSE(l.diag.hasErrors());
+}
