@@ -11,6 +11,7 @@
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
 #include "proxyd/core/config_context.h"
+#include "proxyd/core/map_section.h"
 #include "proxyd/core/value_limits.h"
 
 namespace proxyd {
@@ -59,9 +60,12 @@ class Loader {
         loadUpstream(s);
       } else if (s.type == "server") {
         loadServer(s);
+      } else if (s.type == "map") {
+        loadMapSection(s, ctx_);
       } else {
         error(s.line, fmt::format("unknown section [{}] (expected [main], [status], "
-                                  "[log_format NAME], [upstream NAME] or [server NAME])",
+                                  "[log_format NAME], [map $NAME], [upstream NAME] or [server "
+                                  "NAME])",
                                   s.header));
       }
     }
@@ -78,6 +82,7 @@ class Loader {
         cfg_.variables.text += "[" + s.header + "]\n";
         for (const IniEntry& e : s.entries) cfg_.variables.text += e.key + "=" + e.value + "\n";
         declare(s.line, s.label, s.type);
+        if (s.type == "map") cfg_.variables.text += declareMapCaptures(s, ctx_);
       } else if (s.type == "server") {
         for (const IniEntry& e : s.entries) {
           if (e.key != "set") continue;

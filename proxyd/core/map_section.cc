@@ -47,16 +47,11 @@ class MapLoader {
   MapLoader(const IniSection& s, const ConfigContext& ctx) : s_(s), ctx_(ctx) {}
 
   void load() {
-    if (s_.label.size() < 2 || s_.label[0] != '$') {
-      ctx_.error(s_.line,
-                 fmt::format("invalid variable name \"{}\" (expected [map $NAME])", s_.label));
-      return;
-    }
-    auto index = ctx_.variables.declare(s_.label.substr(1));
-    if (!index) {
-      ctx_.error(s_.line, index.error());
-      return;
-    }
+    // The loader's first pass declared the label, or said why it could not.
+    auto index = s_.label.size() < 2 || s_.label[0] != '$'
+                     ? std::nullopt
+                     : ctx_.variables.find(std::string_view(s_.label).substr(1));
+    if (!index) return;
     readSection();
     if (!ok_) return;
     if (!source_) {
@@ -97,6 +92,15 @@ class MapLoader {
     if (auto defined = ctx_.variables.define(*index, std::move(map), volatile_); !defined) {
       ctx_.error(s_.line, defined.error());
     }
+  }
+
+  // The first pass: regex keys only, to declare their named captures.
+  std::string declareCaptures() {
+    readSection();
+    for (const MapLine& l : lines_) {
+      if (!l.key.empty() && l.key[0] == '~') parseMapKey(l.key, l.hostnames, ctx_.variables);
+    }
+    return included_;
   }
 
  private:
@@ -231,6 +235,7 @@ class MapLoader {
               fmt::format("{}\"{}\" is larger than {} MiB", what, f, kMaxIncludeBytes >> 20));
         continue;
       }
+      included_ += "[include " + f + "]\n" + *text + "\n";
       readMapFile(f, *text, depth);
     }
   }
@@ -298,12 +303,19 @@ class MapLoader {
   bool volatile_ = false;
   std::optional<std::pair<std::string, int>> source_;
   std::vector<MapLine> lines_;
+  std::string included_;  // every included file's path and text
 };
 
 }  // namespace
 
 void loadMapSection(const IniSection& section, const ConfigContext& ctx) {
   MapLoader(section, ctx).load();
+}
+
+std::string declareMapCaptures(const IniSection& section, const ConfigContext& ctx) {
+  common::Diagnostics quiet;  // loadMapSection reports the same problems
+  ConfigContext scratch{ctx.path, ctx.prefix, quiet, ctx.host, ctx.variables};
+  return MapLoader(section, scratch).declareCaptures();
 }
 
 }  // namespace proxyd

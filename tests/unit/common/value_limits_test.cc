@@ -105,6 +105,12 @@ LoaderUnderTest proxydLoader() {
       *line_no = nextLine(head);
       head += line + "\n";
       head += "[upstream u]\n" + upstream_server;
+    } else if (section == "map") {
+      head += "[map $m]\n";
+      if (key != "source") head += "source = $remote_addr\n";
+      *line_no = nextLine(head);
+      head += line + "\n";
+      head += "[upstream u]\n" + upstream_server;
     } else if (section == "upstream") {
       head += "[upstream u]\n";
       if (key != "server") head += upstream_server;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/config_text.h"
 #include "proxyd/core/config.h"
 
 #include "tests/unit/support/diagnostics.h"
@@ -495,7 +496,12 @@ TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for wo
       "entry = 127.0.0.1x local\n";
   CHECK(l.imported.ini.find(want_plain) != std::string::npos);
   CHECK(l.hasWarning(main_conf + ":16: warning: map $plain: expected \"KEY VALUE;\""));
-  // The sections load: no warning beyond the dropped line.
+  // The sections load, the include relative to nginx's directory as the
+  // prefix: no warning beyond the dropped line.
   CHECK(l.countWarnings("warning") == 1);
-  CHECK_FALSE(l.diag.hasErrors());
+  common::Diagnostics diag;
+  auto cfg = proxyd::parseProxyConfig(l.imported.ini, "/etc/proxyd/proxyd.ini", t.at("conf"), diag);
+  INFO(test_support::diagnosticText(diag));
+  CHECK_FALSE(diag.hasErrors());
+  CHECK(cfg.variables.table->find("sub"));
 }

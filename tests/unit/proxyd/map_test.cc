@@ -3,6 +3,8 @@
 // for sessions, with the lookup order and captures of ngx_stream_map.
 #include "proxyd/core/map_section.h"
 
+#include "proxyd/core/config.h"
+
 #include <memory>
 #include <string>
 
@@ -40,6 +42,7 @@ struct Fixture {
   SessionRecord record;
   ProcessInfo proc{"node1", 42};
   common::IniDocument doc;
+  std::string included;  // what declareMapCaptures gave back
 
   // A volatile $in counts, in input->calls, each evaluation of a map on it.
   explicit Fixture(bool volatile_input = false) {
@@ -52,6 +55,11 @@ struct Fixture {
   bool load(const std::string& ini) {
     doc = common::parseIni(ini, path, diag);
     ConfigContext ctx{path, prefix, diag, common::realHost(), table};
+    // As the loader: every label and named capture first, then the maps.
+    for (const auto& s : doc.sections) {
+      REQUIRE(table.declare(std::string_view(s.label).substr(1)));
+      included += declareMapCaptures(s, ctx);
+    }
     for (const auto& s : doc.sections) loadMapSection(s, ctx);
     INFO(test_support::diagnosticText(diag));
     return !diag.hasErrors();
@@ -279,10 +287,6 @@ TEST_CASE("map: what nginx refuses is an error at its line", "[map]") {
   Fixture f;
   CHECK_FALSE(f.load("[map $pool]\nentry = a b\n"));
   CHECK(f.errors() == std::vector<std::string>{f.path + ":1: error: [map $pool] needs \"source\""});
-  Fixture g;
-  CHECK_FALSE(g.load("[map $remote_addr]\nsource = $in\n"));
-  CHECK(g.errors() ==
-        std::vector<std::string>{g.path + ":1: error: the duplicate \"remote_addr\" variable"});
 }
 
 TEST_CASE("map: include reads nginx's map-body syntax, in order with the entries", "[map]") {
@@ -365,6 +369,45 @@ TEST_CASE("map: every key and value survives quoteToken and splitTokens", "[map]
   CHECK(f.render("$pool", "key with blanks") == "\"quoted\" 'single'");
   CHECK(f.render("$pool", "tab\tand\nnewline") == "");
   CHECK(f.render("$pool", "~tilde") == "back\\slash");
+}
+
+}  // namespace proxyd
+
+namespace proxyd {
+
+TEST_CASE("map: through the loader, in any section order, include files part of the text",
+          "[map]") {
+  test_support::TempDir dir("map_test");
+  const std::string map_file = dir.write("maps/a.map", "~^(?<tail>.+)$ $tail;\n");
+  const std::string ini =
+      "[log_format f]\nformat = $tail $pool\n"  // a named capture of a map further down
+      "[upstream u]\nserver = 127.0.0.1:1\n"
+      "[server s]\nlisten = 127.0.0.1:1\nproxy_pass = u\n"
+      "[map $pool]\nsource = $remote_addr\ninclude = maps/a.map\n";
+  auto load = [&] {
+    common::Diagnostics diag;
+    auto cfg = parseProxyConfig(ini, dir.at("proxyd.ini"), "", diag);
+    INFO(test_support::diagnosticText(diag));
+    CHECK_FALSE(diag.hasErrors());
+    return cfg;
+  };
+  ProxyConfig before = load();
+  REQUIRE(before.variables.table->find("tail"));
+  CHECK(before.variables.text.find("[include " + map_file + "]\n~^(?<tail>.+)$ $tail;\n") !=
+        std::string::npos);
+  // An edited map file is a changed map: the reload plan renews the table.
+  dir.write("maps/a.map", "~^(?<tail>.+)$ other-$tail;\n");
+  CHECK_FALSE(load().variables == before.variables);
+  CHECK(load().variables == load().variables);
+
+  common::Diagnostics diag;
+  parseProxyConfig("[map $p]\nsource = $remote_addr\nentry = ~(x y\n", dir.at("proxyd.ini"), "",
+                   diag);
+  // Said once, by the load, not by the first pass too.
+  CHECK(test_support::diagnosticLines(diag) ==
+        std::vector<std::string>{
+            dir.at("proxyd.ini") +
+            ":3: error: entry: pcre2_compile() failed: missing closing parenthesis in \"(x\""});
 }
 
 }  // namespace proxyd
