@@ -25,6 +25,7 @@
 #include "import/imported_ini.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/map_variable.h"
 #include "proxyd/core/value_limits.h"
 
 namespace proxyd {
@@ -342,6 +343,7 @@ class Importer : importer::ConfWalk {
   void stream(const Directive& s) {
     ServerSettings defaults;
     std::vector<const Directive*> servers;
+    declareVariables(s);
     for (const auto& d : s.children) {
       if (d.name == "log_format") {
         logFormat(d);
@@ -394,7 +396,7 @@ class Importer : importer::ConfWalk {
       bad_formats_.insert(name);
       return;
     }
-    auto compiled = LogFormat::compile(e.value);
+    auto compiled = LogFormat::compile(e.value, Escape::standard, &declared_);
     if (!compiled) {
       msg_.warning(d.file, d.line,
                    fmt::format("log_format {}: {}: dropped", name, compiled.error()));
@@ -403,6 +405,19 @@ class Importer : importer::ConfWalk {
     }
     log_formats_.insert(name);
     sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}, d.file, d.line});
+  }
+
+  // The user variables of the stream block, wherever they are made, so that
+  // log formats and hash keys compile against them as proxyd's loader will:
+  // map results and the named captures of map regexes.
+  void declareVariables(const Directive& s) {
+    for (const auto& d : s.children) {
+      if (d.name != "map" || !d.block || d.args.size() != 2 || d.arg(1).size() < 2) continue;
+      (void)declared_.declare(d.arg(1).substr(1));
+      for (const auto& c : d.children) {
+        if (!c.name.empty() && c.name[0] == '~') (void)parseMapKey(c.name, false, declared_);
+      }
+    }
   }
 
   // map SOURCE $RESULT { ... } -> [map $RESULT], every word as written
@@ -476,7 +491,7 @@ class Importer : importer::ConfWalk {
           expect(d, 9, 9, "KEY [consistent]");
           continue;
         }
-        auto key = LogFormat::compile(d.arg(0), Escape::none);
+        auto key = LogFormat::compile(d.arg(0), Escape::none, &declared_);
         if (!key) {
           msg_.warning(d.file, d.line, fmt::format("hash: {}: dropped", key.error()));
           continue;
@@ -936,6 +951,7 @@ class Importer : importer::ConfWalk {
   std::string path_;
   Section main_;
   std::optional<Section> status_;
+  VariableTable declared_;             // the stream block's user variables
   std::vector<Section> sections_var_;  // [map $x]
   std::vector<Section> sections_log_;
   std::vector<Section> sections_up_;

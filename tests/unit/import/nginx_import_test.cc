@@ -451,6 +451,8 @@ TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for wo
   t.write("conf/maps/extra.map", "extra.example.com extra;\n");
   std::string main_conf = t.write("conf/nginx.conf",
                                   "stream {\n"
+                                  // Variables of maps further down.
+                                  "    log_format m '$backend $sub $plain';\n"
                                   "    map $ssl_preread_server_name $backend {\n"
                                   "        hostnames;\n"
                                   "        volatile;\n"
@@ -495,7 +497,7 @@ TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for wo
       "source = ${remote_addr}x\n"
       "entry = 127.0.0.1x local\n";
   CHECK(l.imported.ini.find(want_plain) != std::string::npos);
-  CHECK(l.hasWarning(main_conf + ":16: warning: map $plain: expected \"KEY VALUE;\""));
+  CHECK(l.hasWarning(main_conf + ":17: warning: map $plain: expected \"KEY VALUE;\""));
   // The sections load, the include relative to nginx's directory as the
   // prefix: no warning beyond the dropped line.
   CHECK(l.countWarnings("warning") == 1);
