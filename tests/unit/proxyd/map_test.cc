@@ -411,3 +411,19 @@ TEST_CASE("map: through the loader, in any section order, include files part of 
 }
 
 }  // namespace proxyd
+
+namespace proxyd {
+
+TEST_CASE("map: more than 2^20 keys is refused at the key past the bound", "[map]") {
+  Fixture f;
+  std::string body;
+  const int keys = (1 << 20) + 1;
+  body.reserve(static_cast<std::size_t>(keys) * 12);
+  for (int i = 0; i < keys; ++i) body += std::to_string(i) + " v;\n";
+  const std::string file = f.dir.write("big.map", body);
+  CHECK_FALSE(f.load("[map $pool]\nsource = $in\ninclude = big.map\n"));
+  CHECK(f.errors() == std::vector<std::string>{file + ":" + std::to_string(keys) +
+                                               ": error: more than 1048576 keys in one map"});
+}
+
+}  // namespace proxyd
