@@ -12,6 +12,7 @@ packages=(
   libclang-rt-14-dev  # libFuzzer and the sanitizers' runtimes for clang (make fuzz); only recommended by clang
   shellcheck pyflakes3  # the lint tests (pyflakes3: Debian's python3, whatever python3 is first on PATH)
   libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev libinih-dev
+  zlib1g-dev  # access_log gzip
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   libpcre2-dev  # proxyd map's regular expressions, as nginx's
   nginx-light libnginx-mod-stream haproxy keepalived
