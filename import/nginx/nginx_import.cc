@@ -204,20 +204,23 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",
-    "proxy_timeout",
-    "proxy_buffer_size",
-    "proxy_half_close",
-    "proxy_next_upstream",
-    "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout",
-    "access_log",
-    "error_log",
+    "proxy_connect_timeout",       "proxy_timeout",
+    "proxy_buffer_size",           "proxy_half_close",
+    "proxy_next_upstream",         "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout", "error_log",
+};
+
+// One access_log as carried, with the format it names (checked once the
+// whole stream block is read).
+struct AccessLogEntry {
+  Entry entry;
+  std::string format;  // empty for `off`
 };
 
 struct ServerSettings {
-  std::map<std::string, Entry> keys;  // kServerKeys
-  std::vector<Entry> rules;           // allow / deny, in order
+  std::map<std::string, Entry> keys;        // kServerKeys
+  std::vector<Entry> rules;                 // allow / deny, in order
+  std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
 };
 
 struct PendingServer {
@@ -370,14 +373,17 @@ class Importer : importer::ConfWalk {
     }
     const std::string name = d.arg(0);
     size_t first = 1;
+    std::optional<Entry> escape;
     if (d.arg(1).rfind("escape=", 0) == 0) {
       std::string how = d.arg(1).substr(7);
-      if (how != "default") {
-        msg_.warning(d.file, d.line,
-                     fmt::format("log_format {}: escape={} is not supported by proxyd.ini: "
-                                 "values are escaped as escape=default",
-                                 name, how));
+      if (how != "default" && how != "json" && how != "none") {
+        msg_.warning(
+            d.file, d.line,
+            fmt::format("log_format {}: unknown log format escaping \"{}\": dropped", name, how));
+        bad_formats_.insert(name);
+        return;
       }
+      if (how != "default") escape = entryFrom("escape", how, d.file, d.line);
       first = 2;
     }
     // nginx compiles the pieces one after the other: the format is their
@@ -404,7 +410,10 @@ class Importer : importer::ConfWalk {
       return;
     }
     log_formats_.insert(name);
-    sections_log_.push_back({"log_format " + name, d.where(), {std::move(e)}, d.file, d.line});
+    Section sec{"log_format " + name, d.where(), {}, d.file, d.line};
+    if (escape) sec.entries.push_back(std::move(*escape));
+    sec.entries.push_back(std::move(e));
+    sections_log_.push_back(std::move(sec));
   }
 
   // The user variables of the stream block, wherever they are made, so that
@@ -584,6 +593,12 @@ class Importer : importer::ConfWalk {
       out.rules.push_back(entryFrom(n, d.arg(0), d.file, d.line));
       return true;
     }
+    if (n == "access_log") {
+      if (auto log = accessLog(d); log && writable(d, n, log->entry.value)) {
+        out.access_logs.push_back(std::move(*log));
+      }
+      return true;
+    }
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
@@ -603,8 +618,6 @@ class Importer : importer::ConfWalk {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "error_log") {
       value = errorLog(d);
-    } else if (n == "access_log") {
-      value = accessLog(d);
     }
     if (!value || !writable(d, n, *value)) return true;
     if (out.keys.count(n)) {
@@ -618,26 +631,27 @@ class Importer : importer::ConfWalk {
     return true;
   }
 
-  std::optional<std::string> accessLog(const Directive& d) {
-    if (d.args.size() == 1 && d.arg(0) == "off") return std::string("off");
-    if (d.args.size() < 2) {
-      msg_.warning(d.file, d.line,
-                   "access_log: expected \"access_log PATH FORMAT\" or \"access_log off\" (nginx "
-                   "stream has no default format): dropped");
-      return std::nullopt;
-    }
+  // access_log PATH FORMAT [buffer=] [flush=] [gzip[=]] [if=] | off: every
+  // word carried as written (quoted where INI needs it); what nginx itself
+  // would refuse is dropped with nginx's reason.
+  std::optional<AccessLogEntry> accessLog(const Directive& d) {
     if (d.arg(0).rfind("syslog:", 0) == 0) {
+      // The syslog targets' own importer goes here.
       msg_.warning(d.file, d.line,
                    "access_log syslog:...: only files are supported by proxyd: dropped");
       return std::nullopt;
     }
-    for (size_t i = 2; i < d.args.size(); ++i) {
-      msg_.warning(d.file, d.line,
-                   fmt::format("access_log: parameter \"{}\" is not supported by proxyd: dropped "
-                               "(proxyd writes each line when the session ends)",
-                               d.arg(i)));
+    auto parsed = parseAccessLog(d.args);
+    if (!parsed) {
+      msg_.warning(d.file, d.line, fmt::format("access_log: {}: dropped", parsed.error()));
+      return std::nullopt;
     }
-    return d.arg(0) + " " + d.arg(1);
+    std::string value;
+    for (const std::string& word : d.args) {
+      value += (value.empty() ? "" : " ") + common::quoteToken(word);
+    }
+    return AccessLogEntry{entryFrom("access_log", value, d.file, d.line),
+                          *parsed ? (*parsed)->format_name : std::string()};
   }
 
   // The port of a listen address, for the section name: "10443", "*:10443",
@@ -720,18 +734,20 @@ class Importer : importer::ConfWalk {
         e = &it2->second;
       }
       if (!e) continue;
-      if (key == "access_log" && e->value != "off") {
-        std::string fmt_name = e->value.substr(e->value.find(' ') + 1);
-        if (!log_formats_.count(fmt_name)) {
-          msg_.warning(s.file, s.line,
-                       fmt::format("access_log {}: log_format \"{}\" was {}: the access log is "
-                                   "dropped",
-                                   e->value, fmt_name,
-                                   bad_formats_.count(fmt_name) ? "dropped" : "not defined"));
-          continue;
-        }
-      }
       sec.entries.push_back(*e);
+    }
+    // A server's own access_log lines replace the stream block's (nginx's merge).
+    const auto& logs = own.access_logs.empty() ? defaults.access_logs : own.access_logs;
+    for (const AccessLogEntry& log : logs) {
+      if (!log.format.empty() && !log_formats_.count(log.format)) {
+        msg_.warning(s.file, s.line,
+                     fmt::format("access_log {}: log_format \"{}\" was {}: the access log is "
+                                 "dropped",
+                                 log.entry.value, log.format,
+                                 bad_formats_.count(log.format) ? "dropped" : "not defined"));
+        continue;
+      }
+      sec.entries.push_back(log.entry);
     }
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 
 #include "common/config_text.h"
@@ -33,6 +34,14 @@ bool isLoopback(const common::SocketAddress& addr) {
     if (cidr && cidr->contains(addr)) return true;
   }
   return false;
+}
+
+// nginx compares log format names with ngx_strcasecmp.
+bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 class Loader {
@@ -230,7 +239,22 @@ class Loader {
     }
     std::string text;
     bool have = false;
+    Escape escape = Escape::standard;
     SectionWalker w(cfg_.path, s, diag_);
+    w.on("escape", [&](const IniEntry& e) {
+      // ngx_stream_log_compile_format's escape= argument.
+      if (e.value == "default") {
+        escape = Escape::standard;
+      } else if (e.value == "json") {
+        escape = Escape::json;
+      } else if (e.value == "none") {
+        escape = Escape::none;
+      } else {
+        error(e.line, fmt::format("escape: unknown log format escaping \"{}\" (expected "
+                                  "default, json or none)",
+                                  e.value));
+      }
+    });
     w.on("format", [&](const IniEntry& e) {
       auto compiled = LogFormat::compile(e.value, Escape::standard, variables());
       if (!compiled) {
@@ -246,6 +270,7 @@ class Loader {
       return;
     }
     cfg_.log_format_text[s.label] = text;
+    cfg_.log_format_escape[s.label] = escape;
   }
 
   void loadUpstream(const IniSection& s) {
@@ -398,17 +423,20 @@ class Loader {
     w.on("proxy_next_upstream",
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.next_upstream); });
     w.on("proxy_next_upstream_tries", numberInto("server", sv.next_upstream_tries));
-    w.on("access_log", [&](const IniEntry& e) {
-      auto words = splitWords(e.value);
-      if (words.size() == 1 && words[0] == "off") return;
-      if (words.size() != 2) {
-        error(e.line, "access_log: expected \"PATH FORMAT\" or \"off\"");
-        return;
-      }
-      sv.access_log = AccessLogTarget{resolvePath(words[0]), words[1]};
-      access_log_lines_.push_back({words[1], e.line});
-      checkLogDirectory(e, sv.access_log->path);
-    });
+    bool access_log_off = false;
+    w.on(
+        "access_log",
+        [&](const IniEntry& e) {
+          auto target = parseAccessLogKey(e);
+          if (!target) return;
+          if (!*target) {
+            access_log_off = true;
+            return;
+          }
+          access_log_lines_.push_back({cfg_.servers.size(), sv.access_logs.size(), e.line});
+          sv.access_logs.push_back(std::move(**target));
+        },
+        true);
     w.on("error_log", [&](const IniEntry& e) { sv.error_log = parseErrorLog(e); });
     // nginx stream's allow/deny (ngx_stream_access_module): first match wins.
     auto rule = [&](bool allow) {
@@ -420,6 +448,13 @@ class Loader {
     w.on("allow", rule(true), true);
     w.on("deny", rule(false), true);
     w.run();
+    // As nginx's `access_log off`: no line at all from this server, whatever
+    // else is given.
+    if (access_log_off) {
+      std::erase_if(access_log_lines_,
+                    [&](const AccessLogLine& l) { return l.server == cfg_.servers.size(); });
+      sv.access_logs.clear();
+    }
     if (sv.listen.empty()) error(s.line, fmt::format("[{}] needs \"listen\"", s.header));
     if (sv.proxy_pass.empty()) {
       error(s.line, fmt::format("[{}] needs \"proxy_pass\"", s.header));
@@ -427,6 +462,64 @@ class Loader {
       pass_lines_.push_back({cfg_.servers.size(), pass_line});
     }
     cfg_.servers.push_back(std::move(sv));
+  }
+
+  // access_log = PATH FORMAT [buffer=..] ...: nothing when in error, an
+  // empty optional for `off`.
+  std::optional<std::optional<AccessLogTarget>> parseAccessLogKey(const IniEntry& e) {
+    auto words = common::splitTokens(e.value);
+    if (!words) {
+      error(e.line, fmt::format("access_log: {}", words.error()));
+      return std::nullopt;
+    }
+    auto target = parseAccessLog(*words);
+    if (!target) {
+      error(e.line, fmt::format("access_log: {}", target.error()));
+      return std::nullopt;
+    }
+    if (*target) {
+      AccessLogTarget& t = **target;
+      t.path = resolvePath(t.path);
+      checkLogDirectory(e, t.path);
+      if (t.condition) {
+        if (auto c = Template::compile(*t.condition, variables()); !c) {
+          error(e.line, fmt::format("access_log: if={}: {}", *t.condition, c.error()));
+        }
+      }
+    }
+    return std::move(*target);
+  }
+
+  // Format names (nginx finds them ignoring case), and one buffer per file
+  // as nginx's: buffered twice means the same buffer=, flush=, gzip; an
+  // unbuffered access_log of a buffered file goes through that buffer.
+  void checkAccessLogs() {
+    std::map<std::string, std::pair<AccessLogBuffering, int>> buffered;  // path -> first
+    for (const AccessLogLine& l : access_log_lines_) {
+      AccessLogTarget& t = cfg_.servers[l.server].access_logs[l.log];
+      if (!cfg_.log_format_text.count(t.format_name)) {
+        auto it = std::find_if(
+            cfg_.log_format_text.begin(), cfg_.log_format_text.end(),
+            [&](const auto& f) { return sameNameIgnoringCase(f.first, t.format_name); });
+        if (it == cfg_.log_format_text.end()) {
+          error(l.line, fmt::format("access_log: unknown log format \"{}\" (no [log_format {}])",
+                                    t.format_name, t.format_name));
+        } else {
+          t.format_name = it->first;
+        }
+      }
+      if (t.buffering.size == 0) continue;
+      auto [it, fresh] = buffered.emplace(t.path, std::pair{t.buffering, l.line});
+      if (!fresh && it->second.first != t.buffering) {
+        error(l.line, fmt::format("access_log: access_log \"{}\" already defined with "
+                                  "conflicting parameters (line {})",
+                                  t.path, it->second.second));
+      }
+    }
+    for (const AccessLogLine& l : access_log_lines_) {
+      AccessLogTarget& t = cfg_.servers[l.server].access_logs[l.log];
+      if (auto it = buffered.find(t.path); it != buffered.end()) t.buffering = it->second.first;
+    }
   }
 
   void crossCheck() {
@@ -451,11 +544,7 @@ class Loader {
       up.servers.push_back(std::move(*server));
       cfg_.upstreams.push_back(std::move(up));
     }
-    for (auto& [name, line] : access_log_lines_) {
-      if (!cfg_.log_format_text.count(name)) {
-        error(line, fmt::format("access_log: no [log_format {}] is defined", name));
-      }
-    }
+    checkAccessLogs();
     // The same address twice would fail at bind time; say so now.
     for (size_t i = 0; i < listen_lines_.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
@@ -477,7 +566,12 @@ class Loader {
   const common::Host& host_;
   ConfigContext ctx_;  // for the section loaders in their own files
   std::vector<std::pair<size_t, int>> pass_lines_;
-  std::vector<std::pair<std::string, int>> access_log_lines_;
+  struct AccessLogLine {
+    std::size_t server = 0;  // index in cfg_.servers
+    std::size_t log = 0;     // index in its access_logs
+    int line = 0;
+  };
+  std::vector<AccessLogLine> access_log_lines_;
   std::vector<std::pair<common::SocketAddress, int>> listen_lines_;
 };
 

@@ -14,6 +14,7 @@
 #include "common/host.h"
 #include "common/ini_file.h"
 #include "common/log.h"
+#include "proxyd/core/access_log_target.h"
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/upstream_group.h"
@@ -66,12 +67,6 @@ struct UpstreamSection {
   bool operator==(const UpstreamSection&) const = default;
 };
 
-struct AccessLogTarget {
-  std::string path;
-  std::string format_name;
-  bool operator==(const AccessLogTarget&) const = default;
-};
-
 struct ServerSection {
   std::string name;
   int line = 0;
@@ -84,7 +79,9 @@ struct ServerSection {
   bool next_upstream = true;
   unsigned next_upstream_tries = 0;                    // 0: no limit
   std::chrono::milliseconds next_upstream_timeout{0};  // 0: no limit
-  std::optional<AccessLogTarget> access_log;
+  // Every line goes to each of them (nginx's several access_log); none
+  // with `access_log = off` or without the key.
+  std::vector<AccessLogTarget> access_logs;
   std::optional<LogTarget> error_log;
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
   bool operator==(const ServerSection&) const = default;
@@ -96,6 +93,7 @@ struct ProxyConfig {
   MainSection main;
   std::optional<StatusSection> status;
   std::map<std::string, std::string> log_format_text;  // name -> format text
+  std::map<std::string, Escape> log_format_escape;     // name -> escape= (default: standard)
   std::vector<UpstreamSection> upstreams;
   std::vector<ServerSection> servers;
   UserVariables variables;  // [map], [geo], [split_clients] and set, compiled

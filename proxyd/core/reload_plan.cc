@@ -48,11 +48,16 @@ bool sameBlock(const ProxyConfig& running, const ServerSection& was, const Proxy
   for (const auto& g : groups) {
     if (g.name == now.proxy_pass && g.step != ReloadStep::keep) return false;
   }
-  if (now.access_log) {
-    const auto& name = now.access_log->format_name;
+  for (const AccessLogTarget& log : now.access_logs) {
+    const auto& name = log.format_name;
     auto a = running.log_format_text.find(name), b = next.log_format_text.find(name);
     if (a == running.log_format_text.end() || b == next.log_format_text.end() ||
         a->second != b->second) {
+      return false;
+    }
+    auto ea = running.log_format_escape.find(name), eb = next.log_format_escape.find(name);
+    if ((ea == running.log_format_escape.end()) != (eb == next.log_format_escape.end()) ||
+        (ea != running.log_format_escape.end() && ea->second != eb->second)) {
       return false;
     }
   }

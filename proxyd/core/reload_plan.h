@@ -63,6 +63,7 @@ inline constexpr std::array kProxyConfigDecisions = {
     FieldDecision{"main", OnChange::update, "kMainSectionDecisions"},
     FieldDecision{"status", OnChange::update, "ReloadPlan::status"},
     FieldDecision{"log_format_text", OnChange::update, "the listeners whose access log uses it"},
+    FieldDecision{"log_format_escape", OnChange::update, "the listeners whose access log uses it"},
     FieldDecision{"upstreams", OnChange::update, "GroupStep (kUpstreamSectionDecisions)"},
     FieldDecision{"servers", OnChange::update, "ListenStep (kServerSectionDecisions)"},
     FieldDecision{"variables", OnChange::update, "every listener takes the new table"},
@@ -150,7 +151,7 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"next_upstream", OnChange::update, "the listeners"},
     FieldDecision{"next_upstream_tries", OnChange::update, "the listeners"},
     FieldDecision{"next_upstream_timeout", OnChange::update, "the listeners"},
-    FieldDecision{"access_log", OnChange::update, "the listeners (kAccessLogTargetDecisions)"},
+    FieldDecision{"access_logs", OnChange::update, "the listeners (kAccessLogTargetDecisions)"},
     FieldDecision{"error_log", OnChange::update, "the listeners (kLogTargetDecisions)"},
     FieldDecision{"access_rules", OnChange::update, "the listeners (kAccessRuleDecisions)"},
 };
@@ -158,6 +159,16 @@ inline constexpr std::array kServerSectionDecisions = {
 inline constexpr std::array kAccessLogTargetDecisions = {
     FieldDecision{"path", OnChange::update, "the listeners"},
     FieldDecision{"format_name", OnChange::update, "the listeners"},
+    FieldDecision{"buffering", OnChange::update,
+                  "the listeners; each worker writes out the old buffer and opens the file anew "
+                  "(kAccessLogBufferingDecisions)"},
+    FieldDecision{"condition", OnChange::update, "the listeners"},
+};
+
+inline constexpr std::array kAccessLogBufferingDecisions = {
+    FieldDecision{"size", OnChange::update, "the listeners (the file is opened anew)"},
+    FieldDecision{"flush", OnChange::update, "the listeners (the file is opened anew)"},
+    FieldDecision{"gzip", OnChange::update, "the listeners (the file is opened anew)"},
 };
 
 }  // namespace proxyd

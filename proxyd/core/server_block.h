@@ -7,8 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
+#include "proxyd/core/compiled_access_log.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/stats.h"
@@ -23,13 +25,21 @@ struct ServerBlock {
   std::shared_ptr<UpstreamGroup> group;
   std::shared_ptr<const VariableTable> variables;  // the configuration's user variables
   std::optional<Template> hash_key;                // for hash and consistent_hash
-  std::optional<LogFormat> access_format;          // none: no access log
+  std::vector<CompiledAccessLog> access_logs;      // none: no access log
   std::shared_ptr<common::Log> error_log;          // the server's own, or the main one
   std::string listen_text;                         // "0.0.0.0:10443", for error-log context
   // Counters of this [server] (kept by name across reloads) and the last
   // connect error of each peer of its group (shared by the group's blocks).
   std::shared_ptr<ServerStats> stats;
   std::shared_ptr<PeerErrors> peer_errors;
+
+  // Whether some access log (its format or its condition) needs `v`.
+  bool logsUse(Variable v) const {
+    for (const CompiledAccessLog& log : access_logs) {
+      if (log.format.uses(v) || (log.condition && log.condition->uses(v))) return true;
+    }
+    return false;
+  }
 
   // allow/deny (ngx_stream_access_module): first match wins, none: allowed.
   bool allows(const common::SocketAddress& client) const {

@@ -54,6 +54,7 @@ constexpr TextKey kText[] = {
     {"status", "allow"},
     {"status", "deny"},
     {"log_format", "format"},
+    {"log_format", "escape"},
     {"map", "source"},
     {"map", "hostnames"},
     {"map", "volatile"},

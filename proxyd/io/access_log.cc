@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/sys_error.h"
+#include "proxyd/io/gzip_member.h"
 
 namespace proxyd {
 
@@ -42,15 +43,49 @@ common::Result<void> AccessLog::open() {
 }
 
 common::Result<void> AccessLog::reopen(common::Log& errors, std::uint64_t& lost) {
-  lost = flush(errors);
+  lost = flushAll(errors);
   return open();
 }
 
-std::uint64_t AccessLog::writePending() {
-  std::string_view data = pending_;
+void AccessLog::endLine() {
+  pending_.push_back('\n');
+  if (buffering_.size == 0) return;
+  if (pending_.size() > buffering_.size) {
+    // nginx writes the buffer when the next line would not fit...
+    if (line_start_ != 0) {
+      lost_ += writeChunk(std::string_view(pending_).substr(0, line_start_));
+      pending_.erase(0, line_start_);
+      line_start_ = 0;
+      deadline_.reset();
+    }
+    // ...and a line longer than the whole buffer on its own.
+    if (pending_.size() > buffering_.size) {
+      lost_ += writeChunk(pending_);
+      pending_.clear();
+      return;
+    }
+  }
+  // The flush= timer runs from the first line in an empty buffer.
+  if (line_start_ == 0 && buffering_.flush.count() != 0) {
+    deadline_ = clock_.now() + buffering_.flush;
+  }
+}
+
+std::uint64_t AccessLog::writeChunk(std::string_view data) {
   if (!fd_) {
     last_errno_ = EBADF;
     return wholeLinesWritten(data, 0).lost;
+  }
+  std::string member;
+  std::string_view out = data;
+  if (buffering_.gzip != 0) {
+    auto z = gzipMember(data, buffering_.gzip);
+    if (!z) {
+      last_errno_ = ENOMEM;  // zlib only fails for want of memory here
+      return wholeLinesWritten(data, 0).lost;
+    }
+    member = std::move(*z);
+    out = member;
   }
   std::lock_guard<std::mutex> lock(*write_lock_);
   if (torn_) {
@@ -62,8 +97,8 @@ std::uint64_t AccessLog::writePending() {
     torn_ = false;
   }
   std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd_.get(), data.data() + done, data.size() - done);
+  while (done < out.size()) {
+    ssize_t n = ::write(fd_.get(), out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       last_errno_ = n < 0 ? errno : EIO;
@@ -71,12 +106,15 @@ std::uint64_t AccessLog::writePending() {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (done == data.size()) return 0;
-  WrittenLines w = wholeLinesWritten(data, done);
+  if (done == out.size()) return 0;
+  // A gzip member is whole or not at all: every line of it is lost.
+  WrittenLines w =
+      buffering_.gzip != 0 ? wholeLinesWritten(data, 0) : wholeLinesWritten(data, done);
   if (w.keep < done) {
     // O_APPEND: our writes ended at the file offset. Cut the torn part off
     // only if nothing was appended after it (under write_lock_ no sibling
-    // worker can; another process might), else end it with a newline later.
+    // worker can; another process might), else end it with a newline later
+    // (a torn gzip member cannot be mended: it stays, as nginx leaves it).
     const off_t torn = static_cast<off_t>(done - w.keep);
     off_t end = ::lseek(fd_.get(), 0, SEEK_CUR);
     struct stat st {};
@@ -84,10 +122,23 @@ std::uint64_t AccessLog::writePending() {
         ::ftruncate(fd_.get(), end - torn) == 0) {
       // whole lines only again
     } else {
-      torn_ = true;
+      torn_ = buffering_.gzip == 0;
     }
   }
   return w.lost;
+}
+
+void AccessLog::writeAll() {
+  if (!pending_.empty()) lost_ += writeChunk(pending_);
+  pending_.clear();
+  line_start_ = 0;
+  deadline_.reset();
+}
+
+void AccessLog::setBuffering(const AccessLogBuffering& b) {
+  if (b == buffering_) return;
+  writeAll();  // its losses go out with the next flush()
+  buffering_ = b;
 }
 
 void AccessLog::report(common::Log& errors) {
@@ -100,12 +151,18 @@ void AccessLog::report(common::Log& errors) {
 }
 
 std::uint64_t AccessLog::flush(common::Log& errors) {
-  std::uint64_t lost = 0;
-  if (!pending_.empty()) {
-    lost = writePending();
-    pending_.clear();
-    report_.lost(lost);
-  }
+  if (buffering_.size == 0 || (deadline_ && clock_.now() >= *deadline_)) writeAll();
+  return settle(errors);
+}
+
+std::uint64_t AccessLog::flushAll(common::Log& errors) {
+  writeAll();
+  return settle(errors);
+}
+
+std::uint64_t AccessLog::settle(common::Log& errors) {
+  std::uint64_t lost = std::exchange(lost_, 0);
+  report_.lost(lost);
   // The clock is read only while there is something to say.
   if (report_.pending()) report(errors);
   return lost;

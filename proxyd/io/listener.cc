@@ -84,8 +84,7 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
   auto* self = static_cast<Listener*>(arg);
   Worker& worker = self->worker_;
   const ServerBlock& block = *self->block_;
-  const bool need_local = self->bound_wildcard_ && block.access_format &&
-                          (block.access_format->uses(Variable::server_addr));
+  const bool need_local = self->bound_wildcard_ && block.logsUse(Variable::server_addr);
   for (int i = 0; i < kAcceptBatch; ++i) {
     common::SocketAddress remote;
     *remote.lenPtr() = common::SocketAddress::capacity();

@@ -92,11 +92,10 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
       if (!key) return R::fail(key.error());
       block->hash_key = std::move(*key);
     }
-    if (sec.access_log) {
-      auto fmt = LogFormat::compile(cfg.log_format_text.at(sec.access_log->format_name),
-                                    Escape::standard, block->variables.get());
-      if (!fmt) return R::fail(fmt.error());
-      block->access_format = std::move(*fmt);
+    for (const AccessLogTarget& target : sec.access_logs) {
+      auto compiled = compileAccessLog(cfg, target, block->variables.get());
+      if (!compiled) return R::fail(compiled.error());
+      block->access_logs.push_back(std::move(*compiled));
     }
     if (sec.error_log) {
       auto log = std::make_shared<common::Log>(sec.error_log->level);

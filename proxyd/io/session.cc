@@ -389,11 +389,14 @@ void Session::finish(int status) {
   counters_.client_sent.add(down_.written);
   counters_.upstream_sent.add(up_.written);
   counters_.upstream_received.add(down_.read);
-  if (block_->access_format) {
+  if (!block_->access_logs.empty()) {
     record_.end_time = std::chrono::system_clock::now();
-    AccessLog* log = worker_.accessLog(block_->section.access_log->path);
-    if (log != nullptr) {
-      block_->access_format->render(vars_, log->buffer());
+    for (const CompiledAccessLog& compiled : block_->access_logs) {
+      // nginx's if=: the line is skipped when the condition is "" or "0".
+      if (compiled.condition && !conditionPasses(compiled.condition->evaluate(vars_))) continue;
+      AccessLog* log = worker_.accessLog(compiled.target);
+      if (log == nullptr) continue;
+      compiled.format.render(vars_, log->startLine());
       log->endLine();
     }
   }

@@ -36,12 +36,13 @@ Worker::Worker(std::size_t index, common::Log& log, const ProcessInfo& process,
 
 Worker::~Worker() {
   closeAllSessions();
-  flushAccessLogs();
+  flushAccessLogs(true);
   // Listeners and events hold the loop: they go before it.
   listeners_.clear();
   wake_event_.reset();
   heartbeat_.reset();
   resume_.reset();
+  log_flush_.reset();
 }
 
 common::Result<void> Worker::init() {
@@ -59,7 +60,9 @@ common::Result<void> Worker::init() {
   wake_event_.reset(event_new(base(), wake_fd_.get(), EV_READ | EV_PERSIST, onWake, this));
   heartbeat_.reset(event_new(base(), -1, EV_PERSIST, onHeartbeat, this));
   resume_.reset(evtimer_new(base(), onResume, this));
-  if (!wake_event_ || !heartbeat_ || !resume_ || event_add(wake_event_.get(), nullptr) != 0) {
+  log_flush_.reset(evtimer_new(base(), onLogFlush, this));
+  if (!wake_event_ || !heartbeat_ || !resume_ || !log_flush_ ||
+      event_add(wake_event_.get(), nullptr) != 0) {
     return R::fail("event_add() failed for a worker");
   }
   timeval tv = common::toTimeval(kHeartbeat);
@@ -186,10 +189,16 @@ void Worker::stop() {
   event_base_loopbreak(base());
 }
 
-AccessLog* Worker::accessLog(const std::string& path) {
+AccessLog* Worker::accessLog(const AccessLogTarget& target) {
+  const std::string& path = target.path;
   auto it = access_logs_.find(path);
-  if (it != access_logs_.end()) return it->second.get();
-  auto log = std::make_unique<AccessLog>(path, clock_, access_log_locks_.forPath(path));
+  if (it != access_logs_.end()) {
+    // Sessions of a block from before a reload may still end with the old options.
+    it->second->setBuffering(target.buffering);
+    return it->second.get();
+  }
+  auto log =
+      std::make_unique<AccessLog>(path, clock_, access_log_locks_.forPath(path), target.buffering);
   if (auto r = log->open(); !r) {
     log_.alert("{}", r.error());
     return nullptr;
@@ -197,10 +206,25 @@ AccessLog* Worker::accessLog(const std::string& path) {
   return access_logs_.emplace(path, std::move(log)).first->second.get();
 }
 
-void Worker::flushAccessLogs() {
+void Worker::flushAccessLogs(bool all) {
   std::uint64_t lost = 0;
-  for (auto& [path, log] : access_logs_) lost += log->flush(log_);
+  std::optional<common::TimePoint> next;
+  for (auto& [path, log] : access_logs_) {
+    lost += all ? log->flushAll(log_) : log->flush(log_);
+    if (auto d = log->deadline(); d && (!next || *d < *next)) next = d;
+  }
   if (lost != 0) counters_.access_log_lost_lines.add(lost);
+  if (next && log_flush_) {
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(*next - clock_.now());
+    if (wait.count() < 0) wait = std::chrono::microseconds(0);
+    timeval tv{static_cast<time_t>(wait.count() / 1000000),
+               static_cast<suseconds_t>(wait.count() % 1000000)};
+    evtimer_add(log_flush_.get(), &tv);
+  }
+}
+
+void Worker::onLogFlush(evutil_socket_t, short, void*) {
+  // Nothing to do here: the pass this wakes ends with flushAccessLogs().
 }
 
 void Worker::reopenLogs() {
@@ -243,7 +267,7 @@ void Worker::run() {
     flushAccessLogs();
     if (rc != 0) break;  // -1 error, 1 no events registered
   }
-  flushAccessLogs();
+  flushAccessLogs(true);
 }
 
 }  // namespace proxyd

@@ -107,9 +107,12 @@ class Worker {
   // Fast stop: ends every session and stops the loop.
   void stopNow();
 
-  // The access log for `path`, opened on first use (one per path per worker).
-  AccessLog* accessLog(const std::string& path);
-  void flushAccessLogs();
+  // The access log for the target's path, opened on first use (one per
+  // path per worker, with the target's buffer= options).
+  AccessLog* accessLog(const AccessLogTarget& target);
+  // Writes what is due (all of it with `all`: at exit) and arms the timer
+  // for the next flush= deadline.
+  void flushAccessLogs(bool all = false);
   void reopenLogs();
 
   std::uint64_t nextConnectionNumber() { return ++connections_; }
@@ -135,6 +138,7 @@ class Worker {
   static void onWake(evutil_socket_t fd, short, void* arg);
   static void onHeartbeat(evutil_socket_t, short, void* arg);
   static void onResume(evutil_socket_t, short, void* arg);
+  static void onLogFlush(evutil_socket_t, short, void* arg);
   void stamp();
   void stop();
 
@@ -149,6 +153,7 @@ class Worker {
   common::EventPtr wake_event_;
   common::EventPtr heartbeat_;
   common::EventPtr resume_;
+  common::EventPtr log_flush_;  // wakes the loop at the next flush= deadline
   std::mutex tasks_mu_;
   std::vector<std::function<void()>> tasks_;
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -100,10 +100,10 @@ TEST_CASE("nginx import: the seed's nginx.conf + stream.conf + default.conf mean
   CHECK(sv.proxy_pass == "k8sapiserver");
   CHECK(sv.connect_timeout == 1s);
   CHECK(sv.timeout == 600s);  // nginx's default, not written
-  REQUIRE(sv.access_log);
+  REQUIRE(sv.access_logs.size() == 1);
   // Relative, as in nginx.conf: resolved against proxyd's prefix.
-  CHECK(sv.access_log->path == "/usr/local/nginx/logs/10443_access.log");
-  CHECK(sv.access_log->format_name == "proxy");
+  CHECK(sv.access_logs[0].path == "/usr/local/nginx/logs/10443_access.log");
+  CHECK(sv.access_logs[0].format_name == "proxy");
   REQUIRE(sv.error_log);
   CHECK(sv.error_log->path == "/usr/local/nginx/logs/10443_error.log");
 
@@ -224,10 +224,11 @@ stream {
   CHECK(a.timeout == 30s);            // its own
   CHECK(a.connect_timeout == 3s);     // inherited from stream { }
   CHECK(a.access_rules.size() == 2);  // inherited: it has none of its own
-  REQUIRE(a.access_log);
-  CHECK(a.access_log->format_name == "q");
+  REQUIRE(a.access_logs.size() == 1);
+  CHECK(a.access_logs[0].format_name == "q");
+  CHECK(a.access_logs[0].buffering.size == 32 * 1024);  // carried
   CHECK(l.hasWarning(main_conf + ":22: warning: listen 127.0.0.1:9000: parameter \"reuseport\""));
-  CHECK(l.hasWarning(main_conf + ":25: warning: access_log: parameter \"buffer=32k\""));
+  CHECK_FALSE(l.hasWarning(main_conf + ":25: warning: access_log"));
   CHECK(l.hasWarning(main_conf + ":26: warning: ssl_preread is not supported by proxyd: dropped"));
 
   const auto& b = l.cfg.servers[1];
@@ -297,6 +298,55 @@ TEST_CASE("nginx import: a long log_format is continued so the loader gives it b
   std::istringstream lines(l.imported.ini);
   std::string line;
   while (std::getline(lines, line)) CHECK(line.size() <= 199);
+}
+
+TEST_CASE("nginx import: several access_log with every parameter, log_format escape=") {
+  TempDir t("nginx_import");
+  std::string conf =
+      "stream {\n"
+      "    log_format js escape=json '{\"s\":\"$status\"}';\n"  // 2
+      "    log_format raw escape=none '$status';\n"             // 3
+      "    log_format plain escape=default '$status';\n"        // 4
+      "    access_log inherited.log plain;\n"                   // 5
+      "    server {\n"
+      "        listen 9300; proxy_pass 127.0.0.1:9301;\n"
+      "        access_log a.log js buffer=16k flush=2s;\n"      // 8
+      "        access_log b.log.gz raw gzip=5 'if=$status';\n"  // 9
+      "    }\n"
+      "    server { listen 9302; proxy_pass 127.0.0.1:9301; }\n"  // 11: inherits
+      "    server { listen 9304; proxy_pass 127.0.0.1:9301; access_log off; }\n"
+      "}\n";
+  auto l = importAndLoad(t.write("nginx.conf", conf));
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.imported.warnings.empty());
+  CHECK(l.cfg.log_format_escape.at("js") == proxyd::Escape::json);
+  CHECK(l.cfg.log_format_escape.at("raw") == proxyd::Escape::none);
+  CHECK(l.cfg.log_format_escape.at("plain") == proxyd::Escape::standard);
+  REQUIRE(l.cfg.servers.size() == 3);
+  const auto& own = l.cfg.servers[0].access_logs;
+  REQUIRE(own.size() == 2);  // its own replace the stream block's
+  CHECK(own[0].format_name == "js");
+  CHECK(own[0].buffering.size == 16 * 1024);
+  CHECK(own[0].buffering.flush == 2s);
+  CHECK(own[1].buffering.gzip == 5);
+  CHECK(own[1].buffering.size == 64 * 1024);
+  CHECK(own[1].condition == "$status");
+  REQUIRE(l.cfg.servers[1].access_logs.size() == 1);
+  CHECK(l.cfg.servers[1].access_logs[0].format_name == "plain");
+  CHECK(l.cfg.servers[2].access_logs.empty());
+}
+
+TEST_CASE("nginx import: an access_log nginx would refuse is dropped with nginx's reason") {
+  TempDir t("nginx_import");
+  auto l = importAndLoad(t.write("nginx.conf",
+                                 "stream {\n    log_format f '$status';\n"
+                                 "    server { listen 9310; proxy_pass 127.0.0.1:9311;\n"
+                                 "        access_log a.log f flush=1s; }\n}\n"));
+  CHECK(l.hasWarning(":4: warning: access_log: no buffer is defined for access_log \"a.log\""));
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.cfg.servers.at(0).access_logs.empty());
 }
 
 TEST_CASE("nginx import: what proxyd's INI cannot hold is a warning, not a wrong value") {

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <zlib.h>
+
 #include "tests/unit/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -70,7 +72,7 @@ class ErrorPipe {
 };
 
 void addLine(AccessLog& log, const std::string& text) {
-  log.buffer() += text;
+  log.startLine() += text;
   log.endLine();
 }
 
@@ -150,4 +152,118 @@ TEST_CASE("access log to /dev/full: every line counted as lost") {
   REQUIRE(log.open().ok());
   for (int i = 0; i < 4; ++i) addLine(log, "line");
   CHECK(log.flush(errors) == 4);
+}
+
+namespace {
+
+// Everything gzip members concatenated hold, as zcat reads them.
+std::string gunzipAll(const std::string& file) {
+  std::string out;
+  z_stream z{};
+  REQUIRE(inflateInit2(&z, 15 + 16) == Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(file.data()));
+  z.avail_in = static_cast<uInt>(file.size());
+  char buf[4096];
+  while (z.avail_in > 0) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    int rc = inflate(&z, Z_NO_FLUSH);
+    REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
+    out.append(buf, sizeof buf - z.avail_out);
+    if (rc == Z_STREAM_END && z.avail_in > 0) REQUIRE(inflateReset(&z) == Z_OK);  // next member
+  }
+  inflateEnd(&z);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("access log buffer=: lines wait until the next one would not fit") {
+  TempDir t("access_log");
+  common::FakeClock clock;
+  common::Log errors(common::LogLevel::emerg);
+  std::string path = t.at("buffered.log");
+  AccessLog log(path, clock, std::make_shared<std::mutex>(), {.size = 25});
+  REQUIRE(log.open().ok());
+  const std::string line(9, 'x');  // 10 bytes with its newline
+  addLine(log, line);
+  addLine(log, line);
+  CHECK(log.flush(errors) == 0);
+  CHECK(slurp(path).empty());  // no flush=: only a full buffer writes
+  addLine(log, "y");           // 22 bytes: fits
+  CHECK(slurp(path).empty());
+  addLine(log, line);  // 32 > 25: the first three go out, this one waits
+  CHECK(slurp(path) == line + "\n" + line + "\ny\n");
+  const std::string huge(40, 'h');  // longer than the whole buffer: written on its own
+  addLine(log, huge);
+  CHECK(slurp(path) == line + "\n" + line + "\ny\n" + line + "\n" + huge + "\n");
+  CHECK_FALSE(log.hasPending());
+  addLine(log, "tail");
+  CHECK(log.flushAll(errors) == 0);  // exit and reopen write everything
+  CHECK(slurp(path).ends_with(huge + "\ntail\n"));
+}
+
+TEST_CASE("access log flush=: the buffer goes out that long after its first line") {
+  TempDir t("access_log");
+  common::FakeClock clock;
+  common::Log errors(common::LogLevel::emerg);
+  std::string path = t.at("flushed.log");
+  using std::chrono::milliseconds;
+  AccessLog log(path, clock, std::make_shared<std::mutex>(),
+                {.size = 4096, .flush = milliseconds(1000)});
+  REQUIRE(log.open().ok());
+  CHECK_FALSE(log.deadline());
+  addLine(log, "one");
+  REQUIRE(log.deadline());
+  CHECK(*log.deadline() == clock.now() + milliseconds(1000));
+  clock.advance(milliseconds(600));
+  addLine(log, "two");  // the timer runs from the first line, not the last
+  CHECK(*log.deadline() == clock.now() + milliseconds(400));
+  log.flush(errors);
+  CHECK(slurp(path).empty());
+  clock.advance(milliseconds(399));
+  log.flush(errors);
+  CHECK(slurp(path).empty());
+  clock.advance(milliseconds(1));
+  log.flush(errors);
+  CHECK(slurp(path) == "one\ntwo\n");
+  CHECK_FALSE(log.deadline());
+  addLine(log, "three");  // a new first line, a new timer
+  CHECK(*log.deadline() == clock.now() + milliseconds(1000));
+}
+
+TEST_CASE("access log reopen: the buffer goes to the old file first") {
+  TempDir t("access_log");
+  common::FakeClock clock;
+  common::Log errors(common::LogLevel::emerg);
+  std::string path = t.at("rotated.log");
+  AccessLog log(path, clock, std::make_shared<std::mutex>(), {.size = 4096});
+  REQUIRE(log.open().ok());
+  addLine(log, "before");
+  fs::rename(path, path + ".1");
+  std::uint64_t lost = 9;
+  REQUIRE(log.reopen(errors, lost).ok());
+  CHECK(lost == 0);
+  CHECK(slurp(path + ".1") == "before\n");
+  addLine(log, "after");
+  log.flushAll(errors);
+  CHECK(slurp(path) == "after\n");
+}
+
+TEST_CASE("access log gzip: each write is one gzip member, zcat reads them all") {
+  TempDir t("access_log");
+  common::FakeClock clock;
+  common::Log errors(common::LogLevel::emerg);
+  std::string path = t.at("zipped.log.gz");
+  AccessLog log(path, clock, std::make_shared<std::mutex>(), {.size = 30, .gzip = 1});
+  REQUIRE(log.open().ok());
+  const std::string line(19, 'a');  // 20 bytes: one per buffer
+  addLine(log, line);
+  addLine(log, line);    // writes the first as a member
+  log.flushAll(errors);  // the second as another
+  std::string file = slurp(path);
+  // Two members, each starting with the gzip magic and deflate.
+  CHECK(file.substr(0, 3) == "\x1f\x8b\x08");
+  CHECK(file.find("\x1f\x8b\x08", 3) != std::string::npos);
+  CHECK(gunzipAll(file) == line + "\n" + line + "\n");
 }

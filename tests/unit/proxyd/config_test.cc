@@ -63,7 +63,7 @@ TEST_CASE("the seed's stream.conf in INI form loads with nginx's defaults") {
   CHECK(s.buffer_size == 16384);
   CHECK_FALSE(s.half_close);
   CHECK(s.next_upstream);
-  CHECK(s.access_log->path == "/tmp/10443_access.log");  // relative to the prefix
+  CHECK(s.access_logs.at(0).path == "/tmp/10443_access.log");  // relative to the prefix
   CHECK(s.error_log->path == "/tmp/10443_error.log");
   CHECK(s.error_log->level == common::LogLevel::error);
   const auto* up = l.cfg.findUpstream("k8sapiserver");
@@ -125,9 +125,8 @@ TEST_CASE("config errors carry FILE:LINE") {
     auto l = load(
         "[upstream u]\nserver = 127.0.0.1:1\n[server a]\nlisten = 1\nproxy_pass = u\n"
         "access_log = /tmp/a.log missing\n");
-    CHECK_THAT(
-        l.text(),
-        Catch::Contains("proxyd.ini:6: error: access_log: no [log_format missing] is defined"));
+    CHECK_THAT(l.text(),
+               Catch::Contains("proxyd.ini:6: error: access_log: unknown log format \"missing\""));
   }
   SECTION("duplicate single-valued key") {
     auto l = load(

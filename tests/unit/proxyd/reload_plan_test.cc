@@ -25,6 +25,7 @@ EXPECT_DECIDED(proxyd::UpstreamServer, proxyd::kUpstreamServerDecisions);
 EXPECT_DECIDED(proxyd::HealthCheckOptions, proxyd::kHealthCheckOptionsDecisions);
 EXPECT_DECIDED(proxyd::ServerSection, proxyd::kServerSectionDecisions);
 EXPECT_DECIDED(proxyd::AccessLogTarget, proxyd::kAccessLogTargetDecisions);
+EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -110,6 +111,12 @@ void change(std::map<std::string, std::string>& v) {
 }
 void change(proxyd::UserVariables& v) {
   v.text += "[map $x]\n";
+}
+void change(std::map<std::string, proxyd::Escape>& v) {
+  v["proxy"] = v["proxy"] == proxyd::Escape::json ? proxyd::Escape::none : proxyd::Escape::json;
+}
+void change(proxyd::AccessLogBuffering& v) {
+  v.size += 4096;
 }
 void change(proxyd::MainSection& v) {
   change(v.worker_connections);
@@ -207,6 +214,10 @@ TEST_CASE("proxyd reload plan: what a server uses updates its listeners", "[relo
   auto plan = planReload(a, fmt);
   CHECK(listenStep(plan, 10443) == ReloadStep::update);  // its access log's format
   CHECK(listenStep(plan, 10445) == ReloadStep::keep);
+  auto escape = a;
+  escape.log_format_escape["proxy"] = proxyd::Escape::json;
+  CHECK(listenStep(planReload(a, escape), 10443) == ReloadStep::update);
+  CHECK(listenStep(planReload(a, escape), 10445) == ReloadStep::keep);
   auto unused = a;
   unused.log_format_text["other"] += " $status";
   CHECK(listenStep(planReload(a, unused), 10443) == ReloadStep::keep);
@@ -230,7 +241,7 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       {MUTATE(S, name), MUTATE(S, line), MUTATE(S, listen), MUTATE(S, proxy_pass),
        MUTATE(S, connect_timeout), MUTATE(S, timeout), MUTATE(S, buffer_size),
        MUTATE(S, half_close), MUTATE(S, next_upstream), MUTATE(S, next_upstream_tries),
-       MUTATE(S, next_upstream_timeout), MUTATE(S, access_log), MUTATE(S, error_log),
+       MUTATE(S, next_upstream_timeout), MUTATE(S, access_logs), MUTATE(S, error_log),
        MUTATE(S, access_rules)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
@@ -246,8 +257,16 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       });
   using L = proxyd::AccessLogTarget;
   eachField<L>(
-      proxyd::kAccessLogTargetDecisions, {MUTATE(L, path), MUTATE(L, format_name)},
-      [](proxyd::ProxyConfig& c) -> L& { return *c.servers.front().access_log; },
+      proxyd::kAccessLogTargetDecisions,
+      {MUTATE(L, path), MUTATE(L, format_name), MUTATE(L, buffering), MUTATE(L, condition)},
+      [](proxyd::ProxyConfig& c) -> L& { return c.servers.front().access_logs.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
+      });
+  using B = proxyd::AccessLogBuffering;
+  eachField<B>(
+      proxyd::kAccessLogBufferingDecisions, {MUTATE(B, size), MUTATE(B, flush), MUTATE(B, gzip)},
+      [](proxyd::ProxyConfig& c) -> B& { return c.servers.front().access_logs.front().buffering; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
@@ -338,7 +357,8 @@ TEST_CASE("proxyd reload plan: the configuration's own fields", "[reload_plan]")
   eachField<C>(
       proxyd::kProxyConfigDecisions,
       {MUTATE(C, path), MUTATE(C, prefix), MUTATE(C, main), MUTATE(C, status),
-       MUTATE(C, log_format_text), MUTATE(C, upstreams), MUTATE(C, servers), MUTATE(C, variables)},
+       MUTATE(C, log_format_text), MUTATE(C, log_format_escape), MUTATE(C, upstreams),
+       MUTATE(C, servers), MUTATE(C, variables)},
       [](C& c) -> C& { return c; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         // Whatever changed, the plan has an entry for every listener of
