@@ -544,6 +544,7 @@ class Config:
     upstreams: list
     servers: list
     log_formats: dict = dataclasses.field(default_factory=dict)
+    log_escapes: dict = dataclasses.field(default_factory=dict)  # name -> escape=, proxyd only
     worker_processes: Optional[int] = None   # None: proxyd default, nginx 1
     main_extra: list = dataclasses.field(default_factory=list)   # [(key, value)] for [main]
     status_listen: Optional[int] = None      # proxyd [status] listen on 127.0.0.1
@@ -604,6 +605,8 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
         if " ;" in fmt or "\t;" in fmt:
             raise ValueError("log format contains ' ;', which INI reads as a comment")
         s.append(f"\n[log_format {name}]\n")
+        if name in cfg.log_escapes:
+            s.append(_ini_kv("escape", cfg.log_escapes[name]))
         s.append(_ini_kv("format", fmt))
     for up in cfg.upstreams:
         s.append(f"\n[upstream {up.name}]\n")
