@@ -1,0 +1,117 @@
+#include "proxyd/core/split_clients_section.h"
+
+#include <map>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "proxyd/core/murmur_hash.h"
+#include "tests/unit/support/addresses.h"
+
+namespace proxyd {
+namespace {
+
+SplitClients::Bucket bucket(std::uint32_t bound, std::string value) {
+  return {bound, std::move(value)};
+}
+
+}  // namespace
+
+TEST_CASE("murmurHash2 gives ngx_murmur_hash2's values", "[split_clients]") {
+  // Printed by nginx's own ngx_murmur_hash2 compiled from src/core/ngx_murmurhash.c.
+  CHECK(murmurHash2("") == 0U);
+  CHECK(murmurHash2("a") == 2456313694U);
+  CHECK(murmurHash2("ab") == 446775395U);
+  CHECK(murmurHash2("abc") == 324500635U);
+  CHECK(murmurHash2("abcd") == 646393889U);
+  CHECK(murmurHash2("abcde") == 1594468574U);
+  CHECK(murmurHash2("192.0.2.1AAA") == 3445514239U);
+  CHECK(murmurHash2("127.0.0.1:40000") == 412387419U);
+  CHECK(murmurHash2("\xff\xfe\xfd") == 1029784976U);  // bytes above 0x7f are unsigned
+  CHECK(murmurHash2("The quick brown fox jumps over the lazy dog") == 556214736U);
+}
+
+TEST_CASE("split_clients percentages read as nginx's ngx_atofp with two decimals",
+          "[split_clients]") {
+  CHECK(parseSplitPercent("*") == 0U);
+  CHECK(parseSplitPercent("0.5%") == 50U);
+  CHECK(parseSplitPercent("2%") == 200U);
+  CHECK(parseSplitPercent("100%") == 10000U);
+  CHECK(parseSplitPercent("12.34%") == 1234U);
+  CHECK(parseSplitPercent(".5%") == 50U);
+  CHECK(parseSplitPercent("1.%") == 100U);
+  CHECK(parseSplitPercent("007%") == 700U);
+  // nginx keeps the share in 32 bits: 42949673.96% is 4294967396, which wraps to 100.
+  CHECK(parseSplitPercent("42949673.96%") == 100U);
+  for (const char* bad : {"", "%", "5", "0%", "0.00%", "1.234%", "1..2%", "-1%", "1e2%", "a%", "**",
+                          "99999999999999999999%", " 5%"}) {
+    INFO(bad);
+    CHECK_FALSE(parseSplitPercent(bad));
+  }
+}
+
+TEST_CASE("split_clients buckets sum as nginx's: shares scaled one by one, 100% takes the rest",
+          "[split_clients]") {
+  auto b = splitBuckets({{50, ".one"}, {200, ".two"}, {0, ""}});
+  REQUIRE(b);
+  REQUIRE(b->size() == 3);
+  // 0.5% of 0xffffffff, then 2% of it added: each share truncated on its own.
+  CHECK((*b)[0].bound == 21474836U);
+  CHECK((*b)[1].bound == 21474836U + 85899345U);
+  CHECK((*b)[2].bound == 0U);
+
+  auto full = splitBuckets({{5000, "a"}, {5000, "b"}});
+  REQUIRE(full);
+  CHECK((*full)[0].bound == 2147483647U);
+  CHECK((*full)[1].bound == 0U);  // reaching 100% takes every remaining hash
+
+  auto over = splitBuckets({{6000, "a"}, {5000, "b"}});
+  REQUIRE_FALSE(over);
+  CHECK(over.error() == "percent total is greater than 100%");
+  // After "*" (100%) any share is past 100%, another "*" is not.
+  CHECK_FALSE(splitBuckets({{0, "a"}, {100, "b"}}));
+  CHECK(splitBuckets({{0, "a"}, {0, "b"}}));
+}
+
+TEST_CASE("split_clients picks the first bucket whose bound is above the key's hash",
+          "[split_clients]") {
+  Template source = *Template::compile("$remote_port");
+  // "a" hashes to 2456313694, "ab" to 446775395.
+  SplitClients split(source, {bucket(446775396, "low"), bucket(2456313694, "mid")});
+  CHECK(*split.bucketOf("ab") == "low");
+  CHECK(split.bucketOf("a") == nullptr);  // hash == bound is not below it: no bucket
+  SplitClients with_rest(source, {bucket(446775395, "low"), bucket(0, "rest")});
+  CHECK(*with_rest.bucketOf("ab") == "rest");
+
+  SessionRecord record;
+  record.remote = test_support::socketAddress("192.0.2.7", 40000);
+  ProcessInfo proc{"node1", 42};
+  SessionVariables vars(record, proc);
+  // The value is the bucket of the evaluated source; outside every bucket it is empty.
+  auto b = splitBuckets({{5000, "first"}, {0, "second"}});
+  REQUIRE(b);
+  SplitClients by_port(*Template::compile("${remote_port}x"), *b);
+  std::string out;
+  CHECK(by_port.evaluate(vars, out));
+  CHECK(out == (murmurHash2("40000x") < 2147483647U ? "first" : "second"));
+  SplitClients none(source, {});
+  out.clear();
+  CHECK(none.evaluate(vars, out));
+  CHECK(out.empty());
+}
+
+TEST_CASE("split_clients spreads keys in proportion to the shares", "[split_clients]") {
+  auto b = splitBuckets({{1000, "ten"}, {4000, "forty"}, {0, "rest"}});
+  REQUIRE(b);
+  SplitClients split(*Template::compile("$remote_addr"), *b);
+  std::map<std::string, int> counts;
+  for (int i = 0; i < 20000; ++i) ++counts[*split.bucketOf(std::to_string(i) + "key")];
+  CHECK(counts["ten"] > 1700);
+  CHECK(counts["ten"] < 2300);
+  CHECK(counts["forty"] > 7500);
+  CHECK(counts["forty"] < 8500);
+  CHECK(counts["rest"] > 9500);
+  CHECK(counts["rest"] < 10500);
+}
+
+}  // namespace proxyd
