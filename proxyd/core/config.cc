@@ -12,7 +12,9 @@
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
 #include "proxyd/core/config_context.h"
+#include "proxyd/core/geo_section.h"
 #include "proxyd/core/map_section.h"
+#include "proxyd/core/split_clients_section.h"
 #include "proxyd/core/value_limits.h"
 
 namespace proxyd {
@@ -71,10 +73,14 @@ class Loader {
         loadServer(s);
       } else if (s.type == "map") {
         loadMapSection(s, ctx_);
+      } else if (s.type == "geo") {
+        loadGeoSection(s, ctx_);
+      } else if (s.type == "split_clients") {
+        loadSplitClientsSection(s, ctx_);
       } else {
         error(s.line, fmt::format("unknown section [{}] (expected [main], [status], "
-                                  "[log_format NAME], [map $NAME], [upstream NAME] or [server "
-                                  "NAME])",
+                                  "[log_format NAME], [map $NAME], [geo $NAME], "
+                                  "[split_clients $NAME], [upstream NAME] or [server NAME])",
                                   s.header));
       }
     }

@@ -44,6 +44,8 @@ class GeoLoader {
   GeoLoader(const common::IniSection& s, const ConfigContext& ctx) : s_(s), ctx_(ctx) {}
 
   void load() {
+    // A label that is no "$NAME" is the declaring pass's error already.
+    if (s_.label.size() < 2 || s_.label[0] != '$') return;
     common::SectionWalker w(ctx_.path, s_, ctx_.diag);
     w.on("source", [&](const IniEntry& e) { source(e); });
     w.on("ranges", [&](const IniEntry& e) {
@@ -65,8 +67,8 @@ class GeoLoader {
     }
     if (failed_) return;
     auto index = ctx_.variables.find(s_.label.substr(1));
-    if (!index)
-      return fail(ctx_.path, s_.line, fmt::format("[{}]: undeclared variable", s_.header));
+    // Not declared: the declaring pass said why (a built-in name).
+    if (!index) return;
     auto defined = ctx_.variables.define(*index, builder_.finish(std::move(source_)));
     if (!defined) fail(ctx_.path, s_.line, defined.error());
   }

@@ -81,6 +81,8 @@ common::Result<std::vector<SplitClients::Bucket>> splitBuckets(
 }
 
 void loadSplitClientsSection(const common::IniSection& s, const ConfigContext& ctx) {
+  // A label that is no "$NAME" is the declaring pass's error already.
+  if (s.label.size() < 2 || s.label[0] != '$') return;
   std::optional<Template> source;
   std::vector<std::pair<std::uint32_t, std::string>> shares;
   bool failed = false;
@@ -121,7 +123,8 @@ void loadSplitClientsSection(const common::IniSection& s, const ConfigContext& c
   auto buckets = splitBuckets(shares);
   if (!buckets) return ctx.error(s.line, buckets.error());
   auto index = ctx.variables.find(s.label.substr(1));
-  if (!index) return ctx.error(s.line, fmt::format("[{}]: undeclared variable", s.header));
+  // Not declared: the declaring pass said why (a built-in name).
+  if (!index) return;
   auto defined = ctx.variables.define(
       *index, std::make_shared<SplitClients>(std::move(*source), std::move(*buckets)));
   if (!defined) ctx.error(s.line, defined.error());

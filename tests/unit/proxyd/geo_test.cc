@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "proxyd/core/config.h"
 #include "tests/unit/support/addresses.h"
+#include "tests/unit/support/diagnostics.h"
+#include "tests/unit/support/temp_dir.h"
 
 namespace proxyd {
 namespace {
@@ -265,6 +268,126 @@ TEST_CASE("geo: the table is bounded", "[geo]") {
   REQUIRE(error);
   CHECK(*error == fmt::format("too many geo entries (at most {})", kMaxGeoEntries));
   CHECK(b.entries() == kMaxGeoEntries);
+}
+
+}  // namespace proxyd
+
+// ------------------------------------------------------------ [geo $x] in proxyd.ini
+
+namespace proxyd {
+namespace {
+
+struct LoadedGeo {
+  ProxyConfig cfg;
+  common::Diagnostics diag;
+  std::string text() const { return test_support::diagnosticText(diag); }
+  // The variable's value for a client at `client` (IPv4 or IPv6).
+  std::string valueFor(const std::string& name, const std::string& client) const {
+    auto index = cfg.variables.table->find(name);
+    REQUIRE(index);
+    SessionRecord record;
+    record.remote = test_support::socketAddress(client, 40000);
+    ProcessInfo proc{"node1", 1};
+    SessionVariables vars(record, proc, cfg.variables.table.get());
+    const std::string* v = vars.user(*index);
+    REQUIRE(v);
+    return *v;
+  }
+};
+
+LoadedGeo loadGeo(const std::string& text, const std::string& prefix = "/tmp") {
+  LoadedGeo l;
+  l.cfg = parseProxyConfig(text, "/etc/proxyd/proxyd.ini", prefix, l.diag);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("[geo $x]: entries in file order, quoted values, the source variable", "[geo]") {
+  auto l = loadGeo(R"([geo $region]
+default = "far away"
+entry   = 192.0.2.0/24 office
+entry   = 2001:db8::/32 "lab \x3b v6"
+delete  = 192.0.2.0/24
+entry   = 192.0.2.0/25 front
+
+[geo $via_split]
+source  = $region
+ranges  = on
+entry   = 0.0.0.1-0.0.0.9 never
+)");
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.valueFor("region", "192.0.2.1") == "front");
+  CHECK(l.valueFor("region", "192.0.2.200") == "far away");  // deleted
+  CHECK(l.valueFor("region", "2001:db8::5") == "lab ; v6");
+  // The source's value ("front") is no address: looked up as 255.255.255.255.
+  CHECK(l.valueFor("via_split", "192.0.2.1").empty());
+}
+
+TEST_CASE("[geo $x] refuses with nginx's words at the entry's line", "[geo]") {
+  auto l =
+      loadGeo("[geo $a]\nentry = 192.0.2.0/24 x\nentry = 192.0.2.0/33 y\nentry = 10.0.0.0/8 z\n");
+  CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: error: invalid network \"192.0.2.0/33\""));
+  CHECK_THAT(l.text(), !Catch::Contains(":4:"));  // as nginx, the first refusal ends the block
+  auto warn = loadGeo("[geo $a]\nentry = 192.0.2.9/24 x\nentry = 192.0.2.0/24 y\n");
+  CHECK_FALSE(warn.diag.hasErrors());
+  CHECK_THAT(warn.text(), Catch::Contains("proxyd.ini:2: warning: low address bits of "
+                                          "192.0.2.9/24 are meaningless"));
+  CHECK_THAT(warn.text(), Catch::Contains("proxyd.ini:3: warning: duplicate network "
+                                          "\"192.0.2.0/24\", value: \"y\", old value: \"x\""));
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"source = remote_addr", "source: invalid variable name \"remote_addr\""},
+           {"source = $nope", "source: unknown variable \"$nope\""},
+           {"source = ${remote_addr}x", "source: unknown \"{remote_addr}x\" variable"},
+           {"source = $remote_addr $server_addr", "source: expected one value"},
+           {"entry = include f.geo", "entry: write \"include\" as its own key"},
+           {"entry = 192.0.2.1", "invalid number of the geo parameters"},
+           {"default = a b", "default: expected one value"},
+           {"ranges = maybe", "ranges: "},
+       }) {
+    auto bad = loadGeo("[geo $a]\n" + text + "\n");
+    INFO(text);
+    CHECK_THAT(bad.text(), Catch::Contains("proxyd.ini:2: error: " + message));
+  }
+}
+
+TEST_CASE("[geo $x] include: nginx's geo-body syntax, relative to the prefix, FILE:LINE", "[geo]") {
+  test_support::TempDir dir("geo");
+  dir.write("geo/office.geo",
+            "# offices\n192.0.2.0/24 \"main office\";\n  198.51.100.0/24\n    branch;\n"
+            "include geo/more.geo;\n");
+  dir.write("geo/more.geo", "203.0.113.0/24 more;\n");
+  dir.write("geo/bad.geo", "192.0.2.0/24 a;\n\n192.0.2.0/99 b;\n");
+  dir.write("geo/brace.geo", "192.0.2.0/24 a;\n{\n");
+  dir.write("geo/loop.geo", "include geo/loop.geo;\n");
+  const std::string prefix = dir.path.string();
+
+  auto l = loadGeo("[geo $site]\ninclude = geo/office.geo\nentry = 203.0.113.7 host\n", prefix);
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.valueFor("site", "192.0.2.1") == "main office");
+  CHECK(l.valueFor("site", "198.51.100.1") == "branch");
+  CHECK(l.valueFor("site", "203.0.113.1") == "more");
+  CHECK(l.valueFor("site", "203.0.113.7") == "host");
+
+  auto bad = loadGeo("[geo $site]\ninclude = geo/bad.geo\n", prefix);
+  CHECK_THAT(bad.text(), Catch::Contains(dir.at("geo/bad.geo") +
+                                         ":3: error: invalid network \"192.0.2.0/99\""));
+  auto brace = loadGeo("[geo $site]\ninclude = geo/brace.geo\n", prefix);
+  CHECK_THAT(brace.text(),
+             Catch::Contains(dir.at("geo/brace.geo") + ":2: error: unexpected \"{\""));
+  auto missing = loadGeo("[geo $site]\n\ninclude = geo/none.geo\n", prefix);
+  CHECK_THAT(missing.text(), Catch::Contains("proxyd.ini:3: error: open() \"" +
+                                             dir.at("geo/none.geo") + "\" failed (2: "));
+  auto loop = loadGeo("[geo $site]\ninclude = geo/loop.geo\n", prefix);
+  CHECK_THAT(loop.text(), Catch::Contains(dir.at("geo/loop.geo") +
+                                          ":1: error: include: nested more than 16 deep"));
+  // "ranges;" in an included file after networks: nginx's refusal.
+  dir.write("geo/ranges.geo", "ranges;\n");
+  auto late = loadGeo("[geo $site]\nentry = 192.0.2.0/24 a\ninclude = geo/ranges.geo\n", prefix);
+  CHECK_THAT(late.text(), Catch::Contains(dir.at("geo/ranges.geo") +
+                                          ":1: error: the \"ranges\" directive must be the first"));
 }
 
 }  // namespace proxyd

@@ -5,8 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "proxyd/core/config.h"
 #include "proxyd/core/murmur_hash.h"
 #include "tests/unit/support/addresses.h"
+#include "tests/unit/support/diagnostics.h"
 
 namespace proxyd {
 namespace {
@@ -112,6 +114,59 @@ TEST_CASE("split_clients spreads keys in proportion to the shares", "[split_clie
   CHECK(counts["forty"] < 8500);
   CHECK(counts["rest"] > 9500);
   CHECK(counts["rest"] < 10500);
+}
+
+}  // namespace proxyd
+
+// ------------------------------------------------------------ [split_clients $x] in proxyd.ini
+
+namespace proxyd {
+
+TEST_CASE("[split_clients $x] loads its source and shares, refusing as nginx", "[split_clients]") {
+  auto load = [](const std::string& text, common::Diagnostics& diag) {
+    return parseProxyConfig(text, "/etc/proxyd/proxyd.ini", "/tmp", diag);
+  };
+  common::Diagnostics diag;
+  ProxyConfig cfg = load(
+      "[split_clients $variant]\nsource = \"${remote_addr}AAA\"\nentry = 50% \"\"\n"
+      "entry = * second\n",
+      diag);
+  INFO(test_support::diagnosticText(diag));
+  REQUIRE_FALSE(diag.hasErrors());
+  auto index = cfg.variables.table->find("variant");
+  REQUIRE(index);
+  SessionRecord record;
+  ProcessInfo proc{"node1", 1};
+  int first = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string ip = "192.0.2." + std::to_string(i);
+    record.remote = test_support::socketAddress(ip, 1);
+    SessionVariables vars(record, proc, cfg.variables.table.get());
+    const std::string* v = vars.user(*index);
+    REQUIRE(v);
+    CHECK(*v == (murmurHash2(ip + "AAA") < 2147483647U ? "" : "second"));
+    first += v->empty();
+  }
+  CHECK(first > 0);
+  CHECK(first < 50);
+
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"entry = 5% a", "2: error: [split_clients $s]: \"source\" is required"},
+           {"source = $remote_addr\nentry = 0.125% a",
+            "4: error: invalid percent value \"0.125%\""},
+           {"source = $remote_addr\nentry = 60% a\nentry = 50% b",
+            "2: error: percent total is greater than 100%"},
+           {"source = $remote_addr\nentry = 5%", "4: error: entry: expected \"PERCENT VALUE\""},
+           {"source = $nope\nentry = * a", "3: error: source: unknown variable \"$nope\""},
+           {"source = $remote_addr\nentry = 5% a b",
+            "4: warning: entry: the words after the "
+            "value are ignored"},
+       }) {
+    common::Diagnostics d;
+    load("\n[split_clients $s]\n" + text + "\n", d);
+    INFO(text);
+    CHECK_THAT(test_support::diagnosticText(d), Catch::Contains("proxyd.ini:" + message));
+  }
 }
 
 }  // namespace proxyd
