@@ -513,7 +513,11 @@ class Importer : importer::ConfWalk {
 
   // split_clients STRING $NAME { PERCENT VALUE; ... }
   void splitClients(const Directive& g) {
-    if (!expect(g, 2, 2, "STRING $NAME { ... }")) return;
+    if (g.args.size() != 2) {
+      msg_.warning(g.file, g.line,
+                   "split_clients: expected \"split_clients STRING $NAME { ... }\": dropped");
+      return;
+    }
     Section sec{"split_clients " + g.arg(1), g.where(), {}, g.file, g.line};
     put(sec, g, "source", common::quoteToken(g.arg(0)));
     for (const auto& d : g.children) {
