@@ -49,10 +49,12 @@ bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
 class Loader {
  public:
   Loader(ProxyConfig& cfg, Diagnostics& diag, const common::Host& host)
-      : cfg_(cfg),
-        diag_(diag),
-        host_(host),
-        ctx_{cfg.path, cfg.prefix, diag, host, *cfg.variables.table} {}
+      : cfg_(cfg), diag_(diag), host_(host), ctx_{cfg.path,
+                                                  cfg.prefix,
+                                                  diag,
+                                                  host,
+                                                  *cfg.variables.table,
+                                                  &cfg.variables.text} {}
 
   void load(const common::IniDocument& doc) {
     declareVariables(doc);

@@ -133,6 +133,7 @@ class GeoLoader {
     const std::string path = ctx_.resolvePath(name);
     auto text = readBodyFile(path);
     if (!text) return fail(from, line, text.error());
+    if (ctx_.variables_text) *ctx_.variables_text += "include " + path + "\n" + *text + "\n";
     int error_line = 0;
     auto statements = common::readNginxStatements(*text, &error_line);
     if (!statements) return fail(path, error_line, statements.error());

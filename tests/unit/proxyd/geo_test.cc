@@ -383,6 +383,14 @@ TEST_CASE("[geo $x] include: nginx's geo-body syntax, relative to the prefix, FI
   auto loop = loadGeo("[geo $site]\ninclude = geo/loop.geo\n", prefix);
   CHECK_THAT(loop.text(), Catch::Contains(dir.at("geo/loop.geo") +
                                           ":1: error: include: nested more than 16 deep"));
+  // A reload compares the variables' text: an included file's change is a change.
+  const std::string ini = "[geo $site]\ninclude = geo/more.geo\n";
+  auto before = loadGeo(ini, prefix);
+  dir.write("geo/more.geo", "203.0.113.0/24 moved;\n");
+  auto after = loadGeo(ini, prefix);
+  CHECK(after.valueFor("site", "203.0.113.1") == "moved");
+  CHECK_FALSE(before.cfg.variables == after.cfg.variables);
+  CHECK(loadGeo(ini, prefix).cfg.variables == after.cfg.variables);
   // "ranges;" in an included file after networks: nginx's refusal.
   dir.write("geo/ranges.geo", "ranges;\n");
   auto late = loadGeo("[geo $site]\nentry = 192.0.2.0/24 a\ninclude = geo/ranges.geo\n", prefix);
