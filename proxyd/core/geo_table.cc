@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace proxyd {
 
@@ -82,9 +84,13 @@ const std::string& Geo::valueOfV4(std::uint32_t addr) const {
   if (ranges_) {
     auto it = blocks_.find(static_cast<std::uint16_t>(addr >> 16));
     if (it != blocks_.end()) {
+      // Sorted and disjoint: the last range starting at or below the address.
       const auto low = static_cast<std::uint16_t>(addr & 0xffff);
-      for (const Range& r : it->second) {
-        if (low >= r.start && low <= r.end) return values_[r.value];
+      const auto& ranges = it->second;
+      auto after = std::upper_bound(ranges.begin(), ranges.end(), low,
+                                    [](std::uint16_t a, const Range& r) { return a < r.start; });
+      if (after != ranges.begin() && low <= std::prev(after)->end) {
+        return values_[std::prev(after)->value];
       }
     }
     return values_[range_default_];
