@@ -21,21 +21,24 @@ using common::IniEntry;
 
 namespace {
 
-// The file's text, or nginx's words for why it cannot be read.
+// The file's text, or nginx's words for why it cannot be read. Read in
+// pieces up to the bound, so that a file whose size stat() does not know
+// (/proc, a pipe) reads as nginx reads it.
 common::Result<std::string> readBodyFile(const std::string& path) {
   using R = common::Result<std::string>;
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in)
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
     return R::fail(fmt::format("open() \"{}\" failed ({}: {})", path, errno, std::strerror(errno)));
-  const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > kMaxGeoIncludeBytes) {
-    return R::fail(fmt::format("\"{}\" is larger than {} MiB", path, kMaxGeoIncludeBytes >> 20));
   }
-  std::string text(size, '\0');
-  in.seekg(0);
-  if (!in.read(text.data(), static_cast<std::streamsize>(size))) {
-    return R::fail(fmt::format("read() \"{}\" failed", path));
+  std::string text;
+  char piece[65536];
+  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxGeoIncludeBytes) {
+      return R::fail(fmt::format("\"{}\" is larger than {} MiB", path, kMaxGeoIncludeBytes >> 20));
+    }
   }
+  if (in.bad()) return R::fail(fmt::format("read() \"{}\" failed", path));
   return text;
 }
 
