@@ -422,9 +422,14 @@ class Importer : importer::ConfWalk {
 
   // The user variables of the stream block, wherever they are made, so that
   // log formats and hash keys compile against them as proxyd's loader will:
-  // map results and the named captures of map regexes.
+  // map, geo and split_clients results and the named captures of map regexes.
   void declareVariables(const Directive& s) {
     for (const auto& d : s.children) {
+      if (d.block && !d.args.empty() && d.args.back().size() > 1 &&
+          ((d.name == "geo" && d.args.size() <= 2) ||
+           (d.name == "split_clients" && d.args.size() == 2))) {
+        (void)declared_.declare(d.args.back().substr(1));
+      }
       if (d.name != "map" || !d.block || d.args.size() != 2 || d.arg(1).size() < 2) continue;
       (void)declared_.declare(d.arg(1).substr(1));
       for (const auto& c : d.children) {

@@ -580,8 +580,9 @@ TEST_CASE(
         2%   "";
         *    "#rest";
     }
-    upstream u { server 127.0.0.1:9101; }
-    server { listen 9100; proxy_pass u; }
+    log_format geo '$client_net $client_range $variant';
+    upstream u { hash $variant; server 127.0.0.1:9101; }
+    server { listen 9100; proxy_pass u; access_log /tmp/geo.log geo; }
 }
 )");
   auto l = importAndLoad(main_conf);
@@ -589,6 +590,9 @@ TEST_CASE(
   REQUIRE(l.imported.ok);
   REQUIRE_FALSE(l.diag.hasErrors());
   CHECK(l.imported.warnings.empty());
+  // Log formats and hash keys that name them are carried too.
+  CHECK_THAT(l.imported.ini, Catch::Contains("format = $client_net $client_range $variant\n"));
+  CHECK_THAT(l.imported.ini, Catch::Contains("hash = $variant\n"));
   // Each statement in order, each word quoted only where the INI needs it.
   CHECK_THAT(l.imported.ini, Catch::Contains("[geo $client_net]\n"
                                              "default = \"far away\"\n"
