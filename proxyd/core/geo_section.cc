@@ -98,16 +98,12 @@ class GeoLoader {
   }
 
   std::optional<std::string> oneToken(const IniEntry& e) {
-    auto words = common::splitTokens(e.value);
-    if (!words) {
-      fail(ctx_.path, e.line, fmt::format("{}: {}", e.key, words.error()));
+    auto token = common::splitOneToken(e.value);
+    if (!token) {
+      fail(ctx_.path, e.line, fmt::format("{}: {}", e.key, token.error()));
       return std::nullopt;
     }
-    if (words->size() != 1) {
-      fail(ctx_.path, e.line, fmt::format("{}: expected one value", e.key));
-      return std::nullopt;
-    }
-    return std::move((*words)[0]);
+    return std::move(*token);
   }
 
   void statement(const IniEntry& e) {

@@ -92,10 +92,9 @@ void loadSplitClientsSection(const common::IniSection& s, const ConfigContext& c
   };
   common::SectionWalker w(ctx.path, s, ctx.diag);
   w.on("source", [&](const common::IniEntry& e) {
-    auto words = common::splitTokens(e.value);
-    if (!words) return fail(e.line, fmt::format("source: {}", words.error()));
-    if (words->size() != 1) return fail(e.line, "source: expected one template");
-    auto t = Template::compile((*words)[0], &ctx.variables);
+    auto text = common::splitOneToken(e.value);
+    if (!text) return fail(e.line, fmt::format("source: {}", text.error()));
+    auto t = Template::compile(*text, &ctx.variables);
     if (!t) return fail(e.line, fmt::format("source: {}", t.error()));
     source = std::move(*t);
   });
