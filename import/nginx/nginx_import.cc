@@ -27,6 +27,7 @@
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
 #include "proxyd/core/value_limits.h"
+#include "proxyd/core/variable_table.h"
 
 namespace proxyd {
 
@@ -344,6 +345,7 @@ class Importer : importer::ConfWalk {
     ServerSettings defaults;
     std::vector<const Directive*> servers;
     declareVariables(s);
+    declareSetVariables(s);
     for (const auto& d : s.children) {
       if (d.name == "log_format") {
         logFormat(d);
@@ -360,6 +362,19 @@ class Importer : importer::ConfWalk {
     // Servers after the whole block: nginx inherits stream-level settings
     // wherever in the block they are written.
     for (const Directive* d : servers) server(*d, defaults);
+  }
+
+  // Every `set $NAME` of the block's servers, before anything compiles
+  // (nginx resolves variable names after the whole configuration).
+  void declareSetVariables(const Directive& stream) {
+    for (const auto& srv : stream.children) {
+      if (srv.name != "server" || !srv.block) continue;
+      for (const auto& d : srv.children) {
+        if (d.name == "set" && !d.args.empty() && d.arg(0).size() > 1 && d.arg(0)[0] == '$') {
+          (void)declared_.declare(std::string_view(d.arg(0)).substr(1));
+        }
+      }
+    }
   }
 
   void logFormat(const Directive& d) {
