@@ -69,15 +69,13 @@ void Session::start() {
   }
   if (block_->return_text) return startReturn();
   if (block_->pass_value) return routeByValue();
-  group_ = block_->group.get();
-  peer_errors_ = block_->peer_errors.get();
   beginUpstream(block_->hash_key, block_->section.next_upstream_tries);
 }
 
 void Session::beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries) {
   std::string key;
   if (hash_key) hash_key->render(vars_, key);
-  attempts_ = group_->begin(std::move(key), max_tries);
+  attempts_ = group()->begin(std::move(key), max_tries);
   connectNext();
 }
 
@@ -129,8 +127,8 @@ void Session::routeByValue() {
   PassTarget target = resolvePassTarget(block_->pass_value->evaluate(vars_), *block_->route_groups);
   switch (target.kind) {
     case PassTarget::Kind::group:
-      group_ = target.group->group.get();
-      peer_errors_ = target.group->peer_errors.get();
+      routing().group = target.group->group.get();
+      routing().peer_errors = target.group->peer_errors.get();
       return beginUpstream(target.group->hash_key, block_->section.next_upstream_tries);
     case PassTarget::Kind::address: {
       UpstreamServer server;
@@ -139,7 +137,7 @@ void Session::routeByValue() {
       auto& own = routing().own_group;
       own = std::make_unique<UpstreamGroup>(server.name, BalanceMethod::round_robin,
                                             std::vector<UpstreamServer>{std::move(server)});
-      group_ = own.get();
+      routing().group = own.get();
       return beginUpstream(std::nullopt, 0);
     }
     case PassTarget::Kind::error:
@@ -153,11 +151,11 @@ void Session::routeByValue() {
 // $upstream_* lists.
 void Session::connectNext() {
   common::TimePoint now = monoNow();
-  peer_ = group_->choose(attempts_, now);
+  peer_ = group()->choose(attempts_, now);
   UpstreamAttempt attempt;
   if (peer_ == nullptr) {
     // nginx names the group when no peer could be chosen.
-    attempt.addr = group_->name();
+    attempt.addr = group()->name();
     // nginx's finalize gives the entry a session time measured from this
     // same instant: 0.000.
     attempt.session_time = common::Duration::zero();
@@ -179,7 +177,7 @@ void Session::connectNext() {
   }
   if (fd < 0) {
     int err = errno;
-    group_->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
     record_.upstreams.back().session_time = common::Duration::zero();
     logError(common::LogLevel::alert, common::SysError{"socket()", err}.message());
@@ -192,7 +190,7 @@ void Session::connectNext() {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   upstream_.event.reset(event_new(worker_.base(), fd, kSocketEvents, onUpstreamEvent, this));
   if (!upstream_.event || event_add(upstream_.event.get(), nullptr) != 0) {
-    group_->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
     logError(common::LogLevel::alert, "event_add() failed");
     finish(500);
@@ -216,7 +214,7 @@ void Session::onConnected(common::TimePoint now) {
   counters_.observeConnect(now - try_start_);
   // nginx counts the success when the connection is up, not when the session
   // ends (ngx_stream_proxy_init_upstream notifies the balancer).
-  group_->connected(attempts_);
+  group()->connected(attempts_);
   awaiting_first_byte_ = true;
   upstream_.writable = true;
   last_activity_ = now;
@@ -235,11 +233,12 @@ void Session::connectFailed(const char* what, int err) {
   // A failed try still has a session time in nginx: ngx_stream_proxy_connect
   // (next try) or the finalize (last one) closes it at this moment.
   record_.upstreams.back().session_time = now - try_start_;
-  if (peer_errors_ != nullptr)
-    peer_errors_->record(record_.upstreams.back().addr, std::move(reason));
+  if (PeerErrors* errors = peerErrors(); errors != nullptr) {
+    errors->record(record_.upstreams.back().addr, std::move(reason));
+  }
   upstream_.event.reset();
   upstream_.fd.reset();
-  group_->release(attempts_, true, now);
+  group()->release(attempts_, true, now);
   peer_ = nullptr;
   const auto& sec = block_->section;
   bool out_of_time =
@@ -461,7 +460,7 @@ void Session::finish(int status) {
     a.bytes_sent = up_.written;
     a.bytes_received = down_.read;
     a.session_time = now - try_start_;
-    group_->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
   }
   record_.status = status;

@@ -69,6 +69,8 @@ class Session {
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
+    UpstreamGroup* group = nullptr;            // the one proxy_pass $var chose
+    PeerErrors* peer_errors = nullptr;         // none for a group of one address
     std::unique_ptr<UpstreamGroup> own_group;  // proxy_pass $var gave an address
     std::string unsent;                        // return: what the client has not taken yet
   };
@@ -83,6 +85,11 @@ class Session {
   void routeByValue();
   void beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries);
   Routing& routing();
+  // The group of this session: the block's, or what proxy_pass $var chose.
+  UpstreamGroup* group() const { return routing_ ? routing_->group : block_->group.get(); }
+  PeerErrors* peerErrors() const {
+    return routing_ ? routing_->peer_errors : block_->peer_errors.get();
+  }
   void connectNext();
   void onConnected(common::TimePoint now);
   void connectFailed(const char* what, int err);
@@ -103,9 +110,7 @@ class Session {
   Flow down_;  // upstream -> client
   common::EventPtr timer_;
   Phase phase_ = Phase::connecting;
-  bool awaiting_first_byte_ = false;   // connected, nothing read from the upstream yet
-  UpstreamGroup* group_ = nullptr;     // the block's, or the one proxy_pass $var chose
-  PeerErrors* peer_errors_ = nullptr;  // none for a group of one address
+  bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;
