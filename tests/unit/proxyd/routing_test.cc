@@ -1,100 +1,17 @@
-// set, return and proxy_pass with variables: what the loader accepts and
-// refuses, what a set list computes, and where a proxy_pass value sends a
-// session (nginx's ngx_stream_proxy_eval and group search).
+// set, return and proxy_pass with variables: what a set list computes and
+// where a proxy_pass value sends a session (nginx's ngx_stream_proxy_eval
+// and group search). What the loader accepts: config_test.cc.
 #include <catch2/catch.hpp>
 
 #include <memory>
 #include <string>
 
-#include "proxyd/core/config.h"
 #include "proxyd/core/proxy_pass_target.h"
 #include "proxyd/core/server_block.h"
 #include "tests/unit/support/addresses.h"
-#include "tests/unit/support/diagnostics.h"
 
 namespace proxyd {
 namespace {
-
-struct Loaded {
-  ProxyConfig cfg;
-  common::Diagnostics diag;
-  std::string text() const { return test_support::diagnosticText(diag); }
-};
-
-Loaded load(const std::string& text) {
-  Loaded l;
-  l.cfg = parseProxyConfig(text, "/etc/proxyd/proxyd.ini", "/tmp", l.diag);
-  return l;
-}
-
-const char* kUpstreams =
-    "[upstream blue]\nserver = 127.0.0.1:1\n[upstream green]\nserver = "
-    "127.0.0.1:2\n";
-
-TEST_CASE("set, return and proxy_pass with variables load", "[routing]") {
-  auto l = load(std::string(kUpstreams) +
-                "[server a]\nlisten = 1\nset = $Pool blue\nset = $where \"$pool:$server_port\"\n"
-                "proxy_pass = $pool\n"
-                "[server probe]\nlisten = 2\nreturn = \"ok $remote_addr\\n\"\n");
-  INFO(l.text());
-  REQUIRE_FALSE(l.diag.hasErrors());
-  const ServerSection& a = l.cfg.servers[0];
-  REQUIRE(a.sets.size() == 2);
-  CHECK(a.sets[0].name == "pool");  // names are case-insensitive, as nginx's
-  CHECK(a.sets[0].value == "blue");
-  CHECK(a.sets[1].value == "$pool:$server_port");
-  CHECK(a.sets[1].line == 8);
-  CHECK(a.passHasVariables());
-  CHECK_FALSE(a.return_text);
-  const ServerSection& probe = l.cfg.servers[1];
-  CHECK(probe.proxy_pass.empty());
-  REQUIRE(probe.return_text);
-  CHECK(*probe.return_text == "ok $remote_addr\n");
-  // No group is made for a proxy_pass with variables.
-  CHECK(l.cfg.upstreams.size() == 2);
-}
-
-TEST_CASE("set, return and proxy_pass errors", "[routing]") {
-  SECTION("a literal proxy_pass naming no [upstream] stays an error") {
-    auto l = load("[server a]\nlisten = 1\nproxy_pass = nowhere\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: error: proxy_pass: no [upstream nowhere]"));
-  }
-  SECTION("an unknown variable in proxy_pass") {
-    auto l = load("[server a]\nlisten = 1\nproxy_pass = $nosuch\n");
-    CHECK_THAT(l.text(),
-               Catch::Contains("proxyd.ini:3: error: proxy_pass: unknown variable \"$nosuch\""));
-  }
-  SECTION("set needs a $ name") {
-    auto l = load("[server a]\nlisten = 1\nset = pool blue\nreturn = x\n");
-    CHECK_THAT(l.text(),
-               Catch::Contains("proxyd.ini:3: error: set: expected a variable (\"$NAME\"), "
-                               "not \"pool\""));
-  }
-  SECTION("set of a built-in variable") {
-    auto l = load("[server a]\nlisten = 1\nset = $remote_addr x\nreturn = x\n");
-    CHECK_THAT(l.text(),
-               Catch::Contains("proxyd.ini:3: error: set: the duplicate \"remote_addr\" variable"));
-  }
-  SECTION("set takes two tokens") {
-    auto l = load("[server a]\nlisten = 1\nset = $a b c\nreturn = x\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: error: set: expected \"$NAME VALUE\""));
-  }
-  SECTION("return is one token") {
-    auto l = load("[server a]\nlisten = 1\nreturn = two words\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: error: return: expected one value"));
-  }
-  SECTION("return and proxy_pass exclude each other") {
-    auto l =
-        load(std::string(kUpstreams) + "[server a]\nlisten = 1\nproxy_pass = blue\nreturn = x\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:8: error: \"return\" and \"proxy_pass\" "
-                                         "exclude each other"));
-  }
-  SECTION("neither return nor proxy_pass") {
-    auto l = load("[server a]\nlisten = 1\n");
-    CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:1: error: [server a] needs \"proxy_pass\" "
-                                         "or \"return\""));
-  }
-}
 
 struct Session {
   SessionRecord record;
