@@ -37,6 +37,11 @@ bool isLoopback(const common::SocketAddress& addr) {
   return false;
 }
 
+class SetOnlyVariable : public VariableSource {
+ public:
+  bool evaluate(SessionVariables&, std::string&) const override { return true; }
+};
+
 class Loader {
  public:
   Loader(ProxyConfig& cfg, Diagnostics& diag, const common::Host& host)
@@ -486,7 +491,21 @@ class Loader {
     return static_cast<bool>(compiled);
   }
 
+  // nginx gives a variable that only `set` names an empty value until a
+  // `set` assigns it (ngx_stream_set_var): found, not "-" in a log.
+  void defineSetOnlyVariables() {
+    static const auto empty = std::make_shared<const SetOnlyVariable>();
+    VariableTable& table = *cfg_.variables.table;
+    for (const ServerSection& sv : cfg_.servers) {
+      for (const SetDirective& set : sv.sets) {
+        auto index = table.find(set.name);
+        if (index && !table.at(*index).source) (void)table.define(*index, empty);
+      }
+    }
+  }
+
   void crossCheck() {
+    defineSetOnlyVariables();
     // proxy_pass names an [upstream]; an address instead becomes a group of
     // one server named as written (as nginx's `proxy_pass host:port`).
     for (auto [index, line] : pass_lines_) {

@@ -37,7 +37,7 @@ class Routing(unittest.TestCase):
         cls.blue = lab.AnswerServer("blue", close_after=True)
         cls.green = lab.AnswerServer("green", close_after=True)
         cls.refused = f"127.0.0.1:{lab.refused_port()}"
-        names = ["probe", "blue", "green", "nosuch", "address", "refused"]
+        names = ["probe", "blue", "green", "nosuch", "address", "refused", "plain"]
         cls.ports = {n: lab.free_port() for n in names}
 
     @classmethod
@@ -54,9 +54,13 @@ class Routing(unittest.TestCase):
         for name, port in self.ports.items():
             s.append("    server {\n")
             s.append(f"        listen 127.0.0.1:{port};\n")
-            s.append(f"        set $pool {pools[name]};\n")
-            s.append(f"        return {RETURN};\n" if name == "probe" else
-                     "        proxy_pass $pool;\n")
+            if name == "plain":
+                # $pool, named by set elsewhere only, is empty here (not "-").
+                s.append("        proxy_pass blue;\n")
+            else:
+                s.append(f"        set $pool {pools[name]};\n")
+                s.append(f"        return {RETURN};\n" if name == "probe" else
+                         "        proxy_pass $pool;\n")
             s.append(f"        access_log @DIR@/access_{name}.log routing;\n")
             s.append(f"        error_log @DIR@/error_{name}.log info;\n")
             s.append("    }\n")
@@ -113,6 +117,7 @@ class Routing(unittest.TestCase):
         want = (f"ok 127.0.0.1:{self.ports['probe']}\n\t\"q\" x\\y probe!\n").encode()
         self.assertEqual(reference["probe"], (want, "eof"))
         self.assertEqual(reference["blue"][0], b"blue\n")
+        self.assertIn('pool=""', reference["log plain"])
         self.assertIn('no port in upstream "nosuch"', reference["error nosuch"])
         if lab.unavailable_reason(CANDIDATE) is not None:
             self.skipTest(f"{lab.unavailable_reason(CANDIDATE)}; the nginx reference run passed")
