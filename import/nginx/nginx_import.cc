@@ -27,6 +27,7 @@
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
 #include "proxyd/core/value_limits.h"
+#include "proxyd/core/variable_table.h"
 
 namespace proxyd {
 
@@ -347,6 +348,7 @@ class Importer : importer::ConfWalk {
     ServerSettings defaults;
     std::vector<const Directive*> servers;
     declareVariables(s);
+    declareSetVariables(s);
     for (const auto& d : s.children) {
       if (d.name == "log_format") {
         logFormat(d);
@@ -367,6 +369,19 @@ class Importer : importer::ConfWalk {
     // Servers after the whole block: nginx inherits stream-level settings
     // wherever in the block they are written.
     for (const Directive* d : servers) server(*d, defaults);
+  }
+
+  // Every `set $NAME` of the block's servers, before anything compiles
+  // (nginx resolves variable names after the whole configuration).
+  void declareSetVariables(const Directive& stream) {
+    for (const auto& srv : stream.children) {
+      if (srv.name != "server" || !srv.block) continue;
+      for (const auto& d : srv.children) {
+        if (d.name == "set" && !d.args.empty() && d.arg(0).size() > 1 && d.arg(0)[0] == '$') {
+          (void)declared_.declare(std::string_view(d.arg(0)).substr(1));
+        }
+      }
+    }
   }
 
   void logFormat(const Directive& d) {
@@ -734,6 +749,7 @@ class Importer : importer::ConfWalk {
     std::vector<const Directive*> listen_ds;
     std::optional<std::string> pass;
     const Directive* pass_d = nullptr;
+    std::vector<Entry> scripts;  // set and return, in order
     for (const auto& d : s.children) {
       if (d.name == "listen") {
         if (auto l = listen(d)) {
@@ -744,6 +760,8 @@ class Importer : importer::ConfWalk {
         if (!expect(d, 1, 1, "UPSTREAM|ADDRESS")) continue;
         pass_d = &d;
         pass = d.arg(0);
+      } else if (d.name == "set" || d.name == "return") {
+        scriptDirective(d, scripts);
       } else if (!serverSetting(d, own)) {
         drop(d);
       }
@@ -752,20 +770,36 @@ class Importer : importer::ConfWalk {
       msg_.warning(s.file, s.line, "stream server without a usable listen: dropped");
       return;
     }
-    if (!pass) {
+    const Entry* ret = returnOf(scripts);
+    if (ret != nullptr && pass) {
+      // nginx runs whichever handler came last; proxyd refuses both.
+      bool return_last = ret->line > pass_d->line;
+      msg_.warning(return_last ? pass_d->file : ret->file, return_last ? pass_d->line : ret->line,
+                   fmt::format("stream server on {}: \"return\" and \"proxy_pass\" exclude each "
+                               "other in proxyd; nginx uses the last, so this one is dropped",
+                               listens[0]));
+      if (return_last) {
+        pass.reset();
+      } else {
+        scripts.erase(scripts.begin() + (ret - scripts.data()));
+      }
+    }
+    if (!pass && returnOf(scripts) == nullptr) {
       msg_.warning(s.file, s.line,
                    fmt::format("stream server on {} has no proxy_pass: dropped", listens[0]));
       return;
     }
-    const std::string& p = *pass;
-    if (p.find('$') != std::string::npos || p.rfind("unix:", 0) == 0) {
+    const std::string p = pass.value_or("");
+    if (p.rfind("unix:", 0) == 0) {
       msg_.warning(pass_d->file, pass_d->line,
                    fmt::format("proxy_pass {}: only an upstream name or HOST:PORT is supported by "
                                "proxyd: the server on {} is dropped",
                                p, listens[0]));
       return;
     }
-    if (!upstreams_.count(p) && p.find(':') == std::string::npos) {
+    // A value with variables is evaluated per session (proxyd as nginx).
+    if (pass && p.find('$') == std::string::npos && !upstreams_.count(p) &&
+        p.find(':') == std::string::npos) {
       msg_.warning(pass_d->file, pass_d->line,
                    fmt::format("proxy_pass {}: no upstream of that name was imported: the server "
                                "on {} is dropped",
@@ -782,9 +816,32 @@ class Importer : importer::ConfWalk {
       ps.section.entries.push_back(
           entryFrom("listen", listens[i], listen_ds[i]->file, listen_ds[i]->line));
     }
-    ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
+    if (pass) ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
+    for (Entry& e : scripts) ps.section.entries.push_back(std::move(e));
     addSettings(ps.section, s, own, defaults);
     servers_.push_back(std::move(ps));
+  }
+
+  // set $NAME VALUE and return TEXT, byte for byte: each argument one INI
+  // token (common::quoteToken), as the INI spelling reads them back.
+  void scriptDirective(const Directive& d, std::vector<Entry>& scripts) {
+    if (d.name == "set" ? !expect(d, 2, 2, "$VARIABLE VALUE") : !expect(d, 1, 1, "TEXT")) return;
+    if (d.name == "return" && returnOf(scripts) != nullptr) {
+      msg_.warning(d.file, d.line, "\"return\" directive is duplicate: dropped");
+      return;
+    }
+    std::string value;
+    for (const std::string& arg : d.args) {
+      value += (value.empty() ? "" : " ") + common::quoteToken(arg);
+    }
+    if (writable(d, d.name, value)) scripts.push_back(entryFrom(d.name, value, d.file, d.line));
+  }
+
+  static const Entry* returnOf(const std::vector<Entry>& scripts) {
+    for (const Entry& e : scripts) {
+      if (e.key == "return") return &e;
+    }
+    return nullptr;
   }
 
   // The server's own settings, else the stream block's (nginx's

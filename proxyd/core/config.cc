@@ -15,7 +15,9 @@
 #include "proxyd/core/geo_section.h"
 #include "proxyd/core/map_section.h"
 #include "proxyd/core/split_clients_section.h"
+#include "proxyd/core/template.h"
 #include "proxyd/core/value_limits.h"
+#include "proxyd/core/variable_table.h"
 
 namespace proxyd {
 
@@ -45,6 +47,11 @@ bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
                   std::tolower(static_cast<unsigned char>(y));
          });
 }
+
+class SetOnlyVariable : public VariableSource {
+ public:
+  bool evaluate(SessionVariables&, std::string&) const override { return true; }
+};
 
 class Loader {
  public:
@@ -421,7 +428,15 @@ class Loader {
     w.on("proxy_pass", [&](const IniEntry& e) {
       sv.proxy_pass = e.value;
       pass_line = e.line;
+      if (sv.passHasVariables()) checkTemplate(e, e.value);
     });
+    int return_line = 0;
+    w.on("return", [&](const IniEntry& e) {
+      return_line = e.line;
+      sv.return_text = parseReturn(e);
+    });
+    w.on(
+        "set", [&](const IniEntry& e) { parseSet(e, sv); }, true);
     w.on("proxy_connect_timeout", durationInto("server", sv.connect_timeout));
     w.on("proxy_timeout", durationInto("server", sv.timeout));
     w.on("proxy_next_upstream_timeout", durationInto("server", sv.next_upstream_timeout));
@@ -464,9 +479,14 @@ class Loader {
       sv.access_logs.clear();
     }
     if (sv.listen.empty()) error(s.line, fmt::format("[{}] needs \"listen\"", s.header));
-    if (sv.proxy_pass.empty()) {
-      error(s.line, fmt::format("[{}] needs \"proxy_pass\"", s.header));
-    } else {
+    if (sv.return_text && !sv.proxy_pass.empty()) {
+      // nginx keeps whichever of the two handlers comes last, silently; here
+      // that is a mistake to say.
+      error(std::max(return_line, pass_line),
+            "\"return\" and \"proxy_pass\" exclude each other (nginx would use only the last)");
+    } else if (!sv.return_text && sv.proxy_pass.empty()) {
+      error(s.line, fmt::format("[{}] needs \"proxy_pass\" or \"return\"", s.header));
+    } else if (!sv.proxy_pass.empty() && !sv.passHasVariables()) {
       pass_lines_.push_back({cfg_.servers.size(), pass_line});
     }
     cfg_.servers.push_back(std::move(sv));
@@ -530,7 +550,63 @@ class Loader {
     }
   }
 
+  // set = $NAME VALUE (ngx_stream_set): the name is a user variable (a
+  // built-in one is refused), the value a template.
+  void parseSet(const IniEntry& e, ServerSection& sv) {
+    auto words = common::splitTokens(e.value);
+    if (!words) {
+      error(e.line, fmt::format("set: {}", words.error()));
+      return;
+    }
+    if (words->size() != 2) {
+      error(e.line, "set: expected \"$NAME VALUE\"");
+      return;
+    }
+    const std::string& name = (*words)[0];
+    // The pre-pass (declareVariables) declared it, or said why not.
+    if (name.size() < 2) return;
+    auto index = variables()->find(std::string_view(name).substr(1));
+    if (!index) return;
+    if (!checkTemplate(e, (*words)[1])) return;
+    sv.sets.push_back({variables()->at(*index).name, (*words)[1], e.line});
+  }
+
+  // return = TEXT: one token (quoted as needed), a template.
+  std::optional<std::string> parseReturn(const IniEntry& e) {
+    auto words = common::splitTokens(e.value);
+    if (!words) {
+      error(e.line, fmt::format("return: {}", words.error()));
+      return std::nullopt;
+    }
+    if (words->size() != 1) {
+      error(e.line, "return: expected one value (quote a text with blanks: \"...\")");
+      return std::nullopt;
+    }
+    if (!checkTemplate(e, words->front())) return std::nullopt;
+    return words->front();
+  }
+
+  bool checkTemplate(const IniEntry& e, std::string_view text) {
+    auto compiled = Template::compile(text, variables());
+    if (!compiled) error(e.line, fmt::format("{}: {}", e.key, compiled.error()));
+    return static_cast<bool>(compiled);
+  }
+
+  // nginx gives a variable that only `set` names an empty value until a
+  // `set` assigns it (ngx_stream_set_var): found, not "-" in a log.
+  void defineSetOnlyVariables() {
+    static const auto empty = std::make_shared<const SetOnlyVariable>();
+    VariableTable& table = *cfg_.variables.table;
+    for (const ServerSection& sv : cfg_.servers) {
+      for (const SetDirective& set : sv.sets) {
+        auto index = table.find(set.name);
+        if (index && !table.at(*index).source) (void)table.define(*index, empty);
+      }
+    }
+  }
+
   void crossCheck() {
+    defineSetOnlyVariables();
     // proxy_pass names an [upstream]; an address instead becomes a group of
     // one server named as written (as nginx's `proxy_pass host:port`).
     for (auto [index, line] : pass_lines_) {

@@ -67,11 +67,23 @@ struct UpstreamSection {
   bool operator==(const UpstreamSection&) const = default;
 };
 
+// `set = $NAME VALUE` (ngx_stream_set_module): VALUE is a template.
+struct SetDirective {
+  std::string name;  // lower case, without the '$'
+  std::string value;
+  int line = 0;
+  bool operator==(const SetDirective&) const = default;
+};
+
 struct ServerSection {
   std::string name;
   int line = 0;
   std::vector<common::SocketAddress> listen;
-  std::string proxy_pass;  // name of an [upstream] (an address is made a one-server group)
+  // The name of an [upstream] (an address is made a one-server group), or
+  // a template evaluated per session (proxy_pass_target.h). Empty with `return`.
+  std::string proxy_pass;
+  std::vector<SetDirective> sets;          // in order, run before allow/deny
+  std::optional<std::string> return_text;  // `return`: a template sent, then the close
   std::chrono::milliseconds connect_timeout{60000};
   std::chrono::milliseconds timeout{600000};
   std::size_t buffer_size = 16384;
@@ -84,6 +96,9 @@ struct ServerSection {
   std::vector<AccessLogTarget> access_logs;
   std::optional<LogTarget> error_log;
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
+  // nginx evaluates proxy_pass per session when it has a variable (a '$';
+  // one that starts no valid variable fails to load).
+  bool passHasVariables() const { return proxy_pass.find('$') != std::string::npos; }
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -12,6 +12,12 @@ T withoutLine(T s) {
   return s;
 }
 
+ServerSection withoutLine(ServerSection s) {
+  s.line = 0;
+  for (SetDirective& set : s.sets) set.line = 0;
+  return s;
+}
+
 const ServerSection* listeningOn(const ProxyConfig& cfg, const common::SocketAddress& addr) {
   for (const auto& s : cfg.servers) {
     if (std::find(s.listen.begin(), s.listen.end(), addr) != s.listen.end()) return &s;
@@ -45,8 +51,11 @@ bool sameBlock(const ProxyConfig& running, const ServerSection& was, const Proxy
   // Templates refer to user variables by index in the table: a new table
   // means new blocks everywhere.
   if (running.variables != next.variables) return false;
+  // A proxy_pass with variables may reach any group: it keeps its block
+  // only when every group is kept.
+  const bool any_group = now.passHasVariables();
   for (const auto& g : groups) {
-    if (g.name == now.proxy_pass && g.step != ReloadStep::keep) return false;
+    if ((any_group || g.name == now.proxy_pass) && g.step != ReloadStep::keep) return false;
   }
   for (const AccessLogTarget& log : now.access_logs) {
     const auto& name = log.format_name;

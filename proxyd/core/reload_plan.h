@@ -143,7 +143,9 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"name", OnChange::update, "the listeners (counters by name)"},
     FieldDecision{"line", OnChange::nothing, "where it was written"},
     FieldDecision{"listen", OnChange::restart, "a gone address stops, a new one starts"},
-    FieldDecision{"proxy_pass", OnChange::update, "the listeners"},
+    FieldDecision{"proxy_pass", OnChange::update, "the listeners (with variables: any group)"},
+    FieldDecision{"sets", OnChange::update, "the listeners (kSetDirectiveDecisions)"},
+    FieldDecision{"return_text", OnChange::update, "the listeners"},
     FieldDecision{"connect_timeout", OnChange::update, "the listeners"},
     FieldDecision{"timeout", OnChange::update, "the listeners"},
     FieldDecision{"buffer_size", OnChange::update, "the listeners"},
@@ -154,6 +156,12 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"access_logs", OnChange::update, "the listeners (kAccessLogTargetDecisions)"},
     FieldDecision{"error_log", OnChange::update, "the listeners (kLogTargetDecisions)"},
     FieldDecision{"access_rules", OnChange::update, "the listeners (kAccessRuleDecisions)"},
+};
+
+inline constexpr std::array kSetDirectiveDecisions = {
+    FieldDecision{"name", OnChange::update, "the listeners"},
+    FieldDecision{"value", OnChange::update, "the listeners"},
+    FieldDecision{"line", OnChange::nothing, "where it was written"},
 };
 
 inline constexpr std::array kAccessLogTargetDecisions = {

@@ -13,6 +13,7 @@
 #include "proxyd/core/compiled_access_log.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/proxy_pass_target.h"
 #include "proxyd/core/stats.h"
 #include "proxyd/core/template.h"
 #include "proxyd/core/upstream_group.h"
@@ -20,9 +21,15 @@
 
 namespace proxyd {
 
+// One `set` of the block, compiled: the variable's index and its value.
+struct SetCommand {
+  std::size_t index = 0;
+  Template value;
+};
+
 struct ServerBlock {
   ServerSection section;
-  std::shared_ptr<UpstreamGroup> group;
+  std::shared_ptr<UpstreamGroup> group;  // none with `return` or proxy_pass with variables
   std::shared_ptr<const VariableTable> variables;  // the configuration's user variables
   std::optional<Template> hash_key;                // for hash and consistent_hash
   std::vector<CompiledAccessLog> access_logs;      // none: no access log
@@ -32,6 +39,11 @@ struct ServerBlock {
   // connect error of each peer of its group (shared by the group's blocks).
   std::shared_ptr<ServerStats> stats;
   std::shared_ptr<PeerErrors> peer_errors;
+  // set, return and proxy_pass with variables (compileScripts).
+  std::vector<SetCommand> sets;
+  std::optional<Template> return_text;
+  std::optional<Template> pass_value;
+  std::shared_ptr<const RouteGroups> route_groups;  // what pass_value may name
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {
@@ -48,6 +60,13 @@ struct ServerBlock {
     }
     return true;
   }
+
+  // The groups sessions of this block may use (health checks run for them).
+  std::vector<std::shared_ptr<UpstreamGroup>> reachableGroups() const;
 };
+
+// Compiles the section's set, return and (when it has variables) proxy_pass
+// against `block.variables`; `groups` is every group of the generation.
+common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const RouteGroups> groups);
 
 }  // namespace proxyd

@@ -76,6 +76,8 @@ constexpr TextKey kText[] = {
     {"upstream", "health_check", "mandatory"},
     {"server", "listen"},
     {"server", "proxy_pass"},
+    {"server", "set"},
+    {"server", "return"},
     {"server", "proxy_half_close"},
     {"server", "proxy_next_upstream"},
     {"server", "access_log"},

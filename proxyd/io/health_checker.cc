@@ -367,16 +367,16 @@ void HealthChecker::start() {
 
 common::Result<std::vector<std::unique_ptr<HealthChecker>>> startHealthChecks(
     event_base* base, const ProxyConfig& cfg,
-    const std::vector<std::shared_ptr<const ServerBlock>>& blocks, common::Log& log) {
+    const std::vector<std::shared_ptr<UpstreamGroup>>& groups, common::Log& log) {
   using R = common::Result<std::vector<std::unique_ptr<HealthChecker>>>;
   std::vector<std::unique_ptr<HealthChecker>> checkers;
   std::map<const UpstreamGroup*, bool> done;
-  for (const auto& block : blocks) {
-    if (!block->group || done[block->group.get()]) continue;
-    done[block->group.get()] = true;
-    const UpstreamSection* up = cfg.findUpstream(block->group->name());
+  for (const auto& group : groups) {
+    if (!group || done[group.get()]) continue;
+    done[group.get()] = true;
+    const UpstreamSection* up = cfg.findUpstream(group->name());
     if (up == nullptr || !up->health_check) continue;
-    auto hc = HealthChecker::create(base, block->group, *up->health_check, log);
+    auto hc = HealthChecker::create(base, group, *up->health_check, log);
     if (!hc) return R::fail(hc.error());
     checkers.push_back(std::move(*hc));
   }

@@ -69,10 +69,10 @@ class HealthChecker {
   std::vector<std::unique_ptr<Probe>> probes_;
 };
 
-// One started checker for every distinct group of `blocks` whose [upstream]
+// One started checker for every distinct one of `groups` whose [upstream]
 // has a health_check, logging to `log`. The hook Proxy::start() calls.
 common::Result<std::vector<std::unique_ptr<HealthChecker>>> startHealthChecks(
     event_base* base, const ProxyConfig& cfg,
-    const std::vector<std::shared_ptr<const ServerBlock>>& blocks, common::Log& log);
+    const std::vector<std::shared_ptr<UpstreamGroup>>& groups, common::Log& log);
 
 }  // namespace proxyd

@@ -43,6 +43,31 @@ double unixNow(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+// The compiled hash key of a group that hashes.
+common::Result<std::optional<Template>> hashKeyOf(const UpstreamSection& up,
+                                                  const VariableTable* table) {
+  using R = common::Result<std::optional<Template>>;
+  if (up.method != BalanceMethod::hash && up.method != BalanceMethod::consistent_hash) {
+    return std::optional<Template>();
+  }
+  auto key = Template::compile(up.hash_key, table);
+  if (!key) return R::fail(key.error());
+  return std::optional<Template>(std::move(*key));
+}
+
+// Every group of `gen`, for proxy_pass with variables.
+common::Result<std::shared_ptr<const RouteGroups>> routeGroupsOf(const Generation& gen,
+                                                                 const VariableTable* table) {
+  using R = common::Result<std::shared_ptr<const RouteGroups>>;
+  auto all = std::make_shared<RouteGroups>();
+  for (const GroupRuntime& g : gen.groups) {
+    auto key = hashKeyOf(g.section, table);
+    if (!key) return R::fail(key.error());
+    all->add({g.section.name, g.group, g.errors, std::move(*key)});
+  }
+  return std::shared_ptr<const RouteGroups>(std::move(all));
+}
+
 }  // namespace
 
 common::Result<std::unique_ptr<Generation>> buildGeneration(
@@ -79,16 +104,22 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
 
   // One table of user variables for the whole generation, as nginx's.
   std::shared_ptr<const VariableTable> variables = cfg.variables.table;
+  std::shared_ptr<const RouteGroups> route_groups;
   for (const ServerSection& sec : cfg.servers) {
     auto block = std::make_shared<ServerBlock>();
     block->section = sec;
     block->variables = variables;
-    const GroupRuntime* g = by_name.at(sec.proxy_pass);
-    block->group = g->group;
-    block->peer_errors = g->errors;
-    if (g->section.method == BalanceMethod::hash ||
-        g->section.method == BalanceMethod::consistent_hash) {
-      auto key = Template::compile(g->section.hash_key, block->variables.get());
+    if (sec.passHasVariables() && !route_groups) {
+      auto all = routeGroupsOf(*gen, variables.get());
+      if (!all) return R::fail(all.error());
+      route_groups = std::move(*all);
+    }
+    if (auto r = compileScripts(*block, route_groups); !r) return R::fail(r.error());
+    if (auto it = by_name.find(sec.proxy_pass); !sec.passHasVariables() && it != by_name.end()) {
+      const GroupRuntime* g = it->second;
+      block->group = g->group;
+      block->peer_errors = g->errors;
+      auto key = hashKeyOf(g->section, variables.get());
       if (!key) return R::fail(key.error());
       block->hash_key = std::move(*key);
     }
@@ -268,11 +299,13 @@ common::Result<std::unique_ptr<StatusPage>> Proxy::openStatusPage(const StatusSe
 // groups taken over from the running configuration are kept by the caller.
 common::Result<std::vector<std::unique_ptr<HealthChecker>>> Proxy::healthChecksFor(
     const Generation& gen) {
-  std::vector<std::shared_ptr<const ServerBlock>> fresh;
+  std::vector<std::shared_ptr<UpstreamGroup>> fresh;
   for (const auto& block : gen.blocks) {
-    bool checked = false;
-    for (const auto& hc : health_checkers_) checked = checked || &hc->group() == block->group.get();
-    if (!checked) fresh.push_back(block);
+    for (const auto& group : block->reachableGroups()) {
+      bool checked = false;
+      for (const auto& hc : health_checkers_) checked = checked || &hc->group() == group.get();
+      if (!checked) fresh.push_back(group);
+    }
   }
   return startHealthChecks(base_.get(), gen.cfg, fresh, *log_);
 }

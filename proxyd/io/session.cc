@@ -60,16 +60,90 @@ void Session::start() {
     finish(500);
     return;
   }
+  runSets();
   if (!block_->allows(record_.remote)) {
     // ngx_stream_access_module: logged at error, status 403, no upstream.
     logError(common::LogLevel::error, "access forbidden by rule");
     finish(403);
     return;
   }
+  if (block_->return_text) return startReturn();
+  if (block_->pass_value) return routeByValue();
+  beginUpstream(block_->hash_key, block_->section.next_upstream_tries);
+}
+
+void Session::beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries) {
   std::string key;
-  if (block_->hash_key) block_->hash_key->render(vars_, key);
-  attempts_ = block_->group->begin(std::move(key), block_->section.next_upstream_tries);
+  if (hash_key) hash_key->render(vars_, key);
+  attempts_ = group()->begin(std::move(key), max_tries);
   connectNext();
+}
+
+Session::Routing& Session::routing() {
+  if (!routing_) routing_ = std::make_unique<Routing>();
+  return *routing_;
+}
+
+// ngx_stream_set_module, in the preaccess phase: before allow/deny, in the
+// order written; a later `set` sees what an earlier one assigned.
+void Session::runSets() {
+  for (const SetCommand& set : block_->sets) vars_.assign(set.index, set.value.evaluate(vars_));
+}
+
+// ngx_stream_return_module: the text, then the close, status 200; an empty
+// text closes at once. A client that does not take it within 5 s is closed.
+void Session::startReturn() {
+  phase_ = Phase::returning;
+  routing().unsent = block_->return_text->evaluate(vars_);
+  client_.writable = true;
+  continueReturn();
+}
+
+void Session::continueReturn() {
+  std::string& unsent = routing_->unsent;
+  while (!unsent.empty() && client_.writable) {
+    ssize_t n = ::send(client_.fd.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (wouldBlock(errno)) {
+        client_.writable = false;
+        break;
+      }
+      logError(common::LogLevel::info,
+               fmt::format("{} while returning text", common::SysError{"send()", errno}));
+      return finish(500);
+    }
+    down_.written += static_cast<std::uint64_t>(n);
+    unsent.erase(0, static_cast<std::size_t>(n));
+  }
+  if (unsent.empty()) return finish(200);
+  armTimer(std::chrono::seconds(5));
+}
+
+// proxy_pass with variables (proxy_pass_target.h): a group by name, or an
+// address as a group of its own (nginx's per-session round-robin peer: one
+// try, its failures counted nowhere else).
+void Session::routeByValue() {
+  PassTarget target = resolvePassTarget(block_->pass_value->evaluate(vars_), *block_->route_groups);
+  switch (target.kind) {
+    case PassTarget::Kind::group:
+      routing().group = target.group->group.get();
+      routing().peer_errors = target.group->peer_errors.get();
+      return beginUpstream(target.group->hash_key, block_->section.next_upstream_tries);
+    case PassTarget::Kind::address: {
+      UpstreamServer server;
+      server.name = target.address.toString();
+      server.addrs.push_back(target.address);
+      auto& own = routing().own_group;
+      own = std::make_unique<UpstreamGroup>(server.name, BalanceMethod::round_robin,
+                                            std::vector<UpstreamServer>{std::move(server)});
+      routing().group = own.get();
+      return beginUpstream(std::nullopt, 0);
+    }
+    case PassTarget::Kind::error:
+      logError(common::LogLevel::error, target.error);
+      return finish(500);
+  }
 }
 
 // Picks the next peer and starts a non-blocking connect (nginx's
@@ -77,11 +151,11 @@ void Session::start() {
 // $upstream_* lists.
 void Session::connectNext() {
   common::TimePoint now = monoNow();
-  peer_ = block_->group->choose(attempts_, now);
+  peer_ = group()->choose(attempts_, now);
   UpstreamAttempt attempt;
   if (peer_ == nullptr) {
     // nginx names the group when no peer could be chosen.
-    attempt.addr = block_->group->name();
+    attempt.addr = group()->name();
     // nginx's finalize gives the entry a session time measured from this
     // same instant: 0.000.
     attempt.session_time = common::Duration::zero();
@@ -103,7 +177,7 @@ void Session::connectNext() {
   }
   if (fd < 0) {
     int err = errno;
-    block_->group->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
     record_.upstreams.back().session_time = common::Duration::zero();
     logError(common::LogLevel::alert, common::SysError{"socket()", err}.message());
@@ -116,7 +190,7 @@ void Session::connectNext() {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   upstream_.event.reset(event_new(worker_.base(), fd, kSocketEvents, onUpstreamEvent, this));
   if (!upstream_.event || event_add(upstream_.event.get(), nullptr) != 0) {
-    block_->group->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
     logError(common::LogLevel::alert, "event_add() failed");
     finish(500);
@@ -140,7 +214,7 @@ void Session::onConnected(common::TimePoint now) {
   counters_.observeConnect(now - try_start_);
   // nginx counts the success when the connection is up, not when the session
   // ends (ngx_stream_proxy_init_upstream notifies the balancer).
-  block_->group->connected(attempts_);
+  group()->connected(attempts_);
   awaiting_first_byte_ = true;
   upstream_.writable = true;
   last_activity_ = now;
@@ -159,10 +233,12 @@ void Session::connectFailed(const char* what, int err) {
   // A failed try still has a session time in nginx: ngx_stream_proxy_connect
   // (next try) or the finalize (last one) closes it at this moment.
   record_.upstreams.back().session_time = now - try_start_;
-  block_->peer_errors->record(record_.upstreams.back().addr, std::move(reason));
+  if (PeerErrors* errors = peerErrors(); errors != nullptr) {
+    errors->record(record_.upstreams.back().addr, std::move(reason));
+  }
   upstream_.event.reset();
   upstream_.fd.reset();
-  block_->group->release(attempts_, true, now);
+  group()->release(attempts_, true, now);
   peer_ = nullptr;
   const auto& sec = block_->section;
   bool out_of_time =
@@ -182,6 +258,7 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   // The client is not read while connecting: its data waits in the kernel,
   // so a retry to another upstream loses nothing.
   if (s->phase_ == Phase::proxying) s->relayBoth();
+  if (s->phase_ == Phase::returning && s->client_.writable) s->continueReturn();
 }
 
 void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
@@ -217,6 +294,13 @@ void Session::onTimer(evutil_socket_t, short, void* arg) {
   common::TimePoint now = monoNow();
   if (s->phase_ == Phase::connecting) {
     s->connectFailed("upstream timed out", ETIMEDOUT);
+    return;
+  }
+  if (s->phase_ == Phase::returning) {
+    s->logError(
+        common::LogLevel::info,
+        common::SysError{"connection timed out", ETIMEDOUT}.message() + " while returning text");
+    s->finish(200);
     return;
   }
   // proxy_timeout is one idle timer over both directions. Activity only
@@ -376,7 +460,7 @@ void Session::finish(int status) {
     a.bytes_sent = up_.written;
     a.bytes_received = down_.read;
     a.session_time = now - try_start_;
-    block_->group->release(attempts_, false, now);
+    group()->release(attempts_, false, now);
     peer_ = nullptr;
   }
   record_.status = status;
@@ -408,6 +492,12 @@ void Session::finish(int status) {
 void Session::logError(common::LogLevel level, const std::string& what) {
   common::Log& log = *block_->error_log;
   if (!log.enabled(level)) return;
+  if (phase_ == Phase::returning) {
+    // No proxy module in this session: nginx's context stops at the server.
+    log.write(level, fmt::format("*{} {}, client: {}, server: {}", record_.connection, what,
+                                 record_.remote.hostText(), block_->listen_text));
+    return;
+  }
   std::string upstream = record_.upstreams.empty()
                              ? ""
                              : fmt::format(", upstream: \"{}\"", record_.upstreams.back().addr);

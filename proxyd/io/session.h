@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "common/clock.h"
 #include "common/event.h"
@@ -63,12 +65,31 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { connecting, proxying, done };
+  enum class Phase { connecting, proxying, returning, done };
+  // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
+  // allocated by them alone.
+  struct Routing {
+    UpstreamGroup* group = nullptr;            // the one proxy_pass $var chose
+    PeerErrors* peer_errors = nullptr;         // none for a group of one address
+    std::unique_ptr<UpstreamGroup> own_group;  // proxy_pass $var gave an address
+    std::string unsent;                        // return: what the client has not taken yet
+  };
 
   static void onClientEvent(evutil_socket_t, short what, void* arg);
   static void onUpstreamEvent(evutil_socket_t, short what, void* arg);
   static void onTimer(evutil_socket_t, short what, void* arg);
 
+  void runSets();
+  void startReturn();
+  void continueReturn();
+  void routeByValue();
+  void beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries);
+  Routing& routing();
+  // The group of this session: the block's, or what proxy_pass $var chose.
+  UpstreamGroup* group() const { return routing_ ? routing_->group : block_->group.get(); }
+  PeerErrors* peerErrors() const {
+    return routing_ ? routing_->peer_errors : block_->peer_errors.get();
+  }
   void connectNext();
   void onConnected(common::TimePoint now);
   void connectFailed(const char* what, int err);
@@ -90,6 +111,7 @@ class Session {
   common::EventPtr timer_;
   Phase phase_ = Phase::connecting;
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
+  std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;
   common::TimePoint start_;

@@ -524,7 +524,7 @@ class Upstream:
 class ServerBlock:
     name: str
     listen: int
-    proxy_pass: str
+    proxy_pass: Optional[str]          # None: a server answering with `return`
     listen_host: str = "127.0.0.1"
     proxy_connect_timeout: Optional[str] = None
     proxy_timeout: Optional[str] = None
@@ -537,6 +537,9 @@ class ServerBlock:
     error_log: Optional[str] = None    # path (+ level); None: TMP/error_NAME.log LEVEL
     extra: list = dataclasses.field(default_factory=list)  # [(key, value)], proxyd only
     proxy_next_upstream_timeout: Optional[str] = None
+    # [(key, value)] written to both: `key = value` and `key value;` (the INI
+    # tokens quote as nginx's arguments do): set, return.
+    directives: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -625,7 +628,10 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
     for sb in cfg.servers:
         s.append(f"\n[server {sb.name}]\n")
         s.append(_ini_kv("listen", host_port(sb.listen_host, sb.listen)))
-        s.append(_ini_kv("proxy_pass", sb.proxy_pass))
+        if sb.proxy_pass is not None:
+            s.append(_ini_kv("proxy_pass", sb.proxy_pass))
+        for key, value in sb.directives:
+            s.append(_ini_kv(key, value))
         for key in ("proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size",
                     "proxy_next_upstream_tries", "proxy_next_upstream_timeout"):
             v = getattr(sb, key)
@@ -670,7 +676,10 @@ def render_nginx_conf(cfg: Config, tmp: str) -> str:
     for sb in cfg.servers:
         s.append("    server {\n")
         s.append(f"        listen {host_port(sb.listen_host, sb.listen)};\n")
-        s.append(f"        proxy_pass {sb.proxy_pass};\n")
+        if sb.proxy_pass is not None:
+            s.append(f"        proxy_pass {sb.proxy_pass};\n")
+        for key, value in sb.directives:
+            s.append(f"        {key} {value};\n")
         for key in ("proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size",
                     "proxy_next_upstream_tries", "proxy_next_upstream_timeout"):
             v = getattr(sb, key)

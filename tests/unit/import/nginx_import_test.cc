@@ -617,3 +617,47 @@ TEST_CASE(
     CHECK(l.cfg.variables.table->at(*index).source);
   }
 }
+
+TEST_CASE("nginx import: set, return and proxy_pass with variables are carried byte for byte") {
+  TempDir t("nginx_import");
+  std::string main_conf = t.write("nginx.conf", R"(stream {
+    upstream blue { server 127.0.0.1:81; }
+    server {
+        listen 9000;
+        set $pool blue;
+        set $note "a b; #c\t\"q\" $remote_addr";
+        proxy_pass $pool;
+    }
+    server {
+        listen 9001;
+        return "ok $remote_addr:$server_port\n";
+    }
+    server {
+        listen 9002;
+        return "first";
+        proxy_pass blue;
+    }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  // Only the server with both handlers warns: nginx runs the last one.
+  REQUIRE(l.imported.warnings.size() == 1);
+  CHECK(
+      l.hasWarning("nginx.conf:15: warning: stream server on 9002: \"return\" and "
+                   "\"proxy_pass\" exclude each other"));
+  REQUIRE(l.cfg.servers.size() == 3);
+  const auto& routed = l.cfg.servers[0];
+  CHECK(routed.proxy_pass == "$pool");
+  REQUIRE(routed.sets.size() == 2);
+  CHECK(routed.sets[0].value == "blue");
+  CHECK(routed.sets[1].name == "note");
+  CHECK(routed.sets[1].value == "a b; #c\t\"q\" $remote_addr");
+  REQUIRE(l.cfg.servers[1].return_text);
+  CHECK(*l.cfg.servers[1].return_text == "ok $remote_addr:$server_port\n");
+  CHECK(l.cfg.servers[1].proxy_pass.empty());
+  CHECK(l.cfg.servers[2].proxy_pass == "blue");
+  CHECK_FALSE(l.cfg.servers[2].return_text);
+}

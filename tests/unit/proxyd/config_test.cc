@@ -249,3 +249,63 @@ proxy_pass = api
   auto unknown = load("[upstream api]\nhash = $nope\nserver = 192.0.2.11:6443\n");
   CHECK_THAT(unknown.text(), Catch::Contains("unknown variable \"$nope\""));
 }
+
+const char* kUpstreams =
+    "[upstream blue]\nserver = 127.0.0.1:1\n[upstream green]\nserver = "
+    "127.0.0.1:2\n";
+
+TEST_CASE("set, return and proxy_pass with variables load", "[config][routing]") {
+  auto l = load(std::string(kUpstreams) +
+                "[server a]\nlisten = 1\nset = $Pool blue\nset = $where \"$pool:$server_port\"\n"
+                "proxy_pass = $pool\n"
+                "[server probe]\nlisten = 2\nreturn = \"ok $remote_addr\\n\"\n");
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  const proxyd::ServerSection& a = l.cfg.servers[0];
+  REQUIRE(a.sets.size() == 2);
+  CHECK(a.sets[0].name == "pool");  // names are case-insensitive, as nginx's
+  CHECK(a.sets[0].value == "blue");
+  CHECK(a.sets[1].value == "$pool:$server_port");
+  CHECK(a.sets[1].line == 8);
+  CHECK(a.passHasVariables());
+  CHECK_FALSE(a.return_text);
+  const proxyd::ServerSection& probe = l.cfg.servers[1];
+  CHECK(probe.proxy_pass.empty());
+  REQUIRE(probe.return_text);
+  CHECK(*probe.return_text == "ok $remote_addr\n");
+  // No group is made for a proxy_pass with variables.
+  CHECK(l.cfg.upstreams.size() == 2);
+}
+
+TEST_CASE("set, return and proxy_pass errors", "[config][routing]") {
+  const std::string ups = kUpstreams;  // 4 lines
+  struct Case {
+    std::string text;
+    std::string error;
+  };
+  const Case cases[] = {
+      // A literal proxy_pass naming no [upstream] stays an error.
+      {"[server a]\nlisten = 1\nproxy_pass = nowhere\n",
+       "proxyd.ini:3: error: proxy_pass: no [upstream nowhere]"},
+      {"[server a]\nlisten = 1\nproxy_pass = $nosuch\n",
+       "proxyd.ini:3: error: proxy_pass: unknown variable \"$nosuch\""},
+      {"[server a]\nlisten = 1\nset = pool blue\nreturn = x\n",
+       "proxyd.ini:3: error: set: expected a variable (\"$NAME\"), not \"pool\""},
+      {"[server a]\nlisten = 1\nset = $remote_addr x\nreturn = x\n",
+       "proxyd.ini:3: error: set: the duplicate \"remote_addr\" variable"},
+      {"[server a]\nlisten = 1\nset = $a b c\nreturn = x\n",
+       "proxyd.ini:3: error: set: expected \"$NAME VALUE\""},
+      {"[server a]\nlisten = 1\nset = $a $nosuch\nreturn = x\n",
+       "proxyd.ini:3: error: set: unknown variable \"$nosuch\""},
+      {"[server a]\nlisten = 1\nreturn = two words\n",
+       "proxyd.ini:3: error: return: expected one value"},
+      {ups + "[server a]\nlisten = 1\nproxy_pass = blue\nreturn = x\n",
+       "proxyd.ini:8: error: \"return\" and \"proxy_pass\" exclude each other"},
+      {"[server a]\nlisten = 1\n",
+       "proxyd.ini:1: error: [server a] needs \"proxy_pass\" or \"return\""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.text);
+    CHECK_THAT(load(c.text).text(), Catch::Contains(c.error));
+  }
+}

@@ -26,6 +26,7 @@ EXPECT_DECIDED(proxyd::HealthCheckOptions, proxyd::kHealthCheckOptionsDecisions)
 EXPECT_DECIDED(proxyd::ServerSection, proxyd::kServerSectionDecisions);
 EXPECT_DECIDED(proxyd::AccessLogTarget, proxyd::kAccessLogTargetDecisions);
 EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions);
+EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -50,6 +51,7 @@ server = 192.0.2.21:80
 listen = 127.0.0.1:10443
 listen = 127.0.0.1:10444
 proxy_pass = api
+set = $client $remote_addr
 access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
 allow = 127.0.0.0/8
@@ -234,15 +236,30 @@ TEST_CASE("proxyd reload plan: what a server uses updates its listeners", "[relo
   CHECK(listenStep(plan, 10443) == ReloadStep::keep);
 }
 
+TEST_CASE("proxyd reload plan: proxy_pass with variables depends on every group", "[reload_plan]") {
+  auto a = load(kFile);
+  a.servers.front().proxy_pass = "$client";
+  auto group = a;
+  group.upstreams[1].servers[0].weight = 2;  // [upstream other], named by no proxy_pass
+  auto plan = planReload(a, group);
+  CHECK(groupStep(plan, "other") == ReloadStep::restart);
+  CHECK(listenStep(plan, 10443) == ReloadStep::update);  // $client may name "other"
+  auto literal = a;
+  literal.servers.front().proxy_pass = "api";
+  auto literal_group = literal;
+  literal_group.upstreams[1].servers[0].weight = 2;
+  CHECK(listenStep(planReload(literal, literal_group), 10443) == ReloadStep::keep);
+}
+
 TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
   using S = proxyd::ServerSection;
   eachField<S>(
       proxyd::kServerSectionDecisions,
-      {MUTATE(S, name), MUTATE(S, line), MUTATE(S, listen), MUTATE(S, proxy_pass),
-       MUTATE(S, connect_timeout), MUTATE(S, timeout), MUTATE(S, buffer_size),
-       MUTATE(S, half_close), MUTATE(S, next_upstream), MUTATE(S, next_upstream_tries),
-       MUTATE(S, next_upstream_timeout), MUTATE(S, access_logs), MUTATE(S, error_log),
-       MUTATE(S, access_rules)},
+      {MUTATE(S, name), MUTATE(S, line), MUTATE(S, listen), MUTATE(S, proxy_pass), MUTATE(S, sets),
+       MUTATE(S, return_text), MUTATE(S, connect_timeout), MUTATE(S, timeout),
+       MUTATE(S, buffer_size), MUTATE(S, half_close), MUTATE(S, next_upstream),
+       MUTATE(S, next_upstream_tries), MUTATE(S, next_upstream_timeout), MUTATE(S, access_logs),
+       MUTATE(S, error_log), MUTATE(S, access_rules)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
@@ -254,6 +271,13 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
           CHECK(listenStep(plan, 10443) == expectedStep(c));
           CHECK(listenStep(plan, 10444) == expectedStep(c));
         }
+      });
+  using D = proxyd::SetDirective;
+  eachField<D>(
+      proxyd::kSetDirectiveDecisions, {MUTATE(D, name), MUTATE(D, value), MUTATE(D, line)},
+      [](proxyd::ProxyConfig& c) -> D& { return c.servers.front().sets.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
   using L = proxyd::AccessLogTarget;
   eachField<L>(

@@ -1,0 +1,40 @@
+#include "proxyd/core/server_block.h"
+
+#include <fmt/format.h>
+
+namespace proxyd {
+
+std::vector<std::shared_ptr<UpstreamGroup>> ServerBlock::reachableGroups() const {
+  if (group) return {group};
+  std::vector<std::shared_ptr<UpstreamGroup>> all;
+  if (pass_value && route_groups) {
+    for (const RouteGroup& g : route_groups->all()) all.push_back(g.group);
+  }
+  return all;
+}
+
+common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const RouteGroups> groups) {
+  using R = common::Result<void>;
+  const VariableTable* table = block.variables.get();
+  for (const SetDirective& set : block.section.sets) {
+    auto index = table != nullptr ? table->find(set.name) : std::nullopt;
+    if (!index) return R::fail(fmt::format("set: unknown variable \"${}\"", set.name));
+    auto value = Template::compile(set.value, table);
+    if (!value) return R::fail(fmt::format("set: {}", value.error()));
+    block.sets.push_back({*index, std::move(*value)});
+  }
+  if (block.section.return_text) {
+    auto text = Template::compile(*block.section.return_text, table);
+    if (!text) return R::fail(fmt::format("return: {}", text.error()));
+    block.return_text = std::move(*text);
+  }
+  if (block.section.passHasVariables()) {
+    auto value = Template::compile(block.section.proxy_pass, table);
+    if (!value) return R::fail(fmt::format("proxy_pass: {}", value.error()));
+    block.pass_value = std::move(*value);
+    block.route_groups = std::move(groups);
+  }
+  return {};
+}
+
+}  // namespace proxyd
