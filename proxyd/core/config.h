@@ -16,23 +16,27 @@
 #include "common/log.h"
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
 
 namespace proxyd {
 
 struct LogTarget {
-  std::string path;  // absolute, or "stderr"
+  std::string path;  // absolute, "stderr", or the "syslog:..." text
   common::LogLevel level = common::LogLevel::error;
+  std::optional<SyslogTarget> syslog;  // path is "syslog:..."
   bool operator==(const LogTarget&) const = default;
 };
 
 struct MainSection {
   int worker_processes = 1;  // "auto" = number of CPUs
   int worker_connections = 1024;
-  std::optional<LogTarget> error_log;  // none: stderr at "error", as nginx's default level
-  std::string pid_path;                // empty: no pid file
-  int worker_rlimit_nofile = 0;        // 0: leave RLIMIT_NOFILE as inherited
+  // nginx's error_log chain: each line goes to every target whose level
+  // admits it. Empty: stderr at "error", as nginx's default.
+  std::vector<LogTarget> error_log;
+  std::string pid_path;          // empty: no pid file
+  int worker_rlimit_nofile = 0;  // 0: leave RLIMIT_NOFILE as inherited
   // QUIT: sessions still running after this are closed; 0 waits for them
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
@@ -69,6 +73,7 @@ struct UpstreamSection {
 struct AccessLogTarget {
   std::string path;
   std::string format_name;
+  std::optional<SyslogTarget> syslog;  // path is "syslog:...": lines go there, not to a file
   bool operator==(const AccessLogTarget&) const = default;
 };
 
@@ -85,7 +90,7 @@ struct ServerSection {
   unsigned next_upstream_tries = 0;                    // 0: no limit
   std::chrono::milliseconds next_upstream_timeout{0};  // 0: no limit
   std::optional<AccessLogTarget> access_log;
-  std::optional<LogTarget> error_log;
+  std::vector<LogTarget> error_log;      // empty: the [main] chain (as nginx inherits it)
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
   bool operator==(const ServerSection&) const = default;
 };

@@ -81,6 +81,18 @@ inline constexpr std::array kMainSectionDecisions = {
 inline constexpr std::array kLogTargetDecisions = {
     FieldDecision{"path", OnChange::update, "the log is opened anew"},
     FieldDecision{"level", OnChange::update, "the log is opened anew"},
+    FieldDecision{"syslog", OnChange::update, "the log is opened anew (kSyslogTargetDecisions)"},
+};
+
+// A syslog destination: a new sender (socket) replaces the old one.
+inline constexpr std::array kSyslogTargetDecisions = {
+    FieldDecision{"text", OnChange::update, "a new sender"},
+    FieldDecision{"server", OnChange::update, "a new sender"},
+    FieldDecision{"unix_path", OnChange::update, "a new sender"},
+    FieldDecision{"facility", OnChange::update, "a new sender"},
+    FieldDecision{"severity", OnChange::update, "a new sender"},
+    FieldDecision{"tag", OnChange::update, "a new sender"},
+    FieldDecision{"nohostname", OnChange::update, "a new sender"},
 };
 
 inline constexpr std::array kStatusSectionDecisions = {
@@ -158,6 +170,7 @@ inline constexpr std::array kServerSectionDecisions = {
 inline constexpr std::array kAccessLogTargetDecisions = {
     FieldDecision{"path", OnChange::update, "the listeners"},
     FieldDecision{"format_name", OnChange::update, "the listeners"},
+    FieldDecision{"syslog", OnChange::update, "the listeners (kSyslogTargetDecisions)"},
 };
 
 }  // namespace proxyd

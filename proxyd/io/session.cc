@@ -391,8 +391,12 @@ void Session::finish(int status) {
   counters_.upstream_received.add(down_.read);
   if (block_->access_format) {
     record_.end_time = std::chrono::system_clock::now();
-    AccessLog* log = worker_.accessLog(block_->section.access_log->path);
-    if (log != nullptr) {
+    const AccessLogTarget& target = *block_->section.access_log;
+    if (target.syslog) {
+      std::string line;
+      block_->access_format->render(vars_, line);
+      worker_.sendAccessSyslog(*target.syslog, line, *block_->error_log);
+    } else if (AccessLog* log = worker_.accessLog(target.path); log != nullptr) {
       block_->access_format->render(vars_, log->buffer());
       log->endLine();
     }

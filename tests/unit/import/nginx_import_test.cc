@@ -104,8 +104,8 @@ TEST_CASE("nginx import: the seed's nginx.conf + stream.conf + default.conf mean
   // Relative, as in nginx.conf: resolved against proxyd's prefix.
   CHECK(sv.access_log->path == "/usr/local/nginx/logs/10443_access.log");
   CHECK(sv.access_log->format_name == "proxy");
-  REQUIRE(sv.error_log);
-  CHECK(sv.error_log->path == "/usr/local/nginx/logs/10443_error.log");
+  REQUIRE(sv.error_log.size() == 1);
+  CHECK(sv.error_log.front().path == "/usr/local/nginx/logs/10443_error.log");
 
   REQUIRE(l.cfg.status);
   CHECK(l.cfg.status->listen.port() == 10088);
@@ -201,7 +201,7 @@ stream {
   // "up one" has a space: not a valid [upstream] name for proxyd's reader?
   // It is: the section label keeps inner spaces.
   REQUIRE_FALSE(l.diag.hasErrors());
-  CHECK(l.cfg.main.error_log);
+  CHECK(l.cfg.main.error_log.size() == 1);
   CHECK(l.cfg.main.pid_path == "/run/proxyd.pid");
   REQUIRE(l.cfg.log_format_text.count("q"));
   CHECK(l.cfg.log_format_text.at("q") == "${remote_addr} \"x\" $status it's");

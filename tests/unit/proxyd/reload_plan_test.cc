@@ -25,6 +25,7 @@ EXPECT_DECIDED(proxyd::UpstreamServer, proxyd::kUpstreamServerDecisions);
 EXPECT_DECIDED(proxyd::HealthCheckOptions, proxyd::kHealthCheckOptionsDecisions);
 EXPECT_DECIDED(proxyd::ServerSection, proxyd::kServerSectionDecisions);
 EXPECT_DECIDED(proxyd::AccessLogTarget, proxyd::kAccessLogTargetDecisions);
+EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -51,6 +52,7 @@ listen = 127.0.0.1:10444
 proxy_pass = api
 access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
+error_log = syslog:server=127.0.0.1:5514,tag=a info
 allow = 127.0.0.0/8
 
 [server b]
@@ -246,15 +248,25 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       });
   using L = proxyd::AccessLogTarget;
   eachField<L>(
-      proxyd::kAccessLogTargetDecisions, {MUTATE(L, path), MUTATE(L, format_name)},
+      proxyd::kAccessLogTargetDecisions,
+      {MUTATE(L, path), MUTATE(L, format_name), MUTATE(L, syslog)},
       [](proxyd::ProxyConfig& c) -> L& { return *c.servers.front().access_log; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
   using T = proxyd::LogTarget;
   eachField<T>(
-      proxyd::kLogTargetDecisions, {MUTATE(T, path), MUTATE(T, level)},
-      [](proxyd::ProxyConfig& c) -> T& { return *c.servers.front().error_log; },
+      proxyd::kLogTargetDecisions, {MUTATE(T, path), MUTATE(T, level), MUTATE(T, syslog)},
+      [](proxyd::ProxyConfig& c) -> T& { return c.servers.front().error_log.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
+      });
+  using Y = proxyd::SyslogTarget;
+  eachField<Y>(
+      proxyd::kSyslogTargetDecisions,
+      {MUTATE(Y, text), MUTATE(Y, server), MUTATE(Y, unix_path), MUTATE(Y, facility),
+       MUTATE(Y, severity), MUTATE(Y, tag), MUTATE(Y, nohostname)},
+      [](proxyd::ProxyConfig& c) -> Y& { return *c.servers.front().error_log.back().syslog; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
