@@ -507,3 +507,53 @@ TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for wo
   CHECK_FALSE(diag.hasErrors());
   CHECK(cfg.variables.table->find("sub"));
 }
+
+TEST_CASE("nginx import: syslog targets and several error_log are carried") {
+  TempDir t("nginx_import");
+  std::string conf = t.write("nginx.conf", R"(error_log logs/error.log;
+error_log syslog:server=127.0.0.1:5514,tag=lb warn;
+stream {
+    log_format p '$remote_addr $status';
+    error_log syslog:server=unix:/dev/log,nohostname info;
+    server {
+        listen 9000;
+        proxy_pass 127.0.0.1:84;
+        access_log syslog:server=127.0.0.1,facility=local0,severity=notice p;
+    }
+    server {
+        listen 9001;
+        proxy_pass 127.0.0.1:85;
+        error_log logs/9001.log debug;
+        error_log syslog:server=127.0.0.1:5515 error;
+        access_log syslog:server=127.0.0.1,facility=local9 p;
+    }
+}
+)");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.cfg.main.error_log.size() == 2);
+  REQUIRE(l.cfg.main.error_log[1].syslog);
+  CHECK(l.cfg.main.error_log[1].syslog->tag == "lb");
+  CHECK(l.cfg.main.error_log[1].level == common::LogLevel::warn);
+  REQUIRE(l.cfg.servers.size() == 2);
+  // The stream block's chain is inherited by a server without its own.
+  const auto& a = l.cfg.servers[0];
+  REQUIRE(a.error_log.size() == 1);
+  CHECK(a.error_log[0].syslog->unix_path == "/dev/log");
+  CHECK(a.error_log[0].syslog->nohostname);
+  REQUIRE(a.access_log);
+  REQUIRE(a.access_log->syslog);
+  CHECK(a.access_log->syslog->facility == 16);
+  const auto& b = l.cfg.servers[1];
+  REQUIRE(b.error_log.size() == 2);
+  CHECK(b.error_log[0].level == common::LogLevel::debug);
+  CHECK(b.error_log[1].syslog->server.port() == 5515);
+  // nginx -t refuses it; the importer says nginx's reason and drops it.
+  CHECK_FALSE(b.access_log);
+  CHECK(
+      l.hasWarning("nginx.conf:16: warning: access_log: unknown syslog facility \"local9\": "
+                   "dropped"));
+  CHECK(l.imported.warnings.size() == 1);
+}
