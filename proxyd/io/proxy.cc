@@ -244,6 +244,9 @@ void Proxy::deploy(const Generation& gen,
     Worker* w = workers_[i].get();
     int limit = gen.cfg.main.worker_connections;
     w->post([w, plan, limit, ceiling] {
+      // A reload ends nginx's old workers, and their exit writes every
+      // access_log buffer= out: so here, before the new blocks log.
+      w->flushAccessLogs(true);
       w->setConnectionLimit(limit);
       w->setDescriptorCeiling(ceiling);
       w->applyListeners(std::move(*plan));

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """proxyd's access_log options as written in proxyd.ini: several access_log
 in one [server], if=, escape=json, buffer= with flush= (lines wait in memory
-until the timer, USR1 writes them to the old file before reopening), and
+until the timer, USR1 writes them to the old file before reopening, a reload
+writes them), and
 gzip (members that zcat reads, written when the buffer fills and at exit).
 
     python3 tests/integration/test_access_log_options.py
@@ -80,6 +81,18 @@ class AccessLogOptions(lab.ProxydCase):
         os.kill(proxy.pid, signal.SIGUSR1)
         self.assertIsNotNone(lab.wait_for(lambda: os.path.exists(rotated), 3, 0.01))
         self.assertEqual(lines_of(rotated + ".1"), [b"200"], "USR1 flushes before reopening")
+
+    def test_a_reload_writes_the_buffers_as_nginx_old_workers_do_at_exit(self):
+        proxy = self.start_with(["kept.log f buffer=64k"], {"f": "$status"})
+        kept = os.path.join(proxy.tmp, "kept.log")
+        self.session(proxy)
+        time.sleep(0.3)
+        self.assertEqual(lines_of(kept), [], "buffer= without flush= waits")
+        proxy.rewrite_config(proxy.config)  # the same file: still a reload
+        os.kill(proxy.pid, signal.SIGHUP)
+        self.assertIsNotNone(lab.wait_for(lambda: lines_of(kept), 5, 0.01),
+                             "the reload did not write the buffer")
+        self.assertEqual(lines_of(kept), [b"200"])
 
     def test_gzip_members_when_the_buffer_fills_and_at_exit(self):
         proxy = self.start_with(["zipped.log.gz f buffer=100 gzip=9"],
