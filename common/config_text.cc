@@ -90,6 +90,15 @@ Result<std::vector<std::string>> splitTokens(std::string_view text) {
   return tokens;
 }
 
+Result<std::string> splitOneToken(std::string_view text) {
+  auto tokens = splitTokens(text);
+  if (!tokens) return Error{tokens.error()};
+  if (tokens->size() != 1) {
+    return Result<std::string>::fail(fmt::format("expected one value, got {}", tokens->size()));
+  }
+  return std::move(tokens->front());
+}
+
 std::string quoteToken(std::string_view word) {
   bool plain = !word.empty() && word.front() != '"' && word.front() != '\'' &&
                word.front() != '#' && word.front() != ';';

@@ -21,6 +21,10 @@ std::vector<std::string> splitWords(std::string_view text);
 // would otherwise start an inline comment. "" is an empty token.
 Result<std::vector<std::string>> splitTokens(std::string_view text);
 
+// The one token of a value that takes a single nginx argument ("expected
+// one value, got N" otherwise).
+Result<std::string> splitOneToken(std::string_view text);
+
 // The inverse of one token of splitTokens: the word as is when it needs no
 // quotes, else double-quoted with the escapes above.
 std::string quoteToken(std::string_view word);

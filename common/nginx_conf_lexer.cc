@@ -112,4 +112,41 @@ NginxLexer::Lexeme NginxLexer::word(int start_line) {
       Kind::word, NginxToken{unescape(t_.substr(begin, pos_ - begin)), start_line}, start_line, {}};
 }
 
+Result<std::vector<NginxStatement>> readNginxStatements(std::string_view text, int* error_line) {
+  using R = Result<std::vector<NginxStatement>>;
+  std::vector<NginxStatement> out;
+  NginxStatement current;
+  NginxLexer lexer(text);
+  for (;;) {
+    NginxLexer::Lexeme lx = lexer.next();
+    switch (lx.kind) {
+      case NginxLexer::Kind::word:
+        if (current.words.empty()) current.line = lx.line;
+        current.words.push_back(std::move(lx.token.text));
+        break;
+      case NginxLexer::Kind::semicolon:
+        if (current.words.empty()) {
+          *error_line = lx.line;
+          return R::fail("unexpected \";\"");
+        }
+        out.push_back(std::move(current));
+        current = {};
+        break;
+      case NginxLexer::Kind::open:
+      case NginxLexer::Kind::close:
+        *error_line = lx.line;
+        return R::fail(lx.kind == NginxLexer::Kind::open ? "unexpected \"{\"" : "unexpected \"}\"");
+      case NginxLexer::Kind::end:
+        if (!current.words.empty()) {
+          *error_line = current.line;
+          return R::fail("unexpected end of file, expecting \";\" or \"}\"");
+        }
+        return out;
+      case NginxLexer::Kind::error:
+        *error_line = lx.line;
+        return R::fail(lx.error);
+    }
+  }
+}
+
 }  // namespace common

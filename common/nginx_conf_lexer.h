@@ -7,6 +7,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/result.h"
 
 namespace common {
 
@@ -38,5 +41,17 @@ class NginxLexer {
   std::size_t pos_ = 0;
   int line_ = 1;
 };
+
+// One "WORD WORD ...;" of a block body.
+struct NginxStatement {
+  std::vector<std::string> words;
+  int line = 0;
+};
+
+// The statements of a file that holds a block's body and nothing else (an
+// included geo or map body), as ngx_conf_parse reads them for a block
+// handler: a "{" or "}" there is an error in nginx's words. On an error,
+// `*error_line` gets its line.
+Result<std::vector<NginxStatement>> readNginxStatements(std::string_view text, int* error_line);
 
 }  // namespace common

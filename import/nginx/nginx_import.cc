@@ -368,6 +368,10 @@ class Importer : importer::ConfWalk {
         upstream(d);
       } else if (d.name == "map" && d.block) {
         map(d);
+      } else if (d.name == "geo" && d.block) {
+        geo(d);
+      } else if (d.name == "split_clients" && d.block) {
+        splitClients(d);
       } else if (d.name == "server" && d.block) {
         servers.push_back(&d);
       } else if (!serverSetting(d, defaults)) {
@@ -432,9 +436,14 @@ class Importer : importer::ConfWalk {
 
   // The user variables of the stream block, wherever they are made, so that
   // log formats and hash keys compile against them as proxyd's loader will:
-  // map results and the named captures of map regexes.
+  // map, geo and split_clients results and the named captures of map regexes.
   void declareVariables(const Directive& s) {
     for (const auto& d : s.children) {
+      if (d.block && !d.args.empty() && d.args.back().size() > 1 &&
+          ((d.name == "geo" && d.args.size() <= 2) ||
+           (d.name == "split_clients" && d.args.size() == 2))) {
+        (void)declared_.declare(d.args.back().substr(1));
+      }
       if (d.name != "map" || !d.block || d.args.size() != 2 || d.arg(1).size() < 2) continue;
       (void)declared_.declare(d.arg(1).substr(1));
       for (const auto& c : d.children) {
@@ -483,6 +492,62 @@ class Importer : importer::ConfWalk {
       }
     }
     for (auto& e : body) sec.entries.push_back(std::move(e));
+    sections_var_.push_back(std::move(sec));
+  }
+
+  // The statement's words as nginx read them, each quoted for the INI only
+  // where it must be (common::quoteToken), so they come back byte for byte.
+  static std::string quotedWords(const Directive& d, size_t from_arg = 0) {
+    std::string out = from_arg == 0 ? common::quoteToken(d.name) : std::string();
+    for (size_t i = from_arg; i < d.args.size(); ++i) {
+      if (!out.empty()) out += ' ';
+      out += common::quoteToken(d.args[i]);
+    }
+    return out;
+  }
+
+  // geo [$SOURCE] $NAME { ... }: [geo $NAME], its statements in order
+  // (nginx's include is already read in by the reader).
+  void geo(const Directive& g) {
+    if (g.args.empty() || g.args.size() > 2) {
+      msg_.warning(g.file, g.line, "geo: expected \"geo [$ADDRESS] $NAME { ... }\": dropped");
+      return;
+    }
+    Section sec{"geo " + g.args.back(), g.where(), {}, g.file, g.line};
+    if (g.args.size() == 2) put(sec, g, "source", common::quoteToken(g.arg(0)));
+    for (const auto& d : g.children) {
+      if (d.block) {
+        msg_.warning(d.file, d.line,
+                     fmt::format("geo: a block \"{}\" inside geo: dropped", d.name));
+      } else if (d.name == "ranges" && d.args.empty()) {
+        put(sec, d, "ranges", "on");
+      } else if ((d.name == "default" || d.name == "delete") && d.args.size() == 1) {
+        put(sec, d, d.name, common::quoteToken(d.arg(0)));
+      } else {
+        put(sec, d, "entry", quotedWords(d));
+      }
+    }
+    sections_var_.push_back(std::move(sec));
+  }
+
+  // split_clients STRING $NAME { PERCENT VALUE; ... }
+  void splitClients(const Directive& g) {
+    if (g.args.size() != 2) {
+      msg_.warning(g.file, g.line,
+                   "split_clients: expected \"split_clients STRING $NAME { ... }\": dropped");
+      return;
+    }
+    Section sec{"split_clients " + g.arg(1), g.where(), {}, g.file, g.line};
+    put(sec, g, "source", common::quoteToken(g.arg(0)));
+    for (const auto& d : g.children) {
+      if (d.block) {
+        msg_.warning(
+            d.file, d.line,
+            fmt::format("split_clients: a block \"{}\" inside split_clients: dropped", d.name));
+      } else {
+        put(sec, d, "entry", quotedWords(d));
+      }
+    }
     sections_var_.push_back(std::move(sec));
   }
 
@@ -984,7 +1049,7 @@ class Importer : importer::ConfWalk {
   Section main_;
   std::optional<Section> status_;
   VariableTable declared_;             // the stream block's user variables
-  std::vector<Section> sections_var_;  // [map $x]
+  std::vector<Section> sections_var_;  // [map $x], [geo $x], [split_clients $x]
   std::vector<Section> sections_log_;
   std::vector<Section> sections_up_;
   std::vector<PendingServer> servers_;

@@ -12,7 +12,9 @@
 #include "common/duration.h"
 #include "common/ini_section_walker.h"
 #include "proxyd/core/config_context.h"
+#include "proxyd/core/geo_section.h"
 #include "proxyd/core/map_section.h"
+#include "proxyd/core/split_clients_section.h"
 #include "proxyd/core/value_limits.h"
 
 namespace proxyd {
@@ -47,10 +49,12 @@ bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
 class Loader {
  public:
   Loader(ProxyConfig& cfg, Diagnostics& diag, const common::Host& host)
-      : cfg_(cfg),
-        diag_(diag),
-        host_(host),
-        ctx_{cfg.path, cfg.prefix, diag, host, *cfg.variables.table} {}
+      : cfg_(cfg), diag_(diag), host_(host), ctx_{cfg.path,
+                                                  cfg.prefix,
+                                                  diag,
+                                                  host,
+                                                  *cfg.variables.table,
+                                                  &cfg.variables.text} {}
 
   void load(const common::IniDocument& doc) {
     declareVariables(doc);
@@ -71,10 +75,14 @@ class Loader {
         loadServer(s);
       } else if (s.type == "map") {
         loadMapSection(s, ctx_);
+      } else if (s.type == "geo") {
+        loadGeoSection(s, ctx_);
+      } else if (s.type == "split_clients") {
+        loadSplitClientsSection(s, ctx_);
       } else {
         error(s.line, fmt::format("unknown section [{}] (expected [main], [status], "
-                                  "[log_format NAME], [map $NAME], [upstream NAME] or [server "
-                                  "NAME])",
+                                  "[log_format NAME], [map $NAME], [geo $NAME], "
+                                  "[split_clients $NAME], [upstream NAME] or [server NAME])",
                                   s.header));
       }
     }

@@ -18,6 +18,10 @@ struct ConfigContext {
   common::Diagnostics& diag;
   const common::Host& host;
   VariableTable& variables;
+  // UserVariables::text, which the reload plan compares: a loader appends
+  // what it reads besides its section (an included file), so that a reload
+  // after only that file changed still builds a new table. None: not kept.
+  std::string* variables_text = nullptr;
 
   void error(int line, std::string msg) const { diag.error(path, line, std::move(msg)); }
   void warning(int line, std::string msg) const { diag.warning(path, line, std::move(msg)); }

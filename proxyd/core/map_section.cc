@@ -117,17 +117,12 @@ class MapLoader {
 
   // The value of a key that takes one nginx argument (quoted as splitTokens reads).
   std::optional<std::string> oneToken(const IniEntry& e) {
-    auto tokens = common::splitTokens(e.value);
-    if (!tokens) {
-      error(ctx_.path, e.line, fmt::format("{}: {}", e.key, tokens.error()));
+    auto token = common::splitOneToken(e.value);
+    if (!token) {
+      error(ctx_.path, e.line, fmt::format("{}: {}", e.key, token.error()));
       return std::nullopt;
     }
-    if (tokens->size() != 1) {
-      error(ctx_.path, e.line,
-            fmt::format("{}: expected one value, got {}", e.key, tokens->size()));
-      return std::nullopt;
-    }
-    return std::move(tokens->front());
+    return std::move(*token);
   }
 
   void readSection() {

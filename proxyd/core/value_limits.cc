@@ -82,6 +82,16 @@ constexpr TextKey kText[] = {
     {"server", "error_log"},
     {"server", "allow"},
     {"server", "deny"},
+    // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
+    // geo_table.h, geo_section.h and split_clients_section.h.
+    {"geo", "source"},
+    {"geo", "ranges"},
+    {"geo", "default"},
+    {"geo", "entry"},
+    {"geo", "delete"},
+    {"geo", "include"},
+    {"split_clients", "source"},
+    {"split_clients", "entry"},
 };
 
 }  // namespace

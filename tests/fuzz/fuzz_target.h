@@ -34,7 +34,8 @@ inline std::string writeScratch(const std::string& name, std::string_view conten
   return path;
 }
 
-// Whether an importer input may name files outside the scratch directory:
+// Whether an importer's input (or a proxyd.ini with a geo `include = `) may
+// name files outside the scratch directory:
 // an include of an absolute path, of a parent directory or of a home
 // directory would let the fuzzer read the machine's files (a FIFO or
 // /dev/zero would hang it). Such inputs are skipped; relative includes,
@@ -43,7 +44,10 @@ inline bool includesOutsideScratch(std::string_view in) {
   for (std::size_t at = in.find("include"); at != std::string_view::npos;
        at = in.find("include", at + 1)) {
     std::size_t i = at + 7;
-    while (i < in.size() && (in[i] == ' ' || in[i] == '\t' || in[i] == '"' || in[i] == '\'')) ++i;
+    while (i < in.size() &&
+           (in[i] == ' ' || in[i] == '\t' || in[i] == '"' || in[i] == '\'' || in[i] == '=')) {
+      ++i;
+    }
     if (i < in.size() && (in[i] == '/' || in[i] == '~')) return true;
   }
   return in.find("..") != std::string_view::npos;

@@ -550,6 +550,10 @@ class Config:
     status_listen: Optional[int] = None      # proxyd [status] listen on 127.0.0.1
     status_rules: list = dataclasses.field(default_factory=list)  # [("allow"|"deny", cidr)]
     error_log: Optional[str] = None          # [main] error_log; None: TMP/error.log info
+    # The same thing in each syntax, written as is: proxyd.ini sections
+    # ([geo $x], [map $x], ...) and the nginx lines inside stream { }.
+    proxyd_sections: str = ""
+    nginx_stream: str = ""
 
 
 def simple_config(servers: list, *, listen: Optional[int] = None,
@@ -608,6 +612,8 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
         if name in cfg.log_escapes:
             s.append(_ini_kv("escape", cfg.log_escapes[name]))
         s.append(_ini_kv("format", fmt))
+    if cfg.proxyd_sections:
+        s.append("\n" + cfg.proxyd_sections)
     for up in cfg.upstreams:
         s.append(f"\n[upstream {up.name}]\n")
         if up.hash:
@@ -651,6 +657,7 @@ def render_nginx_conf(cfg: Config, tmp: str) -> str:
     s.append("stream {\n")
     for name, fmt in cfg.log_formats.items():
         s.append(f"    log_format {name} {_nginx_quote(fmt)};\n")
+    s.append(cfg.nginx_stream)
     for up in cfg.upstreams:
         s.append(f"    upstream {up.name} {{\n")
         if up.hash:

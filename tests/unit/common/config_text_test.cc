@@ -51,3 +51,11 @@ TEST_CASE("quoteToken round-trips through splitTokens", "[config_text]") {
     CHECK(back->front() == word);
   }
 }
+
+TEST_CASE("splitOneToken takes exactly one token", "[config_text]") {
+  CHECK(*common::splitOneToken("\"a b\"") == "a b");
+  CHECK(*common::splitOneToken("  x  ") == "x");
+  CHECK(common::splitOneToken("a b").error() == "expected one value, got 2");
+  CHECK(common::splitOneToken("").error() == "expected one value, got 0");
+  CHECK(common::splitOneToken("\"open").error() == "unbalanced \" in \"\"open\"");
+}

@@ -116,6 +116,13 @@ LoaderUnderTest proxydLoader() {
       if (key != "server") head += upstream_server;
       *line_no = nextLine(head);
       head += line + "\n";
+    } else if (section == "geo" || section == "split_clients") {
+      // A user variable's section: "[TYPE $NAME]", then the line.
+      head += "[" + section + " $probe]\n";
+      if (section == "split_clients" && key != "source") head += "source = $remote_addr\n";
+      *line_no = nextLine(head);
+      head += line + "\n";
+      head += "[upstream u]\n" + upstream_server;
     } else {
       head += "[upstream u]\n" + upstream_server;
     }

@@ -607,3 +607,63 @@ stream {
                    "dropped"));
   CHECK(l.imported.warnings.size() == 1);
 }
+
+TEST_CASE(
+    "nginx import: geo and split_clients become [geo $x] / [split_clients $x] word for word") {
+  TempDir t("nginx_import");
+  t.write("conf/offices.geo", "198.51.100.0/24 branch;\n");
+  std::string main_conf = t.write("conf/nginx.conf", R"(stream {
+    geo $client_net {
+        default      "far away";
+        192.0.2.0/24 office;
+        include      offices.geo;
+        delete       192.0.2.128/25;
+        2001:db8::/32 'v6 ; lab';
+    }
+    geo $remote_addr $client_range {
+        ranges;
+        default none;
+        192.0.2.1-192.0.2.99 low;
+    }
+    split_clients "${remote_addr}AAA" $variant {
+        0.5% .one;
+        2%   "";
+        *    "#rest";
+    }
+    log_format geo '$client_net $client_range $variant';
+    upstream u { hash $variant; server 127.0.0.1:9101; }
+    server { listen 9100; proxy_pass u; access_log /tmp/geo.log geo; }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.imported.warnings.empty());
+  // Log formats and hash keys that name them are carried too.
+  CHECK_THAT(l.imported.ini, Catch::Contains("format = $client_net $client_range $variant\n"));
+  CHECK_THAT(l.imported.ini, Catch::Contains("hash = $variant\n"));
+  // Each statement in order, each word quoted only where the INI needs it.
+  CHECK_THAT(l.imported.ini, Catch::Contains("[geo $client_net]\n"
+                                             "default = \"far away\"\n"
+                                             "entry = 192.0.2.0/24 office\n"
+                                             "entry = 198.51.100.0/24 branch\n"
+                                             "delete = 192.0.2.128/25\n"
+                                             "entry = 2001:db8::/32 \"v6 \\x3B lab\"\n"));
+  CHECK_THAT(l.imported.ini, Catch::Contains("[geo $client_range]\n"
+                                             "source = $remote_addr\n"
+                                             "ranges = on\n"
+                                             "default = none\n"
+                                             "entry = 192.0.2.1-192.0.2.99 low\n"));
+  CHECK_THAT(l.imported.ini, Catch::Contains("[split_clients $variant]\n"
+                                             "source = ${remote_addr}AAA\n"
+                                             "entry = 0.5% .one\n"
+                                             "entry = 2% \"\"\n"
+                                             "entry = * \"#rest\"\n"));
+  for (const char* name : {"client_net", "client_range", "variant"}) {
+    INFO(name);
+    auto index = l.cfg.variables.table->find(name);
+    REQUIRE(index);
+    CHECK(l.cfg.variables.table->at(*index).source);
+  }
+}
