@@ -1,9 +1,11 @@
 // Error logs with nginx's levels and nginx's line shape, so that operators'
 // greps keep working:
 //   2026/11/26 15:34:08 [error] 1234#1234: message
-// A log writes to stderr or to a file; files are reopened on USR1 (logrotate).
-// Each line is one write(2) on an O_APPEND descriptor, so lines from several
-// threads never interleave.
+// A log is nginx's error_log chain: one or more outputs (stderr, a file, a
+// sink such as proxyd's syslog sender), each with its own level; a line goes
+// to every output whose level admits it. Files are reopened on USR1
+// (logrotate). Each line is one write(2) on an O_APPEND descriptor, so lines
+// from several threads never interleave.
 #pragma once
 
 #include <fmt/format.h>
@@ -11,8 +13,10 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -20,6 +24,24 @@
 namespace common {
 
 enum class LogLevel { debug = 0, info, notice, warn, error, crit, alert, emerg };
+
+// An output that is not a file (proxyd's syslog sender). Called under the
+// log's lock: it must not block and must not log itself.
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  // One whole line, without its newline.
+  virtual void write(LogLevel level, std::string_view line) = 0;
+  // What went wrong since it was last asked, when it is time to say so; the
+  // log writes it (at alert) to its file outputs.
+  virtual std::optional<std::string> complaint() { return std::nullopt; }
+};
+
+struct LogOutput {
+  std::string path = "stderr";    // a file or "stderr"; unused with a sink
+  std::shared_ptr<LogSink> sink;  // set: the line goes there instead
+  LogLevel minimum = LogLevel::error;
+};
 
 // "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg".
 Result<LogLevel> parseLogLevel(std::string_view text);
@@ -32,13 +54,17 @@ class Log {
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
 
-  // Opens (creating, appending) `path`; "stderr" means stderr.
+  // One output: opens (creating, appending) `path`; "stderr" means stderr.
   Result<void> openFile(const std::string& path);
-  const std::string& path() const { return path_; }
-  // Reopens the file under the same name (after logrotate moved it).
+  // The whole chain, files opened now; on failure the log is left as it was.
+  Result<void> setOutputs(std::vector<LogOutput> outputs);
+  // The first output's path ("" when that is a sink).
+  std::string path() const;
+  // Reopens every file under the same name (after logrotate moved it).
   Result<void> reopen();
 
-  void setMinimum(LogLevel level) { minimum_.store(level, std::memory_order_relaxed); }
+  // Every output at `level`.
+  void setMinimum(LogLevel level);
   LogLevel minimum() const { return minimum_.load(std::memory_order_relaxed); }
   bool enabled(LogLevel level) const { return level >= minimum(); }
 
@@ -83,10 +109,16 @@ class Log {
   }
 
  private:
-  std::atomic<LogLevel> minimum_;
-  std::mutex mu_;  // guards fd_ and path_ against reopen
-  std::string path_ = "stderr";
-  UniqueFd fd_;  // invalid: stderr
+  struct Output {
+    LogOutput spec;
+    UniqueFd fd;  // invalid: stderr (or a sink)
+  };
+  static Result<Output> open(LogOutput spec);
+  void install(std::vector<Output> outputs);  // under mu_
+
+  std::atomic<LogLevel> minimum_;  // the lowest of the outputs'
+  mutable std::mutex mu_;          // guards outputs_ against reopen and reload
+  std::vector<Output> outputs_;
 };
 
 // Formats the nginx-style prefix "2026/11/26 15:34:08 [error] 1234#1234: ".

@@ -208,7 +208,7 @@ const std::vector<std::string> kServerKeys = {
     "proxy_connect_timeout",       "proxy_timeout",
     "proxy_buffer_size",           "proxy_half_close",
     "proxy_next_upstream",         "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout", "error_log",
+    "proxy_next_upstream_timeout",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -222,6 +222,7 @@ struct ServerSettings {
   std::map<std::string, Entry> keys;        // kServerKeys
   std::vector<Entry> rules;                 // allow / deny, in order
   std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
+  std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
 };
 
 struct PendingServer {
@@ -259,7 +260,10 @@ class Importer : importer::ConfWalk {
       if (d.arg(0) == "off") return;  // no pid file: proxyd's default too
       setMain(d, "pid", d.arg(0));
     } else if (d.name == "error_log") {
-      if (auto v = errorLog(d)) setMain(d, "error_log", *v);
+      // Repeatable: every one joins the main chain, as in nginx.
+      if (auto v = errorLog(d); v && writable(d, "error_log", *v)) {
+        main_.entries.push_back(entryFrom("error_log", *v, d.file, d.line));
+      }
     } else if (d.name == "events" && d.block) {
       for (const auto& c : d.children) {
         if (c.name == "worker_connections" && expect(c, 1, 1, "NUMBER")) {
@@ -323,23 +327,33 @@ class Importer : importer::ConfWalk {
     return written;
   }
 
-  // error_log PATH [LEVEL]: proxyd takes a file or stderr.
+  // error_log PATH|stderr|syslog:... [LEVEL].
   std::optional<std::string> errorLog(const Directive& d) {
     if (!expect(d, 1, 2, "PATH [LEVEL]")) return std::nullopt;
     const std::string path = d.arg(0);
-    if (path.rfind("syslog:", 0) == 0 || path.rfind("memory:", 0) == 0) {
+    if (path.rfind("memory:", 0) == 0) {
       msg_.warning(d.file, d.line,
-                   fmt::format("error_log {}: only files and stderr are supported by proxyd: "
-                               "dropped",
+                   fmt::format("error_log {}: nginx's debug memory buffer is not supported by "
+                               "proxyd: dropped",
                                path));
       return std::nullopt;
     }
+    if (!syslogAccepted(d, path)) return std::nullopt;
     if (d.args.size() == 2 && !common::parseLogLevel(d.arg(1))) {
       msg_.warning(d.file, d.line,
                    fmt::format("error_log: invalid level \"{}\": dropped", d.arg(1)));
       return std::nullopt;
     }
     return d.joined();
+  }
+
+  // A "syslog:..." destination is carried as written when nginx takes it;
+  // nginx's own complaint otherwise. Not a syslog target: true.
+  bool syslogAccepted(const Directive& d, const std::string& target) {
+    if (!proxyd::isSyslogTarget(target)) return true;
+    auto r = proxyd::parseSyslogTarget(target);
+    if (!r) msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", d.name, r.error()));
+    return static_cast<bool>(r);
   }
 
   // ------------------------------------------------------------ stream
@@ -679,6 +693,12 @@ class Importer : importer::ConfWalk {
       }
       return true;
     }
+    if (n == "error_log") {
+      if (auto v = errorLog(d); v && writable(d, n, *v)) {
+        out.error_logs.push_back(entryFrom(n, *v, d.file, d.line));
+      }
+      return true;
+    }
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
@@ -696,8 +716,6 @@ class Importer : importer::ConfWalk {
       }
     } else if (n == "proxy_next_upstream_tries") {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
-    } else if (n == "error_log") {
-      value = errorLog(d);
     }
     if (!value || !writable(d, n, *value)) return true;
     if (out.keys.count(n)) {
@@ -715,12 +733,6 @@ class Importer : importer::ConfWalk {
   // word carried as written (quoted where INI needs it); what nginx itself
   // would refuse is dropped with nginx's reason.
   std::optional<AccessLogEntry> accessLog(const Directive& d) {
-    if (d.arg(0).rfind("syslog:", 0) == 0) {
-      // The syslog targets' own importer goes here.
-      msg_.warning(d.file, d.line,
-                   "access_log syslog:...: only files are supported by proxyd: dropped");
-      return std::nullopt;
-    }
     auto parsed = parseAccessLog(d.args);
     if (!parsed) {
       msg_.warning(d.file, d.line, fmt::format("access_log: {}: dropped", parsed.error()));
@@ -870,6 +882,10 @@ class Importer : importer::ConfWalk {
         continue;
       }
       sec.entries.push_back(log.entry);
+    }
+    // A server's own error_log chain replaces the stream block's.
+    for (const auto& e : own.error_logs.empty() ? defaults.error_logs : own.error_logs) {
+      sec.entries.push_back(e);
     }
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;

@@ -34,7 +34,13 @@ std::optional<std::chrono::milliseconds> nginxTime(std::string_view s) {
 }  // namespace
 
 common::Result<void> parseAccessLogDestination(std::string_view word, AccessLogTarget& out) {
-  // The syslog helper adds "syslog:" here.
+  if (isSyslogTarget(word)) {
+    auto syslog = parseSyslogTarget(word);
+    if (!syslog) return common::Result<void>::fail(syslog.error());
+    out.path = std::string(word);
+    out.syslog = std::move(*syslog);
+    return {};
+  }
   if (word.find('$') != std::string_view::npos) {
     // nginx would open a file per session named by the variables; proxyd
     // keeps one open file per path.
@@ -90,6 +96,8 @@ Parsed parseAccessLog(const std::vector<std::string>& words) {
   if (b.flush.count() != 0 && b.size == 0) {
     return Parsed::fail(fmt::format("no buffer is defined for access_log \"{}\"", words[0]));
   }
+  // ngx_stream_log_set_log: a syslog line is sent when the session ends.
+  if (b.size != 0 && t.syslog) return Parsed::fail("logs to syslog cannot be buffered");
   return std::optional<AccessLogTarget>(std::move(t));
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "proxyd/core/syslog_target.h"
 
 namespace proxyd {
 
@@ -33,6 +34,7 @@ struct AccessLogTarget {
   AccessLogBuffering buffering;
   // if=: a template; the line is skipped when it is "" or "0". None: every line.
   std::optional<std::string> condition;
+  std::optional<SyslogTarget> syslog;  // path is "syslog:...": lines go there, not to a file
   bool operator==(const AccessLogTarget&) const = default;
 };
 

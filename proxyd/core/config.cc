@@ -167,18 +167,24 @@ class Loader {
     };
   }
 
-  std::optional<LogTarget> parseErrorLog(const IniEntry& e) {
+  // error_log = PATH|stderr|syslog:... [LEVEL]; repeatable, each adds one
+  // target to the chain.
+  void parseErrorLog(const IniEntry& e, std::vector<LogTarget>& chain) {
     auto words = splitWords(e.value);
     if (words.empty() || words.size() > 2) {
-      error(e.line, "error_log: expected \"PATH [LEVEL]\"");
-      return std::nullopt;
+      error(e.line, "error_log: expected \"PATH|syslog:... [LEVEL]\"");
+      return;
     }
     LogTarget t;
-    t.path = resolvePath(words[0]);
-    if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level))
-      return std::nullopt;
-    checkLogDirectory(e, t.path);
-    return t;
+    if (words.size() == 2 && !take(e, common::parseLogLevel(words[1]), t.level)) return;
+    if (isSyslogTarget(words[0])) {
+      t.path = words[0];
+      if (!take(e, parseSyslogTarget(words[0]), t.syslog.emplace())) return;
+    } else {
+      t.path = resolvePath(words[0]);
+      checkLogDirectory(e, t.path);
+    }
+    chain.push_back(std::move(t));
   }
 
   // A log directory that does not exist here is a warning: the config may be
@@ -201,7 +207,9 @@ class Loader {
       if (auto n = number("main", e)) cfg_.main.worker_processes = static_cast<int>(*n);
     });
     w.on("worker_connections", numberInto("main", cfg_.main.worker_connections));
-    w.on("error_log", [&](const IniEntry& e) { cfg_.main.error_log = parseErrorLog(e); });
+    w.on(
+        "error_log", [&](const IniEntry& e) { parseErrorLog(e, cfg_.main.error_log); },
+        /*repeatable=*/true);
     w.on("worker_rlimit_nofile", numberInto("main", cfg_.main.worker_rlimit_nofile));
     w.on("worker_shutdown_timeout", durationInto("main", cfg_.main.worker_shutdown_timeout));
     w.on("pid", [&](const IniEntry& e) {
@@ -460,7 +468,9 @@ class Loader {
           sv.access_logs.push_back(std::move(**target));
         },
         true);
-    w.on("error_log", [&](const IniEntry& e) { sv.error_log = parseErrorLog(e); });
+    w.on(
+        "error_log", [&](const IniEntry& e) { parseErrorLog(e, sv.error_log); },
+        /*repeatable=*/true);
     // nginx stream's allow/deny (ngx_stream_access_module): first match wins.
     auto rule = [&](bool allow) {
       return [&, allow](const IniEntry& e) {
@@ -507,8 +517,10 @@ class Loader {
     }
     if (*target) {
       AccessLogTarget& t = **target;
-      t.path = resolvePath(t.path);
-      checkLogDirectory(e, t.path);
+      if (!t.syslog) {
+        t.path = resolvePath(t.path);
+        checkLogDirectory(e, t.path);
+      }
       if (t.condition) {
         if (auto c = Template::compile(*t.condition, variables()); !c) {
           error(e.line, fmt::format("access_log: if={}: {}", *t.condition, c.error()));

@@ -17,23 +17,27 @@
 #include "proxyd/core/access_log_target.h"
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
 
 namespace proxyd {
 
 struct LogTarget {
-  std::string path;  // absolute, or "stderr"
+  std::string path;  // absolute, "stderr", or the "syslog:..." text
   common::LogLevel level = common::LogLevel::error;
+  std::optional<SyslogTarget> syslog;  // path is "syslog:..."
   bool operator==(const LogTarget&) const = default;
 };
 
 struct MainSection {
   int worker_processes = 1;  // "auto" = number of CPUs
   int worker_connections = 1024;
-  std::optional<LogTarget> error_log;  // none: stderr at "error", as nginx's default level
-  std::string pid_path;                // empty: no pid file
-  int worker_rlimit_nofile = 0;        // 0: leave RLIMIT_NOFILE as inherited
+  // nginx's error_log chain: each line goes to every target whose level
+  // admits it. Empty: stderr at "error", as nginx's default.
+  std::vector<LogTarget> error_log;
+  std::string pid_path;          // empty: no pid file
+  int worker_rlimit_nofile = 0;  // 0: leave RLIMIT_NOFILE as inherited
   // QUIT: sessions still running after this are closed; 0 waits for them
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
@@ -94,7 +98,7 @@ struct ServerSection {
   // Every line goes to each of them (nginx's several access_log); none
   // with `access_log = off` or without the key.
   std::vector<AccessLogTarget> access_logs;
-  std::optional<LogTarget> error_log;
+  std::vector<LogTarget> error_log;      // empty: the [main] chain (as nginx inherits it)
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
   // nginx evaluates proxy_pass per session when it has a variable (a '$';
   // one that starts no valid variable fails to load).

@@ -82,6 +82,18 @@ inline constexpr std::array kMainSectionDecisions = {
 inline constexpr std::array kLogTargetDecisions = {
     FieldDecision{"path", OnChange::update, "the log is opened anew"},
     FieldDecision{"level", OnChange::update, "the log is opened anew"},
+    FieldDecision{"syslog", OnChange::update, "the log is opened anew (kSyslogTargetDecisions)"},
+};
+
+// A syslog destination: a new sender (socket) replaces the old one.
+inline constexpr std::array kSyslogTargetDecisions = {
+    FieldDecision{"text", OnChange::update, "a new sender"},
+    FieldDecision{"server", OnChange::update, "a new sender"},
+    FieldDecision{"unix_path", OnChange::update, "a new sender"},
+    FieldDecision{"facility", OnChange::update, "a new sender"},
+    FieldDecision{"severity", OnChange::update, "a new sender"},
+    FieldDecision{"tag", OnChange::update, "a new sender"},
+    FieldDecision{"nohostname", OnChange::update, "a new sender"},
 };
 
 inline constexpr std::array kStatusSectionDecisions = {
@@ -171,6 +183,7 @@ inline constexpr std::array kAccessLogTargetDecisions = {
                   "the listeners; each worker writes out the old buffer and opens the file anew "
                   "(kAccessLogBufferingDecisions)"},
     FieldDecision{"condition", OnChange::update, "the listeners"},
+    FieldDecision{"syslog", OnChange::update, "the listeners (kSyslogTargetDecisions)"},
 };
 
 inline constexpr std::array kAccessLogBufferingDecisions = {

@@ -20,6 +20,7 @@
 #include "common/version.h"
 #include "import/nginx/nginx_import.h"
 #include "proxyd/core/config.h"
+#include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/proxy.h"
 
 namespace {
@@ -178,9 +179,8 @@ bool holdPidFile(const std::string& path, common::Log& log,
 // Runs the proxy until it stops; its exit code.
 int run(proxyd::ProxyConfig cfg) {
   auto log = std::make_shared<common::Log>(common::LogLevel::error);
-  if (cfg.main.error_log) {
-    log->setMinimum(cfg.main.error_log->level);
-    if (auto r = log->openFile(cfg.main.error_log->path); !r) {
+  if (!cfg.main.error_log.empty()) {
+    if (auto r = log->setOutputs(proxyd::errorLogOutputs(cfg.main.error_log)); !r) {
       std::cerr << "proxyd: " << r.error() << "\n";
       return 2;
     }

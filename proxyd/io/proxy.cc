@@ -16,6 +16,7 @@
 #include "common/sys_error.h"
 #include "common/version.h"
 #include "proxyd/core/status_http.h"
+#include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/listener.h"
 
 namespace proxyd {
@@ -128,9 +129,9 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
       if (!compiled) return R::fail(compiled.error());
       block->access_logs.push_back(std::move(*compiled));
     }
-    if (sec.error_log) {
-      auto log = std::make_shared<common::Log>(sec.error_log->level);
-      if (auto r = log->openFile(sec.error_log->path); !r) return R::fail(r.error());
+    if (!sec.error_log.empty()) {
+      auto log = std::make_shared<common::Log>();
+      if (auto r = log->setOutputs(errorLogOutputs(sec.error_log)); !r) return R::fail(r.error());
       block->error_log = std::move(log);
     } else {
       block->error_log = main_log;
@@ -463,10 +464,9 @@ void Proxy::applyMain(const MainSection& main, const ReloadPlan& plan) {
                main.worker_processes, workers_.size());
   }
   if (plan.rlimit_changed) applyRlimit(main.worker_rlimit_nofile);
-  if (main.error_log) {
-    log_->setMinimum(main.error_log->level);
-    if (main.error_log->path != log_->path()) {
-      if (auto r = log_->openFile(main.error_log->path); !r) log_->alert("{}", r.error());
+  if (!main.error_log.empty()) {
+    if (auto r = log_->setOutputs(errorLogOutputs(main.error_log)); !r) {
+      log_->alert("{}", r.error());
     }
   }
 }

@@ -52,6 +52,8 @@ Session::~Session() {
 }
 
 void Session::start() {
+  // ngx_event_accept's line (its "*N" is in the format there, as here).
+  logDebug("accept: {} fd:{}", record_.remote.toString(), client_.fd.get());
   client_.event.reset(
       event_new(worker_.base(), client_.fd.get(), kSocketEvents, onClientEvent, this));
   timer_.reset(evtimer_new(worker_.base(), onTimer, this));
@@ -197,6 +199,7 @@ void Session::connectNext() {
     return;
   }
   phase_ = Phase::connecting;
+  logDebug("connect to {}, fd:{}", peer_->addr.toString(), fd);  // ngx_event_connect_peer
   if (::connect(fd, peer_->addr.sa(), peer_->addr.len()) == 0) {
     onConnected(now);
     return;
@@ -454,6 +457,7 @@ void Session::release(Flow& flow) {
 void Session::finish(int status) {
   if (phase_ == Phase::done) return;
   phase_ = Phase::done;
+  logDebug("finalize stream proxy: {}", status);  // ngx_stream_proxy_finalize's rc
   common::TimePoint now = monoNow();
   if (peer_ != nullptr) {
     UpstreamAttempt& a = record_.upstreams.back();
@@ -478,6 +482,12 @@ void Session::finish(int status) {
     for (const CompiledAccessLog& compiled : block_->access_logs) {
       // nginx's if=: the line is skipped when the condition is "" or "0".
       if (compiled.condition && !conditionPasses(compiled.condition->evaluate(vars_))) continue;
+      if (compiled.target.syslog) {
+        std::string line;
+        compiled.format.render(vars_, line);
+        worker_.sendAccessSyslog(*compiled.target.syslog, line, *block_->error_log);
+        continue;
+      }
       AccessLog* log = worker_.accessLog(compiled.target);
       if (log == nullptr) continue;
       compiled.format.render(vars_, log->startLine());
@@ -486,6 +496,7 @@ void Session::finish(int status) {
   }
   release(up_);
   release(down_);
+  logDebug("close stream connection: {}", client_.fd.get());
   worker_.destroy(*this);
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/event.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/session_record.h"
@@ -100,6 +101,16 @@ class Session {
   void armTimer(common::Duration d);
   void finish(int status);
   void logError(common::LogLevel level, const std::string& what);
+  // nginx's stream debug lines: "*N what", without the client/server
+  // context (ngx_log_error_core adds it only above debug). Formatted only
+  // when a debug-level error_log is there to take them.
+  template <class... Args>
+  void logDebug(fmt::format_string<Args...> f, Args&&... args) {
+    common::Log& log = *block_->error_log;
+    if (!log.enabled(common::LogLevel::debug)) return;
+    log.write(common::LogLevel::debug, fmt::format("*{} {}", record_.connection,
+                                                   fmt::format(f, std::forward<Args>(args)...)));
+  }
 
   Worker& worker_;
   std::shared_ptr<const ServerBlock> block_;

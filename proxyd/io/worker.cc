@@ -235,6 +235,16 @@ void Worker::reopenLogs() {
   }
 }
 
+void Worker::sendAccessSyslog(const SyslogTarget& target, std::string_view line,
+                              common::Log& errors) {
+  auto& sender = syslog_senders_[target.text];
+  if (!sender) sender = std::make_unique<SyslogSender>(target, process_.hostname, clock_);
+  if (!sender->send(target.severity, line)) counters_.access_log_lost_lines.add(1);
+  // nginx warns "send() to syslog failed" for each line; once a minute says
+  // the same without flooding the error log while the server is down.
+  if (auto report = sender->lossReport()) errors.warn("{}", *report);
+}
+
 char* Worker::scratch(size_t size) {
   if (scratch_.size() < size) scratch_.resize(size);
   return scratch_.data();

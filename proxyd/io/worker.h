@@ -28,6 +28,7 @@
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/stats.h"
 #include "proxyd/io/access_log.h"
+#include "proxyd/io/syslog_sender.h"
 
 namespace proxyd {
 
@@ -114,6 +115,10 @@ class Worker {
   // for the next flush= deadline.
   void flushAccessLogs(bool all = false);
   void reopenLogs();
+  // access_log = syslog:...: sends one line at once (nginx cannot buffer
+  // syslog lines either); a lost line is counted as an access-log line lost
+  // and `errors` hears of losses at most once a minute.
+  void sendAccessSyslog(const SyslogTarget& target, std::string_view line, common::Log& errors);
 
   std::uint64_t nextConnectionNumber() { return ++connections_; }
 
@@ -162,6 +167,7 @@ class Worker {
   int fd_ceiling_ = 0;        // 0: none
   std::chrono::steady_clock::time_point limit_logged_{};
   std::map<std::string, std::unique_ptr<AccessLog>> access_logs_;
+  std::map<std::string, std::unique_ptr<SyslogSender>> syslog_senders_;  // by target text
   std::vector<char> scratch_;
   BufferPool buffers_;
   // Declared after base_ so that sessions (and their events) go first.

@@ -104,8 +104,8 @@ TEST_CASE("nginx import: the seed's nginx.conf + stream.conf + default.conf mean
   // Relative, as in nginx.conf: resolved against proxyd's prefix.
   CHECK(sv.access_logs[0].path == "/usr/local/nginx/logs/10443_access.log");
   CHECK(sv.access_logs[0].format_name == "proxy");
-  REQUIRE(sv.error_log);
-  CHECK(sv.error_log->path == "/usr/local/nginx/logs/10443_error.log");
+  REQUIRE(sv.error_log.size() == 1);
+  CHECK(sv.error_log.front().path == "/usr/local/nginx/logs/10443_error.log");
 
   REQUIRE(l.cfg.status);
   CHECK(l.cfg.status->listen.port() == 10088);
@@ -201,7 +201,7 @@ stream {
   // "up one" has a space: not a valid [upstream] name for proxyd's reader?
   // It is: the section label keeps inner spaces.
   REQUIRE_FALSE(l.diag.hasErrors());
-  CHECK(l.cfg.main.error_log);
+  CHECK(l.cfg.main.error_log.size() == 1);
   CHECK(l.cfg.main.pid_path == "/run/proxyd.pid");
   REQUIRE(l.cfg.log_format_text.count("q"));
   CHECK(l.cfg.log_format_text.at("q") == "${remote_addr} \"x\" $status it's");
@@ -556,6 +556,56 @@ TEST_CASE("nginx import: stream map blocks become [map $x] sections, word for wo
   INFO(test_support::diagnosticText(diag));
   CHECK_FALSE(diag.hasErrors());
   CHECK(cfg.variables.table->find("sub"));
+}
+
+TEST_CASE("nginx import: syslog targets and several error_log are carried") {
+  TempDir t("nginx_import");
+  std::string conf = t.write("nginx.conf", R"(error_log logs/error.log;
+error_log syslog:server=127.0.0.1:5514,tag=lb warn;
+stream {
+    log_format p '$remote_addr $status';
+    error_log syslog:server=unix:/dev/log,nohostname info;
+    server {
+        listen 9000;
+        proxy_pass 127.0.0.1:84;
+        access_log syslog:server=127.0.0.1,facility=local0,severity=notice p;
+    }
+    server {
+        listen 9001;
+        proxy_pass 127.0.0.1:85;
+        error_log logs/9001.log debug;
+        error_log syslog:server=127.0.0.1:5515 error;
+        access_log syslog:server=127.0.0.1,facility=local9 p;
+    }
+}
+)");
+  auto l = importAndLoad(conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.cfg.main.error_log.size() == 2);
+  REQUIRE(l.cfg.main.error_log[1].syslog);
+  CHECK(l.cfg.main.error_log[1].syslog->tag == "lb");
+  CHECK(l.cfg.main.error_log[1].level == common::LogLevel::warn);
+  REQUIRE(l.cfg.servers.size() == 2);
+  // The stream block's chain is inherited by a server without its own.
+  const auto& a = l.cfg.servers[0];
+  REQUIRE(a.error_log.size() == 1);
+  CHECK(a.error_log[0].syslog->unix_path == "/dev/log");
+  CHECK(a.error_log[0].syslog->nohostname);
+  REQUIRE(a.access_logs.size() == 1);
+  REQUIRE(a.access_logs[0].syslog);
+  CHECK(a.access_logs[0].syslog->facility == 16);
+  const auto& b = l.cfg.servers[1];
+  REQUIRE(b.error_log.size() == 2);
+  CHECK(b.error_log[0].level == common::LogLevel::debug);
+  CHECK(b.error_log[1].syslog->server.port() == 5515);
+  // nginx -t refuses it; the importer says nginx's reason and drops it.
+  CHECK(b.access_logs.empty());
+  CHECK(
+      l.hasWarning("nginx.conf:16: warning: access_log: unknown syslog facility \"local9\": "
+                   "dropped"));
+  CHECK(l.imported.warnings.size() == 1);
 }
 
 TEST_CASE(

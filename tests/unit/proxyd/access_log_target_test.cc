@@ -90,3 +90,14 @@ TEST_CASE("access_log: if= keeps its template; a line passes unless \"\" or \"0\
   CHECK(proxyd::conditionPasses("200"));
   CHECK(proxyd::conditionPasses(" "));
 }
+
+TEST_CASE("access_log: a syslog target, never buffered", "[access_log][syslog]") {
+  auto t = parsed({"syslog:server=127.0.0.1:5514,tag=lb", "p", "if=$ok"});
+  REQUIRE(t.syslog);
+  CHECK(t.syslog->tag == "lb");
+  CHECK(t.path == "syslog:server=127.0.0.1:5514,tag=lb");
+  CHECK(failure({"syslog:server=127.0.0.1", "p", "buffer=4k"}) ==
+        "logs to syslog cannot be buffered");
+  CHECK(failure({"syslog:server=127.0.0.1", "p", "gzip"}) == "logs to syslog cannot be buffered");
+  CHECK(failure({"syslog:tag=x", "p"}) == "no syslog server specified");
+}

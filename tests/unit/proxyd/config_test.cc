@@ -64,8 +64,8 @@ TEST_CASE("the seed's stream.conf in INI form loads with nginx's defaults") {
   CHECK_FALSE(s.half_close);
   CHECK(s.next_upstream);
   CHECK(s.access_logs.at(0).path == "/tmp/10443_access.log");  // relative to the prefix
-  CHECK(s.error_log->path == "/tmp/10443_error.log");
-  CHECK(s.error_log->level == common::LogLevel::error);
+  CHECK(s.error_log.front().path == "/tmp/10443_error.log");
+  CHECK(s.error_log.front().level == common::LogLevel::error);
   const auto* up = l.cfg.findUpstream("k8sapiserver");
   REQUIRE(up != nullptr);
   CHECK(up->method == BalanceMethod::consistent_hash);
@@ -199,7 +199,7 @@ TEST_CASE("worker_processes auto and a missing log directory is only a warning")
   CHECK(l.cfg.main.worker_processes >= 1);
   CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:3: warning: error_log: directory "
                                        "\"/nonexistent-dir\" does not exist"));
-  CHECK(l.cfg.main.error_log->level == common::LogLevel::warn);
+  CHECK(l.cfg.main.error_log.front().level == common::LogLevel::warn);
 }
 
 TEST_CASE("a status page beyond loopback without allow/deny is a warning at its listen line") {
@@ -308,4 +308,45 @@ TEST_CASE("set, return and proxy_pass errors", "[config][routing]") {
     INFO(c.text);
     CHECK_THAT(load(c.text).text(), Catch::Contains(c.error));
   }
+}
+
+TEST_CASE("proxyd config: several error_log, syslog targets among them", "[config]") {
+  auto l = load(
+      "[main]\n"
+      "error_log = /tmp/e.log\n"
+      "error_log = syslog:server=127.0.0.1:5514,tag=lb debug\n"
+      "[upstream u]\nserver = 127.0.0.1:1\n"
+      "[log_format f]\nformat = $remote_addr\n"
+      "[server s]\nlisten = 127.0.0.1:1\nproxy_pass = u\n"
+      "access_log = syslog:server=unix:/dev/log,severity=notice f\n"
+      "error_log = stderr info\n"
+      "error_log = syslog:server=127.0.0.1 warn\n");
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.cfg.main.error_log.size() == 2);
+  CHECK(l.cfg.main.error_log[0].level == common::LogLevel::error);
+  CHECK_FALSE(l.cfg.main.error_log[0].syslog);
+  const auto& sys = l.cfg.main.error_log[1];
+  CHECK(sys.level == common::LogLevel::debug);
+  REQUIRE(sys.syslog);
+  CHECK(sys.syslog->tag == "lb");
+  CHECK(sys.syslog->server.port() == 5514);
+  const auto& sv = l.cfg.servers.front();
+  REQUIRE(sv.error_log.size() == 2);
+  CHECK(sv.error_log[1].syslog->server.port() == 514);
+  REQUIRE(sv.access_logs.size() == 1);
+  REQUIRE(sv.access_logs[0].syslog);
+  CHECK(sv.access_logs[0].syslog->unix_path == "/dev/log");
+  CHECK(sv.access_logs[0].syslog->severity == 5);
+}
+
+TEST_CASE("proxyd config: a bad syslog target is an error on its line", "[config]") {
+  auto l = load("[main]\nerror_log = syslog:server=127.0.0.1,facility=local9 info\n");
+  CHECK(l.text() ==
+        "/etc/proxyd/proxyd.ini:2: error: error_log: unknown syslog facility \"local9\"\n");
+  auto a = load(
+      "[upstream u]\nserver = 127.0.0.1:1\n[log_format f]\nformat = $remote_addr\n"
+      "[server s]\nlisten = 127.0.0.1:1\nproxy_pass = u\naccess_log = syslog:tag=x f\n");
+  CHECK_THAT(a.text(), Catch::Contains("proxyd.ini:8: error: access_log: no syslog server "
+                                       "specified"));
 }

@@ -27,6 +27,7 @@ EXPECT_DECIDED(proxyd::ServerSection, proxyd::kServerSectionDecisions);
 EXPECT_DECIDED(proxyd::AccessLogTarget, proxyd::kAccessLogTargetDecisions);
 EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions);
 EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
+EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -54,6 +55,7 @@ proxy_pass = api
 set = $client $remote_addr
 access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
+error_log = syslog:server=127.0.0.1:5514,tag=a info
 allow = 127.0.0.0/8
 
 [server b]
@@ -282,7 +284,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
   using L = proxyd::AccessLogTarget;
   eachField<L>(
       proxyd::kAccessLogTargetDecisions,
-      {MUTATE(L, path), MUTATE(L, format_name), MUTATE(L, buffering), MUTATE(L, condition)},
+      {MUTATE(L, path), MUTATE(L, format_name), MUTATE(L, buffering), MUTATE(L, condition),
+       MUTATE(L, syslog)},
       [](proxyd::ProxyConfig& c) -> L& { return c.servers.front().access_logs.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
@@ -296,8 +299,17 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       });
   using T = proxyd::LogTarget;
   eachField<T>(
-      proxyd::kLogTargetDecisions, {MUTATE(T, path), MUTATE(T, level)},
-      [](proxyd::ProxyConfig& c) -> T& { return *c.servers.front().error_log; },
+      proxyd::kLogTargetDecisions, {MUTATE(T, path), MUTATE(T, level), MUTATE(T, syslog)},
+      [](proxyd::ProxyConfig& c) -> T& { return c.servers.front().error_log.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
+      });
+  using Y = proxyd::SyslogTarget;
+  eachField<Y>(
+      proxyd::kSyslogTargetDecisions,
+      {MUTATE(Y, text), MUTATE(Y, server), MUTATE(Y, unix_path), MUTATE(Y, facility),
+       MUTATE(Y, severity), MUTATE(Y, tag), MUTATE(Y, nohostname)},
+      [](proxyd::ProxyConfig& c) -> Y& { return *c.servers.front().error_log.back().syslog; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
