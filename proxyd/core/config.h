@@ -84,6 +84,12 @@ struct ServerSection {
   std::vector<AccessLogTarget> access_logs;
   std::optional<LogTarget> error_log;
   std::vector<AccessRule> access_rules;  // allow/deny, first match wins; no match: allowed
+  // nginx 1.25.5's server_name, as written; none: "" (as nginx's default).
+  std::vector<std::string> server_names;
+  std::vector<common::SocketAddress> default_server;  // the listen addresses marked so
+  bool ssl_preread = false;
+  std::size_t preread_buffer_size = 16384;
+  std::chrono::milliseconds preread_timeout{30000};
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -242,7 +242,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, connect_timeout), MUTATE(S, timeout), MUTATE(S, buffer_size),
        MUTATE(S, half_close), MUTATE(S, next_upstream), MUTATE(S, next_upstream_tries),
        MUTATE(S, next_upstream_timeout), MUTATE(S, access_logs), MUTATE(S, error_log),
-       MUTATE(S, access_rules)},
+       MUTATE(S, access_rules), MUTATE(S, server_names), MUTATE(S, default_server),
+       MUTATE(S, ssl_preread), MUTATE(S, preread_buffer_size), MUTATE(S, preread_timeout)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
