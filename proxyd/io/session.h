@@ -16,10 +16,12 @@
 #include "common/clock.h"
 #include "common/event.h"
 #include "common/unique_fd.h"
+#include "proxyd/core/client_hello.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/session_record.h"
 #include "proxyd/core/session_variables.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/virtual_servers.h"
 
 namespace proxyd {
 
@@ -27,8 +29,10 @@ class Worker;
 
 class Session {
  public:
-  Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
-          const common::SocketAddress& remote, const common::SocketAddress& local);
+  // The session starts on the default [server] of the address (`servers`).
+  Session(Worker& worker, const std::shared_ptr<const VirtualServers>& servers,
+          common::UniqueFd client, const common::SocketAddress& remote,
+          const common::SocketAddress& local);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -63,12 +67,17 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { connecting, proxying, done };
+  enum class Phase { prereading, connecting, proxying, done };
 
   static void onClientEvent(evutil_socket_t, short what, void* arg);
   static void onUpstreamEvent(evutil_socket_t, short what, void* arg);
   static void onTimer(evutil_socket_t, short what, void* arg);
 
+  void startPreread();
+  void preread();
+  void endPreread(ClientHelloResult hello);
+  void switchServer(const std::shared_ptr<const ServerBlock>& block);
+  void proceed();
   void connectNext();
   void onConnected(common::TimePoint now);
   void connectFailed(const char* what, int err);
@@ -82,7 +91,9 @@ class Session {
 
   Worker& worker_;
   std::shared_ptr<const ServerBlock> block_;
-  ServerCounters& counters_;  // this worker's slot of the block's counters
+  // With ssl_preread only: the [server]s the SNI may choose from.
+  std::shared_ptr<const VirtualServers> vhosts_;
+  ServerCounters* counters_;  // this worker's slot of the block's counters
   Side client_;
   Side upstream_;
   Flow up_;    // client -> upstream
