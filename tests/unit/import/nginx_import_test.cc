@@ -229,7 +229,8 @@ stream {
   CHECK(a.access_logs[0].buffering.size == 32 * 1024);  // carried
   CHECK(l.hasWarning(main_conf + ":22: warning: listen 127.0.0.1:9000: parameter \"reuseport\""));
   CHECK_FALSE(l.hasWarning(main_conf + ":25: warning: access_log"));
-  CHECK(l.hasWarning(main_conf + ":26: warning: ssl_preread is not supported by proxyd: dropped"));
+  CHECK(a.ssl_preread);  // carried, without a warning
+  CHECK_FALSE(l.hasWarning("ssl_preread"));
 
   const auto& b = l.cfg.servers[1];
   CHECK(b.name == "two");
