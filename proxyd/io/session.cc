@@ -86,14 +86,30 @@ void Session::startPreread() {
   preread();
 }
 
-void Session::preread() {
-  if (!client_.readable) return;
+// What the client has sent so far, peeked (MSG_PEEK) into the scratch
+// buffer, at most preread_buffer_size bytes.
+ssize_t Session::peekClient(std::string_view& data) {
   const size_t cap = block_->section.preread_buffer_size;
   char* buf = worker_.scratch(cap);
   ssize_t n;
   do {
     n = ::recv(client_.fd.get(), buf, cap, MSG_PEEK);
   } while (n < 0 && errno == EINTR);
+  data = n > 0 ? std::string_view(buf, static_cast<size_t>(n)) : std::string_view();
+  return n;
+}
+
+// A preread that ends before the hello is whole: once nginx has seen a
+// byte its variables exist, with what was parsed (empty at first).
+void Session::keepPartialHello(ClientHelloResult hello) {
+  record_.preread = std::make_shared<const PrereadInfo>(std::move(hello.info));
+}
+
+void Session::preread() {
+  if (!client_.readable) return;
+  const size_t cap = block_->section.preread_buffer_size;
+  std::string_view data;
+  ssize_t n = peekClient(data);
   if (n < 0) {
     if (wouldBlock(errno)) {
       client_.readable = false;
@@ -104,13 +120,17 @@ void Session::preread() {
     return finish(200);
   }
   if (n == 0) return finish(200);  // EOF first: nginx's NGX_STREAM_OK
-  ClientHelloResult hello = parseClientHello({buf, static_cast<size_t>(n)});
+  ClientHelloResult hello = parseClientHello(data);
   if (hello.state != ClientHelloResult::State::need_more) return endPreread(std::move(hello));
   if (static_cast<size_t>(n) == cap) {
+    keepPartialHello(std::move(hello));
     logError(common::LogLevel::error, "preread buffer full while prereading client data");
     return finish(400);
   }
-  if (client_.peer_closed) return finish(200);  // the hello will never be whole
+  if (client_.peer_closed) {  // the hello will never be whole
+    keepPartialHello(std::move(hello));
+    return finish(200);
+  }
   // Peeked to the end: the next edge comes with more data.
   client_.readable = false;
 }
@@ -301,6 +321,8 @@ void Session::onTimer(evutil_socket_t, short, void* arg) {
   common::TimePoint now = monoNow();
   if (s->phase_ == Phase::prereading) {
     // preread_timeout: nginx ends the session with 200, no message.
+    std::string_view data;
+    if (s->peekClient(data) > 0) s->keepPartialHello(parseClientHello(data));
     s->finish(200);
     return;
   }

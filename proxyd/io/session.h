@@ -75,6 +75,8 @@ class Session {
 
   void startPreread();
   void preread();
+  ssize_t peekClient(std::string_view& data);
+  void keepPartialHello(ClientHelloResult hello);
   void endPreread(ClientHelloResult hello);
   void switchServer(const std::shared_ptr<const ServerBlock>& block);
   void proceed();
