@@ -207,6 +207,26 @@ TEST_CASE("proxyd reload plan: a listen address moving to another server keeps i
   }
 }
 
+TEST_CASE("proxyd reload plan: an address shared by several servers keeps its socket",
+          "[reload_plan]") {
+  auto a = load(kFile);
+  auto shared = a;
+  shared.servers[1].listen.push_back(addr(10443));  // [server b] joins [server a] on 10443
+  shared.servers[1].server_names = {"b.example.com"};
+  auto plan = planReload(a, shared);
+  CHECK(listenStep(plan, 10443) == ReloadStep::update);  // one more [server], same socket
+  CHECK(plan.listeners.size() == 3);
+  CHECK(listenStep(planReload(shared, shared), 10443) == ReloadStep::keep);
+  auto other_default = shared;
+  other_default.servers[1].default_server = {addr(10443)};
+  plan = planReload(shared, other_default);
+  CHECK(listenStep(plan, 10443) == ReloadStep::update);
+  for (const auto& l : plan.listeners) {
+    if (l.addr == addr(10443)) CHECK(l.server == "b");  // the default names it
+  }
+  CHECK(listenStep(planReload(shared, a), 10443) == ReloadStep::update);  // [server b] leaves
+}
+
 TEST_CASE("proxyd reload plan: what a server uses updates its listeners", "[reload_plan]") {
   auto a = load(kFile);
   auto fmt = a;
