@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/host.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/virtual_servers.h"
 #include "tests/unit/support/diagnostics.h"
@@ -166,6 +167,12 @@ TEST_CASE("server_name: the config rules of an address", "[server_names][config]
     CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:6: error: server_name: pcre2_compile()"));
     CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:7: error: ssl_preread:"));
     CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:8: error: preread_buffer_size:"));
+  }
+  SECTION("$hostname is this host's name") {
+    auto l = load("[server a]\nlisten = 443\nproxy_pass = u\nserver_name = $HOSTNAME x.test\n");
+    REQUIRE_FALSE(l.diag.hasErrors());
+    CHECK(l.cfg.servers[0].server_names ==
+          std::vector<std::string>{common::realHost().hostName(), "x.test"});
   }
   SECTION("the preread defaults are nginx's") {
     auto l = load("[server a]\nlisten = 443\nproxy_pass = u\n");
