@@ -1,7 +1,6 @@
 #include "proxyd/core/server_names.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "proxyd/core/regex.h"
 
 #include <fmt/format.h>
 
@@ -19,31 +18,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-struct CodeFree {
-  void operator()(pcre2_code* c) const { pcre2_code_free(c); }
-};
-using CodePtr = std::unique_ptr<pcre2_code, CodeFree>;
-struct MatchDataFree {
-  void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
-};
-
-// As ngx_stream_regex_compile: case-insensitive when the pattern has an
-// upper-case letter (ngx_stream_core_server_name).
-common::Result<CodePtr> compileRegex(const std::string& pattern) {
+// As ngx_stream_core_server_name: case-insensitive when the pattern has an
+// upper-case letter.
+common::Result<Regex> compileRegex(const std::string& pattern) {
   bool caseless = std::any_of(pattern.begin(), pattern.end(),
                               [](unsigned char c) { return c >= 'A' && c <= 'Z'; });
-  int err = 0;
-  PCRE2_SIZE offset = 0;
-  CodePtr code(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                             caseless ? PCRE2_CASELESS : 0, &err, &offset, nullptr));
-  if (!code) {
-    PCRE2_UCHAR text[256];
-    pcre2_get_error_message(err, text, sizeof text);
-    return common::Result<CodePtr>::fail(fmt::format(
-        "pcre2_compile() failed: {} in \"{}\" at \"{}\"", reinterpret_cast<const char*>(text),
-        pattern, pattern.substr(std::min<std::size_t>(offset, pattern.size()))));
-  }
-  return code;
+  return Regex::compile(pattern, caseless);
 }
 
 // Longest match first: among the wildcards whose key the host ends with
@@ -57,8 +37,8 @@ bool endsWithLabel(std::string_view host, std::string_view key, bool with_self) 
 
 }  // namespace
 
-struct ServerNames::Regex {
-  CodePtr code;
+struct ServerNames::NameRegex {
+  Regex regex;
   std::size_t server = 0;
 };
 
@@ -161,7 +141,7 @@ bool ServerNames::add(const ServerName& name, std::size_t server) {
     case ServerName::Kind::regex: {
       auto code = compileRegex(name.key);
       if (!code) return false;  // parseServerName has said why
-      regex_.push_back(std::make_unique<Regex>(Regex{std::move(*code), server}));
+      regex_.push_back(NameRegex{std::move(*code), server});
       return true;
     }
   }
@@ -188,13 +168,9 @@ std::optional<std::size_t> ServerNames::find(std::string_view host) const {
   }
   if (best_tail) return best_tail->second;
   if (host.empty()) return std::nullopt;
+  std::vector<std::string> groups;
   for (const auto& re : regex_) {
-    std::unique_ptr<pcre2_match_data, MatchDataFree> md(
-        pcre2_match_data_create_from_pattern(re->code.get(), nullptr));
-    if (!md) return std::nullopt;
-    int rc = pcre2_match(re->code.get(), reinterpret_cast<PCRE2_SPTR>(host.data()), host.size(), 0,
-                         0, md.get(), nullptr);
-    if (rc >= 0) return re->server;
+    if (re.regex.match(host, groups) == Regex::Outcome::matched) return re.server;
   }
   return std::nullopt;
 }

@@ -52,13 +52,13 @@ class ServerNames {
   bool empty() const;
 
  private:
-  struct Regex;
+  struct NameRegex;
   std::map<std::string, std::size_t, std::less<>> exact_;
   std::map<std::string, std::pair<std::size_t, bool>, std::less<>>
       head_;  // key -> server, with_self
   std::map<std::string, std::size_t, std::less<>> tail_;
   std::set<std::string, std::less<>> exact_keys_;  // ".x" takes x too, as nginx's keys_hash
-  std::vector<std::unique_ptr<Regex>> regex_;
+  std::vector<NameRegex> regex_;
 };
 
 }  // namespace proxyd
