@@ -205,10 +205,16 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",       "proxy_timeout",
-    "proxy_buffer_size",           "proxy_half_close",
-    "proxy_next_upstream",         "proxy_next_upstream_tries",
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
     "proxy_next_upstream_timeout",
+    "ssl_preread",
+    "preread_buffer_size",
+    "preread_timeout",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -702,11 +708,11 @@ class Importer : importer::ConfWalk {
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
-        n == "proxy_next_upstream_timeout") {
+        n == "proxy_next_upstream_timeout" || n == "preread_timeout") {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
-    } else if (n == "proxy_buffer_size") {
+    } else if (n == "proxy_buffer_size" || n == "preread_buffer_size") {
       if (expect(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
-    } else if (n == "proxy_half_close" || n == "proxy_next_upstream") {
+    } else if (n == "proxy_half_close" || n == "proxy_next_upstream" || n == "ssl_preread") {
       if (expect(d, 1, 1, "on|off")) {
         if (d.arg(0) == "on" || d.arg(0) == "off") {
           value = d.arg(0);
@@ -762,8 +768,11 @@ class Importer : importer::ConfWalk {
     std::optional<std::string> pass;
     const Directive* pass_d = nullptr;
     std::vector<Entry> scripts;  // set and return, in order
+    std::vector<Entry> names;    // server_name, the words as written
     for (const auto& d : s.children) {
-      if (d.name == "listen") {
+      if (d.name == "server_name") {
+        if (auto e = serverName(d)) names.push_back(std::move(*e));
+      } else if (d.name == "listen") {
         if (auto l = listen(d)) {
           listens.push_back(*l);
           listen_ds.push_back(&d);
@@ -819,7 +828,7 @@ class Importer : importer::ConfWalk {
       return;
     }
     PendingServer ps;
-    ps.port = portOf(listens[0]);
+    ps.port = portOf(listens[0].substr(0, listens[0].find(' ')));
     ps.preferred_name = upstreams_.count(p) ? p : std::string();
     ps.section.origin = s.where();
     ps.section.file = s.file;
@@ -828,6 +837,7 @@ class Importer : importer::ConfWalk {
       ps.section.entries.push_back(
           entryFrom("listen", listens[i], listen_ds[i]->file, listen_ds[i]->line));
     }
+    for (Entry& e : names) ps.section.entries.push_back(std::move(e));
     if (pass) ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
     for (Entry& e : scripts) ps.section.entries.push_back(std::move(e));
     addSettings(ps.section, s, own, defaults);
@@ -892,6 +902,21 @@ class Importer : importer::ConfWalk {
     for (const auto& r : rules) sec.entries.push_back(r);
   }
 
+  // nginx 1.25.5's server_name: every word, quoted as proxyd.ini reads it.
+  std::optional<Entry> serverName(const Directive& d) {
+    if (d.args.empty() || d.block) {
+      msg_.warning(d.file, d.line, "server_name: expected \"server_name NAME ...\": dropped");
+      return std::nullopt;
+    }
+    std::string value;
+    for (const std::string& w : d.args) {
+      if (!value.empty()) value += ' ';
+      value += common::quoteToken(w);
+    }
+    if (!writable(d, "server_name", value)) return std::nullopt;
+    return entryFrom("server_name", value, d.file, d.line);
+  }
+
   std::optional<std::string> listen(const Directive& d) {
     if (d.args.empty() || d.block) {
       msg_.warning(d.file, d.line, "listen: expected \"listen ADDRESS [PARAMETERS]\": dropped");
@@ -913,7 +938,12 @@ class Importer : importer::ConfWalk {
         return std::nullopt;
       }
     }
+    std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
+      if (d.args[i] == "default_server") {
+        params = " default_server";
+        continue;
+      }
       msg_.warning(d.file, d.line,
                    fmt::format("listen {}: parameter \"{}\" is not supported by proxyd: dropped", a,
                                d.args[i]));
@@ -922,7 +952,7 @@ class Importer : importer::ConfWalk {
       msg_.warning(d.file, d.line, fmt::format("listen {}: invalid address: dropped", a));
       return std::nullopt;
     }
-    return a;
+    return a + params;
   }
 
   // ------------------------------------------------------------ http

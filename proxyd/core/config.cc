@@ -1,6 +1,7 @@
 #include "proxyd/core/config.h"
 
-#include <unistd.h>  // F_OK, R_OK
+#include <strings.h>  // strcasecmp
+#include <unistd.h>   // F_OK, R_OK
 
 #include <fmt/format.h>
 
@@ -14,10 +15,12 @@
 #include "proxyd/core/config_context.h"
 #include "proxyd/core/geo_section.h"
 #include "proxyd/core/map_section.h"
+#include "proxyd/core/server_names.h"
 #include "proxyd/core/split_clients_section.h"
 #include "proxyd/core/template.h"
 #include "proxyd/core/value_limits.h"
 #include "proxyd/core/variable_table.h"
+#include "proxyd/core/virtual_servers.h"
 
 namespace proxyd {
 
@@ -426,11 +429,22 @@ class Loader {
     w.on(
         "listen",
         [&](const IniEntry& e) {
+          auto words = splitWords(e.value);
           common::SocketAddress a;
-          if (take(e, common::parseListenAddress(e.value), a)) {
-            sv.listen.push_back(a);
-            listen_lines_.push_back({a, e.line});
+          if (words.empty() || !take(e, common::parseListenAddress(words[0]), a)) {
+            if (words.empty()) error(e.line, "listen: expected \"ADDRESS [default_server]\"");
+            return;
           }
+          for (std::size_t i = 1; i < words.size(); ++i) {
+            if (words[i] != "default_server") {
+              error(e.line, fmt::format("listen: invalid parameter \"{}\"", words[i]));
+              return;
+            }
+            sv.default_server.push_back(a);
+          }
+          sv.listen.push_back(a);
+          listen_lines_.push_back({a, e.line});
+          listen_server_.push_back(cfg_.servers.size());
         },
         true);
     w.on("proxy_pass", [&](const IniEntry& e) {
@@ -480,6 +494,12 @@ class Loader {
     };
     w.on("allow", rule(true), true);
     w.on("deny", rule(false), true);
+    w.on(
+        "server_name", [&](const IniEntry& e) { loadServerNames(e, sv.server_names); }, true);
+    w.on("ssl_preread",
+         [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
+    w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
+    w.on("preread_timeout", durationInto("server", sv.preread_timeout));
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
@@ -617,6 +637,28 @@ class Loader {
     }
   }
 
+  // nginx's server_name: names checked as the directive checks them,
+  // "$hostname" made this host's name.
+  void loadServerNames(const IniEntry& e, std::vector<std::string>& names) {
+    auto words = common::splitTokens(e.value);
+    if (!words || words->empty()) {
+      error(e.line, words ? "server_name: expected \"NAME ...\"" : "server_name: " + words.error());
+      return;
+    }
+    for (std::string& w : *words) {
+      if (::strcasecmp(w.c_str(), "$hostname") == 0) w = host_.hostName();
+      auto name = parseServerName(w);
+      if (!name) {
+        error(e.line, fmt::format("server_name: {}", name.error()));
+        continue;
+      }
+      if (w.find('/') != std::string::npos) {
+        warning(e.line, fmt::format("server name \"{}\" has suspicious symbols", w));
+      }
+      names.push_back(std::move(w));
+    }
+  }
+
   void crossCheck() {
     defineSetOnlyVariables();
     // proxy_pass names an [upstream]; an address instead becomes a group of
@@ -641,10 +683,13 @@ class Loader {
       cfg_.upstreams.push_back(std::move(up));
     }
     checkAccessLogs();
-    // The same address twice would fail at bind time; say so now.
+    // Several [server]s may share an address (server_name); the same one
+    // twice is nginx's "duplicate listen".
+    checkVirtualServers(cfg_, diag_);
     for (size_t i = 0; i < listen_lines_.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
-        if (listen_lines_[i].first == listen_lines_[j].first) {
+        if (listen_lines_[i].first == listen_lines_[j].first &&
+            listen_server_[i] == listen_server_[j]) {
           error(listen_lines_[i].second,
                 fmt::format("listen: duplicate {} (also on line {})",
                             listen_lines_[i].first.toString(), listen_lines_[j].second));
@@ -669,6 +714,7 @@ class Loader {
   };
   std::vector<AccessLogLine> access_log_lines_;
   std::vector<std::pair<common::SocketAddress, int>> listen_lines_;
+  std::vector<std::size_t> listen_server_;  // the [server] of each of listen_lines_
 };
 
 ProxyConfig build(const common::IniDocument& doc, const std::string& path,

@@ -103,6 +103,12 @@ struct ServerSection {
   // nginx evaluates proxy_pass per session when it has a variable (a '$';
   // one that starts no valid variable fails to load).
   bool passHasVariables() const { return proxy_pass.find('$') != std::string::npos; }
+  // nginx 1.25.5's server_name, as written; none: "" (as nginx's default).
+  std::vector<std::string> server_names;
+  std::vector<common::SocketAddress> default_server;  // the listen addresses marked so
+  bool ssl_preread = false;
+  std::size_t preread_buffer_size = 16384;
+  std::chrono::milliseconds preread_timeout{30000};
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxyd/core/virtual_servers.h"
+
 namespace proxyd {
 
 namespace {
@@ -18,9 +20,10 @@ ServerSection withoutLine(ServerSection s) {
   return s;
 }
 
-const ServerSection* listeningOn(const ProxyConfig& cfg, const common::SocketAddress& addr) {
-  for (const auto& s : cfg.servers) {
-    if (std::find(s.listen.begin(), s.listen.end(), addr) != s.listen.end()) return &s;
+const AddressServers* listeningOn(const std::vector<AddressServers>& addrs,
+                                  const common::SocketAddress& addr) {
+  for (const auto& a : addrs) {
+    if (a.addr == addr) return &a;
   }
   return nullptr;
 }
@@ -73,23 +76,35 @@ bool sameBlock(const ProxyConfig& running, const ServerSection& was, const Proxy
   return true;
 }
 
+// An address is kept when the same [server]s, each the same block, listen
+// on it with the same default; any change there is an update.
+bool sameServers(const ProxyConfig& running, const AddressServers& was, const ProxyConfig& next,
+                 const AddressServers& now, const std::vector<GroupStep>& groups) {
+  if (was.servers.size() != now.servers.size() || was.default_pos != now.default_pos) return false;
+  for (std::size_t i = 0; i < now.servers.size(); ++i) {
+    const ServerSection& a = running.servers[was.servers[i]];
+    const ServerSection& b = next.servers[now.servers[i]];
+    if (a.name != b.name || !sameBlock(running, a, next, b, groups)) return false;
+  }
+  return true;
+}
+
 std::vector<ListenStep> planListeners(const ProxyConfig& running, const ProxyConfig& next,
                                       const std::vector<GroupStep>& groups) {
   std::vector<ListenStep> plan;
-  for (const auto& sec : next.servers) {
-    for (const auto& addr : sec.listen) {
-      const ServerSection* was = listeningOn(running, addr);
-      ReloadStep step = ReloadStep::start;
-      if (was != nullptr) {
-        bool same = was->name == sec.name && sameBlock(running, *was, next, sec, groups);
-        step = same ? ReloadStep::keep : ReloadStep::update;
-      }
-      plan.push_back({addr, sec.name, step});
+  const auto was_addrs = serversByAddress(running), now_addrs = serversByAddress(next);
+  for (const auto& now : now_addrs) {
+    const AddressServers* was = listeningOn(was_addrs, now.addr);
+    ReloadStep step = ReloadStep::start;
+    if (was != nullptr) {
+      step = sameServers(running, *was, next, now, groups) ? ReloadStep::keep : ReloadStep::update;
     }
+    plan.push_back({now.addr, next.servers[now.servers[now.default_pos]].name, step});
   }
-  for (const auto& sec : running.servers) {
-    for (const auto& addr : sec.listen) {
-      if (listeningOn(next, addr) == nullptr) plan.push_back({addr, sec.name, ReloadStep::stop});
+  for (const auto& was : was_addrs) {
+    if (listeningOn(now_addrs, was.addr) == nullptr) {
+      plan.push_back(
+          {was.addr, running.servers[was.servers[was.default_pos]].name, ReloadStep::stop});
     }
   }
   return plan;

@@ -30,7 +30,7 @@ using common::ReloadStep;
 // Running sessions keep the block they were accepted with either way.
 struct ListenStep {
   common::SocketAddress addr;
-  std::string server;  // the [server] that listens on it (the old one for stop)
+  std::string server;  // its default [server] (the old one for stop)
   ReloadStep step = ReloadStep::keep;
   bool operator==(const ListenStep&) const = default;
 };
@@ -168,6 +168,11 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"access_logs", OnChange::update, "the listeners (kAccessLogTargetDecisions)"},
     FieldDecision{"error_log", OnChange::update, "the listeners (kLogTargetDecisions)"},
     FieldDecision{"access_rules", OnChange::update, "the listeners (kAccessRuleDecisions)"},
+    FieldDecision{"server_names", OnChange::update, "the listeners of its addresses (SNI choice)"},
+    FieldDecision{"default_server", OnChange::update, "the listeners of its addresses"},
+    FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
+    FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
+    FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
 };
 
 inline constexpr std::array kSetDirectiveDecisions = {

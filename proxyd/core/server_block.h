@@ -35,6 +35,7 @@ struct ServerBlock {
   std::vector<CompiledAccessLog> access_logs;      // none: no access log
   std::shared_ptr<common::Log> error_log;          // the server's own, or the main one
   std::string listen_text;                         // "0.0.0.0:10443", for error-log context
+  std::string server_name;                         // $server_name: the first, as nginx shows it
   // Counters of this [server] (kept by name across reloads) and the last
   // connect error of each peer of its group (shared by the group's blocks).
   std::shared_ptr<ServerStats> stats;

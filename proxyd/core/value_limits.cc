@@ -30,6 +30,8 @@ constexpr ValueLimit kLimits[] = {
     // direction per session is already more memory than a proxy should hold.
     {"server", "proxy_buffer_size", "", size, 1, 64 << 20, "per direction and session"},
     {"server", "proxy_next_upstream_tries", "", count, 0, 1 << 20, "0: no limit"},
+    {"server", "preread_buffer_size", "", size, 1, 64 << 20, "per session while prereading"},
+    {"server", "preread_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -84,6 +86,8 @@ constexpr TextKey kText[] = {
     {"server", "error_log"},
     {"server", "allow"},
     {"server", "deny"},
+    {"server", "server_name"},
+    {"server", "ssl_preread"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

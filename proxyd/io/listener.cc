@@ -50,13 +50,19 @@ common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& add
   return fd;
 }
 
-Listener::Listener(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd fd,
-                   const common::SocketAddress& addr)
-    : worker_(worker),
-      block_(std::move(block)),
-      fd_(std::move(fd)),
-      addr_(addr),
-      bound_wildcard_(addr.isWildcard()) {}
+Listener::Listener(Worker& worker, std::shared_ptr<const VirtualServers> servers,
+                   common::UniqueFd fd, const common::SocketAddress& addr)
+    : worker_(worker), fd_(std::move(fd)), addr_(addr), bound_wildcard_(addr.isWildcard()) {
+  setServers(std::move(servers));
+}
+
+void Listener::setServers(std::shared_ptr<const VirtualServers> servers) {
+  servers_ = std::move(servers);
+  need_local_ = false;
+  for (const auto& block : servers_->blocks) {
+    need_local_ = need_local_ || (bound_wildcard_ && block->logsUse(Variable::server_addr));
+  }
+}
 
 Listener::~Listener() {
   event_.reset();
@@ -83,8 +89,7 @@ void Listener::disable() {
 void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
   auto* self = static_cast<Listener*>(arg);
   Worker& worker = self->worker_;
-  const ServerBlock& block = *self->block_;
-  const bool need_local = self->bound_wildcard_ && block.logsUse(Variable::server_addr);
+  const bool need_local = self->need_local_;
   for (int i = 0; i < kAcceptBatch; ++i) {
     common::SocketAddress remote;
     *remote.lenPtr() = common::SocketAddress::capacity();
@@ -126,7 +131,7 @@ void Listener::onAccept(evutil_socket_t fd, short, void* arg) {
       *local.lenPtr() = common::SocketAddress::capacity();
       ::getsockname(cfd, local.sa(), local.lenPtr());
     }
-    self->worker_.openSession(self->block_, common::UniqueFd(cfd), remote, local)
+    self->worker_.openSession(self->servers_, common::UniqueFd(cfd), remote, local)
         .start();  // may end the session at once: do not touch it after
   }
 }

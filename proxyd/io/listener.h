@@ -1,4 +1,5 @@
-// A listening socket of one [server] on one worker, accepting sessions.
+// A listening socket of the [server]s of one address on one worker,
+// accepting sessions (for the default one: virtual_servers.h).
 // Each worker has its own socket per address (SO_REUSEPORT): the kernel
 // spreads new connections over the workers.
 #pragma once
@@ -9,7 +10,7 @@
 #include "common/event.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
-#include "proxyd/core/server_block.h"
+#include "proxyd/core/virtual_servers.h"
 
 namespace proxyd {
 
@@ -23,7 +24,7 @@ class Listener {
   static common::Result<common::UniqueFd> open(const common::SocketAddress& addr,
                                                int backlog = 511);
 
-  Listener(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd fd,
+  Listener(Worker& worker, std::shared_ptr<const VirtualServers> servers, common::UniqueFd fd,
            const common::SocketAddress& addr);
   ~Listener();
   Listener(const Listener&) = delete;
@@ -33,15 +34,16 @@ class Listener {
   void disable();
 
   const common::SocketAddress& address() const { return addr_; }
-  // After a reload: new sessions on this (kept) socket use `block`;
+  // After a reload: new sessions on this (kept) socket use `servers`;
   // running ones keep the block they were accepted by.
-  void setBlock(std::shared_ptr<const ServerBlock> block) { block_ = std::move(block); }
+  void setServers(std::shared_ptr<const VirtualServers> servers);
 
  private:
   static void onAccept(evutil_socket_t fd, short what, void* arg);
 
   Worker& worker_;
-  std::shared_ptr<const ServerBlock> block_;
+  std::shared_ptr<const VirtualServers> servers_;
+  bool need_local_ = false;  // a log format of its servers shows $server_addr
   common::UniqueFd fd_;
   common::SocketAddress addr_;
   common::EventPtr event_;

@@ -137,10 +137,18 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
       block->error_log = main_log;
     }
     block->listen_text = sec.listen.empty() ? "" : sec.listen.front().toString();
+    if (!sec.server_names.empty()) {
+      if (auto name = parseServerName(sec.server_names.front())) block->server_name = name->text;
+    }
     auto& st = stats[sec.name];
     if (!st) st = std::make_shared<ServerStats>(workers);
     block->stats = st;
     gen->blocks.push_back(std::move(block));
+  }
+  for (const AddressServers& a : serversByAddress(cfg)) {
+    std::vector<std::shared_ptr<const ServerBlock>> blocks;
+    for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
+    gen->addresses.emplace_back(a.addr, makeVirtualServers(std::move(blocks), a.default_pos));
   }
   return gen;
 }
@@ -261,16 +269,14 @@ void Proxy::deploy(const Generation& gen,
       ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? workerDescriptorCeiling(rl.rlim_cur) : 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     auto plan = std::make_shared<std::vector<ListenerPlan>>();
-    for (const auto& block : gen.blocks) {
-      for (const common::SocketAddress& addr : block->section.listen) {
-        ListenerPlan p;
-        p.addr = addr;
-        p.block = block;
-        auto it = fds.find(addrKey(addr));
-        if (it != fds.end()) p.fd = std::move(it->second[i]);
-        plan->push_back(std::move(p));
-        if (i == 0) now_listening.push_back(addr);
-      }
+    for (const auto& [addr, servers] : gen.addresses) {
+      ListenerPlan p;
+      p.addr = addr;
+      p.servers = servers;
+      auto it = fds.find(addrKey(addr));
+      if (it != fds.end()) p.fd = std::move(it->second[i]);
+      plan->push_back(std::move(p));
+      if (i == 0) now_listening.push_back(addr);
     }
     Worker* w = workers_[i].get();
     int limit = gen.cfg.main.worker_connections;

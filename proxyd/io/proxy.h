@@ -44,6 +44,8 @@ struct Generation {
   ProxyConfig cfg;
   std::vector<GroupRuntime> groups;
   std::vector<std::shared_ptr<const ServerBlock>> blocks;
+  // Every listening address with the [server]s on it (serversByAddress order).
+  std::vector<std::pair<common::SocketAddress, std::shared_ptr<const VirtualServers>>> addresses;
 };
 
 // Builds the ready-to-run form of `cfg`. A group the plan keeps (`groups`,

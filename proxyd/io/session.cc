@@ -28,15 +28,19 @@ bool wouldBlock(int err) {
 
 }  // namespace
 
-Session::Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
-                 const common::SocketAddress& remote, const common::SocketAddress& local)
+Session::Session(Worker& worker, const std::shared_ptr<const VirtualServers>& servers,
+                 common::UniqueFd client, const common::SocketAddress& remote,
+                 const common::SocketAddress& local)
     : worker_(worker),
-      block_(std::move(block)),
-      counters_(block_->stats->slot(worker.index())),
+      block_(servers->defaultBlock()),
+      counters_(&block_->stats->slot(worker.index())),
       vars_(record_, worker.process(), block_->variables.get()) {
+  // Only a session that may change [server] holds the address's set.
+  if (block_->section.ssl_preread) vhosts_ = servers;
+  record_.server_name = block_->server_name;
   client_.fd = std::move(client);
-  counters_.active.add();
-  counters_.total.add();
+  counters_->active.add();
+  counters_->total.add();
   start_ = monoNow();
   last_activity_ = start_;
   record_.connection = worker_.nextConnectionNumber();
@@ -69,6 +73,105 @@ void Session::start() {
     finish(403);
     return;
   }
+  if (block_->section.ssl_preread) return startPreread();
+  proceed();
+}
+
+// nginx's preread phase (ngx_stream_core_preread_phase) with ssl_preread's
+// handler, after the access phase as in nginx: allow/deny, preread_timeout
+// and preread_buffer_size are the default [server]'s. The client is read
+// with MSG_PEEK, as nginx does on epoll: what was read stays in the socket,
+// so the relay later sends it to the upstream first and counts it.
+void Session::startPreread() {
+  phase_ = Phase::prereading;
+  armTimer(block_->section.preread_timeout);
+  client_.readable = true;
+  preread();
+}
+
+// What the client has sent so far, peeked (MSG_PEEK) into the scratch
+// buffer, at most preread_buffer_size bytes.
+ssize_t Session::peekClient(std::string_view& data) {
+  const size_t cap = block_->section.preread_buffer_size;
+  char* buf = worker_.scratch(cap);
+  ssize_t n;
+  do {
+    n = ::recv(client_.fd.get(), buf, cap, MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  data = n > 0 ? std::string_view(buf, static_cast<size_t>(n)) : std::string_view();
+  return n;
+}
+
+// A preread that ends before the hello is whole: once nginx has seen a
+// byte its variables exist, with what was parsed (empty at first).
+void Session::keepPartialHello(ClientHelloResult hello) {
+  record_.preread = std::make_shared<const PrereadInfo>(std::move(hello.info));
+}
+
+void Session::preread() {
+  if (!client_.readable) return;
+  const size_t cap = block_->section.preread_buffer_size;
+  std::string_view data;
+  ssize_t n = peekClient(data);
+  if (n < 0) {
+    if (wouldBlock(errno)) {
+      client_.readable = false;
+      return;
+    }
+    logError(common::LogLevel::info,
+             fmt::format("{} while prereading client data", common::SysError{"recv()", errno}));
+    return finish(200);
+  }
+  if (n == 0) return finish(200);  // EOF first: nginx's NGX_STREAM_OK
+  ClientHelloResult hello = parseClientHello(data);
+  if (hello.state != ClientHelloResult::State::need_more) return endPreread(std::move(hello));
+  if (static_cast<size_t>(n) == cap) {
+    keepPartialHello(std::move(hello));
+    logError(common::LogLevel::error, "preread buffer full while prereading client data");
+    return finish(400);
+  }
+  if (client_.peer_closed) {  // the hello will never be whole
+    keepPartialHello(std::move(hello));
+    return finish(200);
+  }
+  // Peeked to the end: the next edge comes with more data.
+  client_.readable = false;
+}
+
+void Session::endPreread(ClientHelloResult hello) {
+  if (hello.state == ClientHelloResult::State::done) {
+    record_.preread = std::make_shared<const PrereadInfo>(std::move(hello.info));
+    if (const auto* chosen = vhosts_->choose(record_.preread->server_name)) {
+      switchServer(*chosen);
+    }
+  } else if (block_->error_log->enabled(common::LogLevel::debug)) {
+    // Declined (not TLS, malformed): nginx drops what it read, the
+    // variables are not found and the session goes on.
+    logError(common::LogLevel::debug, hello.reason);
+  }
+  vhosts_.reset();
+  phase_ = Phase::connecting;
+  client_.readable = true;  // the peeked bytes are still to be read
+  proceed();
+}
+
+// ngx_stream_ssl_preread_servername: the rest of the session is the chosen
+// [server]'s (proxy_pass, timeouts, logs, counters).
+void Session::switchServer(const std::shared_ptr<const ServerBlock>& block) {
+  if (block == block_) return;
+  // The session moves between the [server]s' counters (a reader may see it
+  // in neither for a moment).
+  counters_->active.sub();
+  counters_->total.sub();
+  block_ = block;
+  counters_ = &block_->stats->slot(worker_.index());
+  counters_->active.add();
+  counters_->total.add();
+  record_.server_name = block_->server_name;
+}
+
+// The content phase: return, or the upstream that proxy_pass names.
+void Session::proceed() {
   if (block_->return_text) return startReturn();
   if (block_->pass_value) return routeByValue();
   beginUpstream(block_->hash_key, block_->section.next_upstream_tries);
@@ -214,7 +317,7 @@ void Session::connectNext() {
 void Session::onConnected(common::TimePoint now) {
   phase_ = Phase::proxying;
   record_.upstreams.back().connect_time = now - try_start_;
-  counters_.observeConnect(now - try_start_);
+  counters_->observeConnect(now - try_start_);
   // nginx counts the success when the connection is up, not when the session
   // ends (ngx_stream_proxy_init_upstream notifies the balancer).
   group()->connected(attempts_);
@@ -232,7 +335,7 @@ void Session::connectFailed(const char* what, int err) {
   common::TimePoint now = monoNow();
   std::string reason = fmt::format("{} ({})", what, common::SysError::errnoReason(err));
   logError(common::LogLevel::error, reason + " while connecting to upstream");
-  counters_.connect_failures.add();
+  counters_->connect_failures.add();
   // A failed try still has a session time in nginx: ngx_stream_proxy_connect
   // (next try) or the finalize (last one) closes it at this moment.
   record_.upstreams.back().session_time = now - try_start_;
@@ -258,6 +361,7 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   if (what & (EV_READ | EV_CLOSED)) s->client_.readable = true;
   if (what & EV_CLOSED) s->client_.peer_closed = true;
   if (what & EV_WRITE) s->client_.writable = true;
+  if (s->phase_ == Phase::prereading) return s->preread();
   // The client is not read while connecting: its data waits in the kernel,
   // so a retry to another upstream loses nothing.
   if (s->phase_ == Phase::proxying) s->relayBoth();
@@ -295,6 +399,13 @@ void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
 void Session::onTimer(evutil_socket_t, short, void* arg) {
   auto* s = static_cast<Session*>(arg);
   common::TimePoint now = monoNow();
+  if (s->phase_ == Phase::prereading) {
+    // preread_timeout: nginx ends the session with 200, no message.
+    std::string_view data;
+    if (s->peekClient(data) > 0) s->keepPartialHello(parseClientHello(data));
+    s->finish(200);
+    return;
+  }
   if (s->phase_ == Phase::connecting) {
     s->connectFailed("upstream timed out", ETIMEDOUT);
     return;
@@ -471,12 +582,12 @@ void Session::finish(int status) {
   record_.bytes_received = up_.read;
   record_.bytes_sent = down_.written;
   record_.session_time = now - start_;
-  counters_.active.sub();
-  counters_.by_status[statusIndex(status)].add();
-  counters_.client_received.add(up_.read);
-  counters_.client_sent.add(down_.written);
-  counters_.upstream_sent.add(up_.written);
-  counters_.upstream_received.add(down_.read);
+  counters_->active.sub();
+  counters_->by_status[statusIndex(status)].add();
+  counters_->client_received.add(up_.read);
+  counters_->client_sent.add(down_.written);
+  counters_->upstream_sent.add(up_.written);
+  counters_->upstream_received.add(down_.read);
   if (!block_->access_logs.empty()) {
     record_.end_time = std::chrono::system_clock::now();
     for (const CompiledAccessLog& compiled : block_->access_logs) {

@@ -19,10 +19,12 @@
 #include "common/event.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "proxyd/core/client_hello.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/session_record.h"
 #include "proxyd/core/session_variables.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/virtual_servers.h"
 
 namespace proxyd {
 
@@ -30,8 +32,10 @@ class Worker;
 
 class Session {
  public:
-  Session(Worker& worker, std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
-          const common::SocketAddress& remote, const common::SocketAddress& local);
+  // The session starts on the default [server] of the address (`servers`).
+  Session(Worker& worker, const std::shared_ptr<const VirtualServers>& servers,
+          common::UniqueFd client, const common::SocketAddress& remote,
+          const common::SocketAddress& local);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -66,7 +70,7 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { connecting, proxying, returning, done };
+  enum class Phase { prereading, connecting, proxying, returning, done };
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
@@ -91,6 +95,13 @@ class Session {
   PeerErrors* peerErrors() const {
     return routing_ ? routing_->peer_errors : block_->peer_errors.get();
   }
+  void startPreread();
+  void preread();
+  ssize_t peekClient(std::string_view& data);
+  void keepPartialHello(ClientHelloResult hello);
+  void endPreread(ClientHelloResult hello);
+  void switchServer(const std::shared_ptr<const ServerBlock>& block);
+  void proceed();
   void connectNext();
   void onConnected(common::TimePoint now);
   void connectFailed(const char* what, int err);
@@ -114,7 +125,9 @@ class Session {
 
   Worker& worker_;
   std::shared_ptr<const ServerBlock> block_;
-  ServerCounters& counters_;  // this worker's slot of the block's counters
+  // With ssl_preread only: the [server]s the SNI may choose from.
+  std::shared_ptr<const VirtualServers> vhosts_;
+  ServerCounters* counters_;  // this worker's slot of the block's counters
   Side client_;
   Side upstream_;
   Flow up_;    // client -> upstream

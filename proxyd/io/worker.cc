@@ -115,7 +115,7 @@ void Worker::applyListeners(std::vector<ListenerPlan> plan) {
   for (ListenerPlan& p : plan) {
     std::unique_ptr<Listener> l;
     if (p.fd) {
-      l = std::make_unique<Listener>(*this, p.block, std::move(p.fd), p.addr);
+      l = std::make_unique<Listener>(*this, p.servers, std::move(p.fd), p.addr);
       if (auto r = l->enable(); !r) {
         log_.alert("{}", r.error());
         continue;
@@ -132,7 +132,7 @@ void Worker::applyListeners(std::vector<ListenerPlan> plan) {
         log_.alert("worker {}: no listening socket to keep for {}", index_, p.addr.toString());
         continue;
       }
-      l->setBlock(p.block);
+      l->setServers(p.servers);
     }
     next.push_back(std::move(l));
   }
@@ -250,11 +250,11 @@ char* Worker::scratch(size_t size) {
   return scratch_.data();
 }
 
-Session& Worker::openSession(std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
-                             const common::SocketAddress& remote,
+Session& Worker::openSession(const std::shared_ptr<const VirtualServers>& servers,
+                             common::UniqueFd client, const common::SocketAddress& remote,
                              const common::SocketAddress& local) {
   // The list node is the session's one allocation, as make_unique was.
-  sessions_.emplace_front(*this, std::move(block), std::move(client), remote, local);
+  sessions_.emplace_front(*this, servers, std::move(client), remote, local);
   Session& s = sessions_.front();
   s.self_ = sessions_.begin();
   counters_.active.add();

@@ -27,6 +27,7 @@
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/stats.h"
+#include "proxyd/core/virtual_servers.h"
 #include "proxyd/io/access_log.h"
 #include "proxyd/io/syslog_sender.h"
 
@@ -52,7 +53,7 @@ class BufferPool {
 // opened for it, or invalid to keep the worker's socket for `addr`.
 struct ListenerPlan {
   common::SocketAddress addr;
-  std::shared_ptr<const ServerBlock> block;
+  std::shared_ptr<const VirtualServers> servers;
   common::UniqueFd fd;
 };
 
@@ -129,8 +130,9 @@ class Worker {
 
   // Session ownership: the worker's list holds every session; a session
   // ends itself with destroy(), which erases its node.
-  Session& openSession(std::shared_ptr<const ServerBlock> block, common::UniqueFd client,
-                       const common::SocketAddress& remote, const common::SocketAddress& local);
+  Session& openSession(const std::shared_ptr<const VirtualServers>& servers,
+                       common::UniqueFd client, const common::SocketAddress& remote,
+                       const common::SocketAddress& local);
   void destroy(Session& s);
   size_t activeSessions() const { return sessions_.size(); }
   // Ends every session at once (fast stop).

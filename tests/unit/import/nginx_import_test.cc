@@ -229,7 +229,8 @@ stream {
   CHECK(a.access_logs[0].buffering.size == 32 * 1024);  // carried
   CHECK(l.hasWarning(main_conf + ":22: warning: listen 127.0.0.1:9000: parameter \"reuseport\""));
   CHECK_FALSE(l.hasWarning(main_conf + ":25: warning: access_log"));
-  CHECK(l.hasWarning(main_conf + ":26: warning: ssl_preread is not supported by proxyd: dropped"));
+  CHECK(a.ssl_preread);  // carried, without a warning
+  CHECK_FALSE(l.hasWarning("ssl_preread"));
 
   const auto& b = l.cfg.servers[1];
   CHECK(b.name == "two");
@@ -710,4 +711,41 @@ TEST_CASE("nginx import: set, return and proxy_pass with variables are carried b
   CHECK(l.cfg.servers[1].proxy_pass.empty());
   CHECK(l.cfg.servers[2].proxy_pass == "blue");
   CHECK_FALSE(l.cfg.servers[2].return_text);
+}
+
+TEST_CASE("nginx import: ssl_preread, preread_*, server_name and listen default_server") {
+  TempDir t("nginx_import");
+  std::string main_conf = t.write("nginx.conf", R"(events { }
+stream {
+    preread_timeout 5s;
+    server {
+        listen 127.0.0.1:9443;
+        ssl_preread on;
+        preread_buffer_size 32k;
+        server_name api.example.com "~^(?<x>.+)\.ingress\.test;$";
+        proxy_pass 127.0.0.1:6443;
+    }
+    server {
+        listen 127.0.0.1:9443 default_server;
+        server_name *.example.com;
+        proxy_pass 127.0.0.1:8443;
+    }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.imported.warnings.empty());
+  REQUIRE(l.cfg.servers.size() == 2);
+  const auto& a = l.cfg.servers[0];
+  CHECK(a.ssl_preread);
+  CHECK(a.preread_buffer_size == 32768);
+  CHECK(a.preread_timeout == 5s);  // inherited from stream { }
+  CHECK(a.server_names ==
+        std::vector<std::string>{"api.example.com", "~^(?<x>.+)\\.ingress\\.test;$"});
+  CHECK(a.default_server.empty());
+  const auto& b = l.cfg.servers[1];
+  CHECK_FALSE(b.ssl_preread);
+  CHECK(b.server_names == std::vector<std::string>{"*.example.com"});
+  CHECK(b.default_server == b.listen);
 }

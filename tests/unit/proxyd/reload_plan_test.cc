@@ -211,6 +211,26 @@ TEST_CASE("proxyd reload plan: a listen address moving to another server keeps i
   }
 }
 
+TEST_CASE("proxyd reload plan: an address shared by several servers keeps its socket",
+          "[reload_plan]") {
+  auto a = load(kFile);
+  auto shared = a;
+  shared.servers[1].listen.push_back(addr(10443));  // [server b] joins [server a] on 10443
+  shared.servers[1].server_names = {"b.example.com"};
+  auto plan = planReload(a, shared);
+  CHECK(listenStep(plan, 10443) == ReloadStep::update);  // one more [server], same socket
+  CHECK(plan.listeners.size() == 3);
+  CHECK(listenStep(planReload(shared, shared), 10443) == ReloadStep::keep);
+  auto other_default = shared;
+  other_default.servers[1].default_server = {addr(10443)};
+  plan = planReload(shared, other_default);
+  CHECK(listenStep(plan, 10443) == ReloadStep::update);
+  for (const auto& l : plan.listeners) {
+    if (l.addr == addr(10443)) CHECK(l.server == "b");  // the default names it
+  }
+  CHECK(listenStep(planReload(shared, a), 10443) == ReloadStep::update);  // [server b] leaves
+}
+
 TEST_CASE("proxyd reload plan: what a server uses updates its listeners", "[reload_plan]") {
   auto a = load(kFile);
   auto fmt = a;
@@ -261,7 +281,9 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, return_text), MUTATE(S, connect_timeout), MUTATE(S, timeout),
        MUTATE(S, buffer_size), MUTATE(S, half_close), MUTATE(S, next_upstream),
        MUTATE(S, next_upstream_tries), MUTATE(S, next_upstream_timeout), MUTATE(S, access_logs),
-       MUTATE(S, error_log), MUTATE(S, access_rules)},
+       MUTATE(S, error_log), MUTATE(S, access_rules), MUTATE(S, server_names),
+       MUTATE(S, default_server), MUTATE(S, ssl_preread), MUTATE(S, preread_buffer_size),
+       MUTATE(S, preread_timeout)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
