@@ -205,16 +205,11 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",
-    "proxy_timeout",
-    "proxy_buffer_size",
-    "proxy_half_close",
-    "proxy_next_upstream",
-    "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout",
-    "ssl_preread",
-    "preread_buffer_size",
-    "preread_timeout",
+    "proxy_connect_timeout",       "proxy_timeout",
+    "proxy_buffer_size",           "proxy_half_close",
+    "proxy_next_upstream",         "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout", "ssl_preread",
+    "preread_buffer_size",         "preread_timeout",
 };
 
 // One access_log as carried, with the format it names (checked once the
