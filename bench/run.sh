@@ -14,7 +14,8 @@
 #   BENCH_IDLE_SESSIONS=N    idle sessions for the memory scenario (default 2000)
 #   BENCH_PIN=0              do not pin (default 1: proxy on BENCH_PROXY_CPU, wrk+backends on BENCH_LOAD_CPU)
 #   BENCH_PROXY_CPU=1 BENCH_LOAD_CPU=0
-#   BENCH_SCENARIOS="rps cps bulk1m bulk64m"   subset of throughput scenarios
+#   BENCH_SCENARIOS="rps cps bulk1m bulk64m sni_rps sni_cps"   subset of throughput scenarios
+#                            (sni_*: TLS to the backend through ssl_preread + a map on the SNI)
 #   BENCH_IMPLS="direct nginx haproxy proxyd"   subset of implementations (direct = no proxy)
 #   BENCH_STRACE=0           skip the strace syscall-count runs
 #   BENCH_OUT_DIR=DIR        where results.md / raw.tsv go
@@ -38,7 +39,7 @@ IDLE_N=${BENCH_IDLE_SESSIONS:-2000}
 PIN=${BENCH_PIN:-1}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
-SCENARIOS=${BENCH_SCENARIOS:-"rps cps bulk1m bulk64m"}
+SCENARIOS=${BENCH_SCENARIOS:-"rps cps bulk1m bulk64m sni_rps sni_cps"}
 IMPLS=${BENCH_IMPLS:-"direct nginx haproxy proxyd"}
 DO_STRACE=${BENCH_STRACE:-1}
 OUT_DIR=${BENCH_OUT_DIR:-$(dirname "$(dirname "$PROXYD")")/bench}
@@ -48,7 +49,7 @@ STREAM_MODULE=${NGINX_STREAM_MODULE:-/usr/share/nginx/modules/ngx_stream_module.
 CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- prerequisites
-for tool in "$NGINX" "$HAPROXY" wrk python3 taskset setsid timeout ss pgrep; do
+for tool in "$NGINX" "$HAPROXY" wrk python3 taskset setsid timeout ss pgrep openssl; do
   command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool (install nginx-light libnginx-mod-stream haproxy wrk python3 procps iproute2)"
 done
 [ -f "$STREAM_MODULE" ] || die "missing $STREAM_MODULE (apt-get install libnginx-mod-stream)"
@@ -111,14 +112,17 @@ pick_base() {
   for _ in $(seq 1 50); do
     b=$(( 20000 + (RANDOM % 120) * 100 ))
     ok=1
-    for p in 0 1 10 11 12 20 21 22 30 31 32; do port_free $((b + p)) || { ok=0; break; }; done
+    for p in 0 1 2 10 11 12 13 20 21 22 23 30 31 32 33; do port_free $((b + p)) || { ok=0; break; }; done
     [ "$ok" = 1 ] && { echo "$b"; return; }
   done
   die "no free block of loopback ports found"
 }
 BASE=$(pick_base)
-P_HTTP=$((BASE)); P_ECHO=$((BASE + 1))
+P_HTTP=$((BASE)); P_ECHO=$((BASE + 1)); P_HTTPS=$((BASE + 2))
 declare -A P_PROXY_HTTP=([nginx]=$((BASE + 10)) [haproxy]=$((BASE + 20)) [proxyd]=$((BASE + 30)) [direct]=$P_HTTP)
+# The sni_* scenarios: TLS from wrk to the backend, routed by each proxy
+# through its preread of the ClientHello and a map on the SNI.
+declare -A P_PROXY_SNI=([nginx]=$((BASE + 13)) [haproxy]=$((BASE + 23)) [proxyd]=$((BASE + 33)) [direct]=$P_HTTPS)
 declare -A P_PROXY_MEM=([nginx]=$((BASE + 12)) [haproxy]=$((BASE + 22)) [proxyd]=$((BASE + 32)))
 
 wait_listen() {  # port seconds
@@ -134,6 +138,11 @@ wait_listen() {  # port seconds
 mkdir -p "$WORK/www/files" "$WORK/backend" "$WORK/out"
 head -c $((1 << 20)) /dev/urandom >"$WORK/www/files/1m.bin"
 head -c $((64 << 20)) /dev/urandom >"$WORK/www/files/64m.bin"
+# wrk sends the URL's host as SNI: "localhost", which may resolve to ::1
+# first, so the TLS listeners take both loopbacks.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=localhost -keyout "$WORK/backend/tls.key" -out "$WORK/backend/tls.crt" >/dev/null 2>&1 \
+  || die "openssl could not make the backend's certificate"
 SMALL_BODY="proxyd bench: small response body, about one hundred bytes long, for the requests/s runs.\n"
 cat >"$WORK/backend/nginx.conf" <<EOF
 user root;
@@ -151,6 +160,10 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$P_HTTP backlog=4096;
+    listen 127.0.0.1:$P_HTTPS ssl backlog=4096;
+    listen [::1]:$P_HTTPS ssl backlog=4096;
+    ssl_certificate $WORK/backend/tls.crt;
+    ssl_certificate_key $WORK/backend/tls.key;
     location = /small { default_type text/plain; return 200 "$SMALL_BODY"; }
     location /files/ { root $WORK/www; }
   }
@@ -162,9 +175,12 @@ wait_listen "$P_HTTP" 10 || { cat "$WORK/backend/nginx.out" "$WORK/backend/error
 wait_listen "$P_ECHO" 10 || { cat "$WORK/backend/echo.out" >&2; die "echo backend did not start"; }
 
 # ---------------------------------------------------------------- proxies
-# write_config IMPL DIR LISTEN:BACKEND...   (no access log in any of the three)
+# write_config IMPL DIR SNI_LISTEN LISTEN:BACKEND...   (no access log in any of the three)
+# SNI_LISTEN (0: none) is the sni_* scenarios' listener: ssl_preread, and a map
+# of the SNI (hostnames, a regex, an exact name) choosing between two groups
+# of the same TLS backend.
 write_config() {
-  local impl=$1 dir=$2; shift 2
+  local impl=$1 dir=$2 sni=$3; shift 3
   local pair l b i=0
   mkdir -p "$dir"
   case $impl in
@@ -181,6 +197,16 @@ write_config() {
           l=${pair%%:*}; b=${pair##*:}
           echo "  server { listen 127.0.0.1:$l backlog=4096; proxy_pass 127.0.0.1:$b; }"
         done
+        if [ "$sni" != 0 ]; then
+          echo "  map \$ssl_preread_server_name \$sni_upstream {"
+          echo "    hostnames; *.example.com tls_fallback; ~^api[0-9]+\\. tls_fallback;"
+          echo "    localhost tls_backend; default tls_fallback;"
+          echo "  }"
+          echo "  upstream tls_backend { server 127.0.0.1:$P_HTTPS; }"
+          echo "  upstream tls_fallback { server 127.0.0.1:$P_HTTPS; }"
+          echo "  server { listen 127.0.0.1:$sni backlog=4096; listen [::1]:$sni backlog=4096;"
+          echo "           ssl_preread on; proxy_pass \$sni_upstream; }"
+        fi
         echo "}"
       } >"$dir/nginx.conf" ;;
     haproxy)
@@ -201,6 +227,22 @@ write_config() {
           echo "  backlog 4096"
           echo "  server s$i 127.0.0.1:$b"
         done
+        if [ "$sni" != 0 ]; then
+          echo "frontend sni"
+          echo "  bind 127.0.0.1:$sni"
+          echo "  bind [::1]:$sni"
+          echo "  backlog 4096"
+          echo "  tcp-request inspect-delay 5s"
+          echo "  tcp-request content accept if { req_ssl_hello_type 1 }"
+          echo "  use_backend tls_fallback if { req_ssl_sni -m end .example.com }"
+          echo "  use_backend tls_fallback if { req_ssl_sni -m reg ^api[0-9]+\\. }"
+          echo "  use_backend tls_backend if { req_ssl_sni -i localhost }"
+          echo "  default_backend tls_fallback"
+          echo "backend tls_backend"
+          echo "  server t1 127.0.0.1:$P_HTTPS"
+          echo "backend tls_fallback"
+          echo "  server t2 127.0.0.1:$P_HTTPS"
+        fi
       } >"$dir/haproxy.cfg" ;;
     proxyd)
       {
@@ -213,14 +255,23 @@ write_config() {
           l=${pair%%:*}; b=${pair##*:}; i=$((i + 1))
           printf '\n[upstream up%d]\nserver = 127.0.0.1:%d\n\n[server s%d]\nlisten = 127.0.0.1:%d\nproxy_pass = up%d\n' "$i" "$b" "$i" "$l" "$i"
         done
+        if [ "$sni" != 0 ]; then
+          printf '\n[map $sni_upstream]\nsource = $ssl_preread_server_name\nhostnames = on\n'
+          printf 'entry = *.example.com tls_fallback\nentry = ~^api[0-9]+\\. tls_fallback\n'
+          printf 'entry = localhost tls_backend\ndefault = tls_fallback\n'
+          printf '\n[upstream tls_backend]\nserver = 127.0.0.1:%d\n' "$P_HTTPS"
+          printf '\n[upstream tls_fallback]\nserver = 127.0.0.1:%d\n' "$P_HTTPS"
+          printf '\n[server sni]\nlisten = 127.0.0.1:%d\nlisten = [::1]:%d\n' "$sni" "$sni"
+          printf 'ssl_preread = on\nproxy_pass = $sni_upstream\n'
+        fi
       } >"$dir/proxyd.ini" ;;
   esac
 }
 
-# start_proxy IMPL DIR FIRST_PORT LISTEN:BACKEND...  -> sets PROXY_PID (group) and MEASURE_PIDS (processes to account)
+# start_proxy IMPL DIR FIRST_PORT SNI_LISTEN LISTEN:BACKEND...  -> sets PROXY_PID (group) and MEASURE_PIDS (processes to account)
 start_proxy() {
-  local impl=$1 dir=$2 first=$3; shift 3
-  write_config "$impl" "$dir" "$@"
+  local impl=$1 dir=$2 first=$3 sni=$4; shift 4
+  write_config "$impl" "$dir" "$sni" "$@"
   case $impl in
     nginx)   spawn "$dir/out.log" "${PIN_PROXY[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ;;
     haproxy) spawn "$dir/out.log" "${PIN_PROXY[@]}" "$HAPROXY" -db -f "$dir/haproxy.cfg" ;;
@@ -250,7 +301,8 @@ for impl in $IMPLS; do [ "$impl" = direct ] || THROUGHPUT_IMPLS+="$impl "; done
 start_throughput_proxy() {
   local impl=$1
   local dir="$WORK/$impl"
-  start_proxy "$impl" "$dir" "${P_PROXY_HTTP[$impl]}" "${P_PROXY_HTTP[$impl]}:$P_HTTP" || return 1
+  start_proxy "$impl" "$dir" "${P_PROXY_HTTP[$impl]}" "${P_PROXY_SNI[$impl]}" \
+    "${P_PROXY_HTTP[$impl]}:$P_HTTP" || return 1
   RUN_PID[$impl]=$PROXY_PID; RUN_MEASURE[$impl]=$MEASURE_PIDS; RUN_DIR[$impl]=$dir
 }
 for impl in $THROUGHPUT_IMPLS; do
@@ -300,14 +352,16 @@ check_alive() {
 }
 
 # Scenario parameters: path, connections, extra wrk args, unit.
-declare -A SC_PATH=([rps]=/small [cps]=/small [bulk1m]=/files/1m.bin [bulk64m]=/files/64m.bin)
-declare -A SC_CONNS=([rps]=50 [cps]=50 [bulk1m]=8 [bulk64m]=2)
-declare -A SC_CLOSE=([rps]=0 [cps]=1 [bulk1m]=0 [bulk64m]=0)
+declare -A SC_PATH=([rps]=/small [cps]=/small [bulk1m]=/files/1m.bin [bulk64m]=/files/64m.bin
+  [sni_rps]=/small [sni_cps]=/small)
+declare -A SC_CONNS=([rps]=50 [cps]=50 [bulk1m]=8 [bulk64m]=2 [sni_rps]=50 [sni_cps]=50)
+declare -A SC_CLOSE=([rps]=0 [cps]=1 [bulk1m]=0 [bulk64m]=0 [sni_rps]=0 [sni_cps]=1)
 
 # run_wrk REP SCENARIO IMPL [DURATION] -> records results; sets WRK_REQUESTS
 run_wrk() {
   local rep=$1 sc=$2 impl=$3 dur=${4:-$DUR}
-  local port=${P_PROXY_HTTP[$impl]} out="$WORK/out/wrk-$rep-$sc-$impl.txt"
+  local url="http://127.0.0.1:${P_PROXY_HTTP[$impl]}" out="$WORK/out/wrk-$rep-$sc-$impl.txt"
+  case $sc in sni_*) url="https://localhost:${P_PROXY_SNI[$impl]}" ;; esac
   local args=(-t1 -c"${SC_CONNS[$sc]}" -d"${dur}s" --timeout 10s -s "$HERE/wrk_report.lua")
   [ "${SC_CLOSE[$sc]}" = 1 ] && args+=(-H "Connection: close")
   local pids=${RUN_MEASURE[$impl]:-}
@@ -317,7 +371,7 @@ run_wrk() {
   local l0 x0 l1 x1
   l0=$(cpu_busy "$LOAD_CPU"); x0=$(cpu_busy "$PROXY_CPU")
   t0=$(date +%s%N)
-  timeout -k 5 $((dur + 30)) "${PIN_LOAD[@]}" wrk "${args[@]}" "http://127.0.0.1:$port${SC_PATH[$sc]}" >"$out" 2>&1
+  timeout -k 5 $((dur + 30)) "${PIN_LOAD[@]}" wrk "${args[@]}" "$url${SC_PATH[$sc]}" >"$out" 2>&1
   local wrc=$?
   t1=$(date +%s%N)
   l1=$(cpu_busy "$LOAD_CPU"); x1=$(cpu_busy "$PROXY_CPU")
@@ -374,7 +428,7 @@ run_wrk() {
 run_idle() {
   local rep=$1 impl=$2
   local dir="$WORK/mem-$impl-$rep" port=${P_PROXY_MEM[$impl]}
-  if ! start_proxy "$impl" "$dir" "$port" "$port:$P_ECHO"; then
+  if ! start_proxy "$impl" "$dir" "$port" 0 "$port:$P_ECHO"; then
     anomaly "rep $rep idle $impl: proxy did not start"; return 1
   fi
   local pg=$PROXY_PID wpid=$WORKER_PID
