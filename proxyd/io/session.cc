@@ -84,6 +84,7 @@ void Session::start() {
 // so the relay later sends it to the upstream first and counts it.
 void Session::startPreread() {
   phase_ = Phase::prereading;
+  prereaded_ = true;
   armTimer(block_->section.preread_timeout);
   client_.readable = true;
   preread();
@@ -199,9 +200,24 @@ void Session::runSets() {
 // text closes at once. A client that does not take it within 5 s is closed.
 void Session::startReturn() {
   phase_ = Phase::returning;
+  if (prereaded_) discardPeeked();
   routing().unsent = block_->return_text->evaluate(vars_);
   client_.writable = true;
   continueReturn();
+}
+
+// The preread peeked the client's first bytes (they stay in the socket); a
+// `return` never reads them, and a close with unread data is a reset that
+// can overtake the text on its way. Read them now, as nginx 1.22's preread
+// did (into its buffer).
+void Session::discardPeeked() {
+  const size_t cap = block_->section.preread_buffer_size;
+  char* buf = worker_.scratch(cap);
+  ssize_t n;
+  do {
+    n = ::recv(client_.fd.get(), buf, cap, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) up_.read += static_cast<std::uint64_t>(n);  // $bytes_received
 }
 
 void Session::continueReturn() {

@@ -86,6 +86,7 @@ class Session {
 
   void runSets();
   void startReturn();
+  void discardPeeked();
   void continueReturn();
   void routeByValue();
   void beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries);
@@ -135,6 +136,7 @@ class Session {
   common::EventPtr timer_;
   Phase phase_ = Phase::connecting;
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
+  bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
   std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;
