@@ -256,12 +256,14 @@ write_config() {
           printf '\n[upstream up%d]\nserver = 127.0.0.1:%d\n\n[server s%d]\nlisten = 127.0.0.1:%d\nproxy_pass = up%d\n' "$i" "$b" "$i" "$l" "$i"
         done
         if [ "$sni" != 0 ]; then
+          # shellcheck disable=SC2016  # proxyd's variables, not the shell's
           printf '\n[map $sni_upstream]\nsource = $ssl_preread_server_name\nhostnames = on\n'
           printf 'entry = *.example.com tls_fallback\nentry = ~^api[0-9]+\\. tls_fallback\n'
           printf 'entry = localhost tls_backend\ndefault = tls_fallback\n'
           printf '\n[upstream tls_backend]\nserver = 127.0.0.1:%d\n' "$P_HTTPS"
           printf '\n[upstream tls_fallback]\nserver = 127.0.0.1:%d\n' "$P_HTTPS"
           printf '\n[server sni]\nlisten = 127.0.0.1:%d\nlisten = [::1]:%d\n' "$sni" "$sni"
+          # shellcheck disable=SC2016
           printf 'ssl_preread = on\nproxy_pass = $sni_upstream\n'
         fi
       } >"$dir/proxyd.ini" ;;

@@ -19,8 +19,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
