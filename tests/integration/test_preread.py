@@ -12,7 +12,6 @@ values are compared with nginx in tests/interop/test_nginx_preread.py.
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -28,20 +27,7 @@ FORMAT = ("proto=$ssl_preread_protocol sni=$ssl_preread_server_name "
           "server_name=$server_name received=$bytes_received")
 
 
-def client_hello(sni=None, alpn=None) -> bytes:
-    """The first flight of Python's TLS client, without a server to talk to."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if alpn:
-        ctx.set_alpn_protocols(alpn)
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
+client_hello = lab.client_hello
 
 
 def s_client(port: int, *args) -> None:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,18 +28,7 @@ PROXYD = testenv.built_binary("proxyd")
 NGINX = lab.NGINX_BIN
 
 
-def client_hello(server_name=None) -> bytes:
-    """The ClientHello Python's OpenSSL sends first, without a server."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=server_name)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
+client_hello = lab.client_hello
 
 
 class NameServer(lab.Backend):

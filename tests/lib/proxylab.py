@@ -29,6 +29,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -992,6 +993,23 @@ def connect(port: int, host: str = "127.0.0.1", source: Optional[str] = None,
     s.connect((host, port))
     return s
 
+
+
+def client_hello(sni: Optional[str] = None, alpn: Optional[list] = None) -> bytes:
+    """The first flight (ClientHello) of Python's TLS client, made without a
+    server to talk to: for ssl_preread tests."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
 
 def http_request(port: int, path: str = "/", method: str = "GET",
                  host: str = "127.0.0.1", timeout: float = 5.0):
