@@ -380,7 +380,8 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   if (s->phase_ == Phase::prereading) return s->preread();
   // The client is not read while connecting: its data waits in the kernel,
   // so a retry to another upstream loses nothing.
-  if (s->phase_ == Phase::proxying) s->relayBoth();
+  // Either may end (and free) the session: nothing of it is read after.
+  if (s->phase_ == Phase::proxying) return s->relayBoth();
   if (s->phase_ == Phase::returning && s->client_.writable) s->continueReturn();
 }
 
