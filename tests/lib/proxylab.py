@@ -207,6 +207,9 @@ def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+_handed_out: set = set()  # every port free_port() has returned in this process
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on.  Taken below the ephemeral range when
     possible, so that no outgoing connection (the proxy's own upstream legs)
@@ -216,9 +219,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     if lo > 12000:
         for _ in range(200):
             port = rng.randrange(10000, lo)
+            # A port handed out before is not bound yet, perhaps: a config
+            # with many listeners drew the same one twice (a birthday
+            # collision, ~5 % for 50 ports), and nginx refused the pair.
+            if port in _handed_out:
+                continue
             s = socket.socket(family_of(host), socket.SOCK_STREAM)
             try:
                 s.bind((host, port))
+                _handed_out.add(port)
                 return port
             except OSError:
                 continue
