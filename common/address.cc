@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <sys/un.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "common/sys_error.h"
@@ -168,6 +170,25 @@ void SocketAddress::setPort(std::uint16_t port) {
   if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(sa())->sin6_port = htons(port);
 }
 
+Result<SocketAddress> SocketAddress::fromUnixPath(std::string_view path) {
+  SocketAddress out;
+  auto* un = reinterpret_cast<sockaddr_un*>(out.sa());
+  if (path.empty()) return Result<SocketAddress>::fail("empty path of a UNIX-domain socket");
+  // One byte stays for the terminating NUL, as nginx requires.
+  if (path.size() >= sizeof(un->sun_path)) {
+    return Result<SocketAddress>::fail(
+        fmt::format("too long path \"{}\" of a UNIX-domain socket (at most {} bytes)", path,
+                    sizeof(un->sun_path) - 1));
+  }
+  if (path.find('\0') != std::string_view::npos) {
+    return Result<SocketAddress>::fail("a UNIX-domain socket path holds a NUL byte");
+  }
+  un->sun_family = AF_UNIX;
+  std::memcpy(un->sun_path, path.data(), path.size());
+  out.len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return out;
+}
+
 std::string SocketAddress::hostText() const {
   if (family() == AF_INET) {
     const auto* b = reinterpret_cast<const std::uint8_t*>(
@@ -178,12 +199,19 @@ std::string SocketAddress::hostText() const {
     return inet6Text(reinterpret_cast<const std::uint8_t*>(
         &reinterpret_cast<const sockaddr_in6*>(sa())->sin6_addr));
   }
+  if (family() == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(sa());
+    constexpr socklen_t path_at = offsetof(sockaddr_un, sun_path);
+    if (len_ <= path_at || un->sun_path[0] == '\0') return "unix:";
+    return "unix:" + std::string(un->sun_path, strnlen(un->sun_path, len_ - path_at));
+  }
   return {};
 }
 
 std::string SocketAddress::toString() const {
   if (family() == AF_INET) return fmt::format("{}:{}", hostText(), port());
   if (family() == AF_INET6) return fmt::format("[{}]:{}", hostText(), port());
+  if (family() == AF_UNIX) return hostText();
   return {};
 }
 

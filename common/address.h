@@ -20,6 +20,8 @@ class SocketAddress {
 
   // Numeric address and port only (no name lookup): "192.0.2.1", "::1".
   static Result<SocketAddress> fromNumeric(std::string_view host, std::uint16_t port);
+  // A UNIX-domain socket path ("/run/proxyd/api.sock", without "unix:").
+  static Result<SocketAddress> fromUnixPath(std::string_view path);
 
   int family() const { return storage_.ss_family; }
   bool empty() const { return len_ == 0; }
@@ -31,9 +33,11 @@ class SocketAddress {
 
   std::uint16_t port() const;
   void setPort(std::uint16_t port);
-  // "192.0.2.1" / "2001:db8::1" (as nginx prints $remote_addr).
+  // "192.0.2.1" / "2001:db8::1" (as nginx prints $remote_addr); a UNIX
+  // address is "unix:/path", or "unix:" when unnamed (ngx_sock_ntop).
   std::string hostText() const;
-  // "192.0.2.1:80" / "[2001:db8::1]:80" (as nginx prints $upstream_addr).
+  // "192.0.2.1:80" / "[2001:db8::1]:80" (as nginx prints $upstream_addr);
+  // a UNIX address as hostText().
   std::string toString() const;
   bool isWildcard() const;
 

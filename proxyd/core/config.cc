@@ -44,6 +44,16 @@ bool isLoopback(const common::SocketAddress& addr) {
 }
 
 // nginx compares log format names with ngx_strcasecmp.
+// The listen parameters parsed (listen.h) whose work is still being built:
+// refused at load rather than taken and ignored.
+std::string notYetBuilt(const ListenDirective& l) {
+  if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
+  if (l.udp) return "parameter \"udp\" is not supported yet";
+  if (l.ssl) return "parameter \"ssl\" is not supported yet";
+  if (l.proxy_protocol) return "parameter \"proxy_protocol\" is not supported yet";
+  return {};
+}
+
 bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -429,22 +439,18 @@ class Loader {
     w.on(
         "listen",
         [&](const IniEntry& e) {
-          auto words = splitWords(e.value);
-          common::SocketAddress a;
-          if (words.empty() || !take(e, common::parseListenAddress(words[0]), a)) {
-            if (words.empty()) error(e.line, "listen: expected \"ADDRESS [default_server]\"");
+          ListenDirective l;
+          if (!take(e, parseListen(e.value), l)) return;
+          l.line = e.line;
+          if (std::string why = notYetBuilt(l); !why.empty()) {
+            error(e.line, fmt::format("listen: {}", why));
             return;
           }
-          for (std::size_t i = 1; i < words.size(); ++i) {
-            if (words[i] != "default_server") {
-              error(e.line, fmt::format("listen: invalid parameter \"{}\"", words[i]));
-              return;
-            }
-            sv.default_server.push_back(a);
+          if (l.socket.any()) {
+            warning(e.line,
+                    "listen: socket parameters (backlog=, rcvbuf=, ...) are not applied yet");
           }
-          sv.listen.push_back(a);
-          listen_lines_.push_back({a, e.line});
-          listen_server_.push_back(cfg_.servers.size());
+          sv.listen.push_back(std::move(l));
         },
         true);
     w.on("proxy_pass", [&](const IniEntry& e) {
@@ -686,18 +692,34 @@ class Loader {
     // Several [server]s may share an address (server_name); the same one
     // twice is nginx's "duplicate listen".
     checkVirtualServers(cfg_, diag_);
-    for (size_t i = 0; i < listen_lines_.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (listen_lines_[i].first == listen_lines_[j].first &&
-            listen_server_[i] == listen_server_[j]) {
-          error(listen_lines_[i].second,
-                fmt::format("listen: duplicate {} (also on line {})",
-                            listen_lines_[i].first.toString(), listen_lines_[j].second));
+    checkListens();
+  }
+
+  // nginx: one server may not listen on a socket twice; the status page's
+  // address is its own; only one server may give an address's socket options.
+  void checkListens() {
+    std::vector<const ListenDirective*> with_options;
+    for (const ServerSection& sv : cfg_.servers) {
+      for (size_t i = 0; i < sv.listen.size(); ++i) {
+        const ListenDirective& l = sv.listen[i];
+        for (size_t j = 0; j < i; ++j) {
+          if (l.sameSocket(sv.listen[j])) {
+            error(l.line, fmt::format("listen: duplicate {} (also on line {})", l.toString(),
+                                      sv.listen[j].line));
+          }
         }
-      }
-      if (cfg_.status && listen_lines_[i].first == cfg_.status->listen) {
-        error(listen_lines_[i].second,
-              fmt::format("listen: {} is also the status page's", cfg_.status->listen.toString()));
+        if (cfg_.status && !l.udp && l.address == cfg_.status->listen) {
+          error(l.line, fmt::format("listen: {} is also the status page's",
+                                    cfg_.status->listen.toString()));
+        }
+        if (!l.socket.any()) continue;
+        for (const ListenDirective* other : with_options) {
+          if (other->sameSocket(l)) {
+            error(l.line, fmt::format("listen: duplicate listen options for {} (also on line {})",
+                                      l.toString(), other->line));
+          }
+        }
+        with_options.push_back(&l);
       }
     }
   }
@@ -713,8 +735,6 @@ class Loader {
     int line = 0;
   };
   std::vector<AccessLogLine> access_log_lines_;
-  std::vector<std::pair<common::SocketAddress, int>> listen_lines_;
-  std::vector<std::size_t> listen_server_;  // the [server] of each of listen_lines_
 };
 
 ProxyConfig build(const common::IniDocument& doc, const std::string& path,

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "proxyd/core/access_log_target.h"
 #include "proxyd/core/health_check.h"
+#include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
@@ -82,7 +83,7 @@ struct SetDirective {
 struct ServerSection {
   std::string name;
   int line = 0;
-  std::vector<common::SocketAddress> listen;
+  std::vector<ListenDirective> listen;  // with default_server, ssl, udp, ... (listen.h)
   // The name of an [upstream] (an address is made a one-server group), or
   // a template evaluated per session (proxy_pass_target.h). Empty with `return`.
   std::string proxy_pass;
@@ -105,7 +106,6 @@ struct ServerSection {
   bool passHasVariables() const { return proxy_pass.find('$') != std::string::npos; }
   // nginx 1.25.5's server_name, as written; none: "" (as nginx's default).
   std::vector<std::string> server_names;
-  std::vector<common::SocketAddress> default_server;  // the listen addresses marked so
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};

@@ -17,13 +17,14 @@ T withoutLine(T s) {
 ServerSection withoutLine(ServerSection s) {
   s.line = 0;
   for (SetDirective& set : s.sets) set.line = 0;
+  for (ListenDirective& l : s.listen) l.line = 0;
   return s;
 }
 
 const AddressServers* listeningOn(const std::vector<AddressServers>& addrs,
-                                  const common::SocketAddress& addr) {
+                                  const ListenDirective& socket) {
   for (const auto& a : addrs) {
-    if (a.addr == addr) return &a;
+    if (a.listen.sameSocket(socket)) return &a;
   }
   return nullptr;
 }
@@ -94,17 +95,17 @@ std::vector<ListenStep> planListeners(const ProxyConfig& running, const ProxyCon
   std::vector<ListenStep> plan;
   const auto was_addrs = serversByAddress(running), now_addrs = serversByAddress(next);
   for (const auto& now : now_addrs) {
-    const AddressServers* was = listeningOn(was_addrs, now.addr);
+    const AddressServers* was = listeningOn(was_addrs, now.listen);
     ReloadStep step = ReloadStep::start;
     if (was != nullptr) {
       step = sameServers(running, *was, next, now, groups) ? ReloadStep::keep : ReloadStep::update;
     }
-    plan.push_back({now.addr, next.servers[now.servers[now.default_pos]].name, step});
+    plan.push_back({now.addr, next.servers[now.servers[now.default_pos]].name, step, now.listen});
   }
   for (const auto& was : was_addrs) {
-    if (listeningOn(now_addrs, was.addr) == nullptr) {
-      plan.push_back(
-          {was.addr, running.servers[was.servers[was.default_pos]].name, ReloadStep::stop});
+    if (listeningOn(now_addrs, was.listen) == nullptr) {
+      plan.push_back({was.addr, running.servers[was.servers[was.default_pos]].name,
+                      ReloadStep::stop, was.listen});
     }
   }
   return plan;

@@ -32,6 +32,7 @@ struct ListenStep {
   common::SocketAddress addr;
   std::string server;  // its default [server] (the old one for stop)
   ReloadStep step = ReloadStep::keep;
+  ListenDirective listen;  // the socket: transport and parameters (listen.h)
   bool operator==(const ListenStep&) const = default;
 };
 
@@ -169,10 +170,23 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"error_log", OnChange::update, "the listeners (kLogTargetDecisions)"},
     FieldDecision{"access_rules", OnChange::update, "the listeners (kAccessRuleDecisions)"},
     FieldDecision{"server_names", OnChange::update, "the listeners of its addresses (SNI choice)"},
-    FieldDecision{"default_server", OnChange::update, "the listeners of its addresses"},
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+};
+
+// One `listen`: a new address or transport is another socket (the old one
+// stops when no server listens there any more); the rest changes what the
+// listener's sessions do.
+inline constexpr std::array kListenDirectiveDecisions = {
+    FieldDecision{"address", OnChange::restart, "a new socket starts, the old one stops"},
+    FieldDecision{"udp", OnChange::restart, "another socket (TCP and UDP are apart)"},
+    FieldDecision{"ssl", OnChange::update, "the listeners"},
+    FieldDecision{"proxy_protocol", OnChange::update, "the listeners"},
+    FieldDecision{"default_server", OnChange::update, "the listeners of its addresses"},
+    FieldDecision{"socket", OnChange::update,
+                  "the listeners; a kept socket keeps the options it was opened with"},
+    FieldDecision{"line", OnChange::nothing, "where it was written"},
 };
 
 inline constexpr std::array kSetDirectiveDecisions = {

@@ -32,6 +32,15 @@ constexpr ValueLimit kLimits[] = {
     {"server", "proxy_next_upstream_tries", "", count, 0, 1 << 20, "0: no limit"},
     {"server", "preread_buffer_size", "", size, 1, 64 << 20, "per session while prereading"},
     {"server", "preread_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    // listen = ADDRESS [backlog=N] ... (the kernel caps backlog at somaxconn)
+    {"server", "listen", "backlog", count, 1, 2147483647, "int; capped by net.core.somaxconn"},
+    {"server", "listen", "rcvbuf", size, 1, 2147483647, "int; capped by net.core.rmem_max"},
+    {"server", "listen", "sndbuf", size, 1, 2147483647, "int; capped by net.core.wmem_max"},
+    {"server", "listen", "fastopen", count, 0, 2147483647, "int; 0: off"},
+    // TCP_KEEPIDLE / TCP_KEEPINTVL (seconds) and TCP_KEEPCNT as Linux bounds them.
+    {"server", "listen", "so_keepalive_idle", duration, 1000, 32767000, "TCP_KEEPIDLE"},
+    {"server", "listen", "so_keepalive_interval", duration, 1000, 32767000, "TCP_KEEPINTVL"},
+    {"server", "listen", "so_keepalive_count", count, 1, 127, "TCP_KEEPCNT"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -77,6 +86,16 @@ constexpr TextKey kText[] = {
     {"upstream", "health_check", "key"},
     {"upstream", "health_check", "mandatory"},
     {"server", "listen"},
+    {"server", "listen", "default_server"},
+    {"server", "listen", "ssl"},
+    {"server", "listen", "udp"},
+    {"server", "listen", "proxy_protocol"},
+    {"server", "listen", "so_keepalive"},
+    {"server", "listen", "deferred"},
+    {"server", "listen", "bind"},
+    {"server", "listen", "ipv6only"},
+    {"server", "listen", "reuseport"},
+    {"server", "listen", "multipath"},
     {"server", "proxy_pass"},
     {"server", "set"},
     {"server", "return"},

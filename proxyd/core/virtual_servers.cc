@@ -5,24 +5,31 @@
 #include <algorithm>
 
 namespace proxyd {
+namespace {
+
+// Whether `sec` marks the socket of `l` default_server.
+bool isDefaultFor(const ServerSection& sec, const ListenDirective& l) {
+  return std::any_of(sec.listen.begin(), sec.listen.end(), [&](const ListenDirective& own) {
+    return own.default_server && own.sameSocket(l);
+  });
+}
+
+}  // namespace
 
 std::vector<AddressServers> serversByAddress(const ProxyConfig& cfg) {
   std::vector<AddressServers> out;
   for (std::size_t i = 0; i < cfg.servers.size(); ++i) {
-    const ServerSection& sec = cfg.servers[i];
-    for (const common::SocketAddress& addr : sec.listen) {
+    for (const ListenDirective& l : cfg.servers[i].listen) {
       auto it = std::find_if(out.begin(), out.end(),
-                             [&](const AddressServers& a) { return a.addr == addr; });
-      if (it == out.end()) it = out.insert(out.end(), AddressServers{addr, {}, 0});
+                             [&](const AddressServers& a) { return a.listen.sameSocket(l); });
+      if (it == out.end()) it = out.insert(out.end(), AddressServers{l.address, l.udp, l, {}, 0});
+      if (l.socket.any()) it->listen.socket = l.socket;
       if (std::find(it->servers.begin(), it->servers.end(), i) != it->servers.end()) continue;
-      bool is_default = std::find(sec.default_server.begin(), sec.default_server.end(), addr) !=
-                        sec.default_server.end();
       // The first default_server wins; checkVirtualServers rejects a second.
       bool had_default = std::any_of(it->servers.begin(), it->servers.end(), [&](std::size_t k) {
-        const auto& d = cfg.servers[k].default_server;
-        return std::find(d.begin(), d.end(), addr) != d.end();
+        return isDefaultFor(cfg.servers[k], l);
       });
-      if (is_default && !had_default) it->default_pos = it->servers.size();
+      if (l.default_server && !had_default) it->default_pos = it->servers.size();
       it->servers.push_back(i);
     }
   }
@@ -31,13 +38,12 @@ std::vector<AddressServers> serversByAddress(const ProxyConfig& cfg) {
 
 void checkVirtualServers(const ProxyConfig& cfg, common::Diagnostics& diag) {
   for (const AddressServers& a : serversByAddress(cfg)) {
-    const std::string addr_text = a.addr.toString();
+    const std::string addr_text = a.listen.toString();
     bool have_default = false;
     ServerNames names;
     for (std::size_t k : a.servers) {
       const ServerSection& sec = cfg.servers[k];
-      const auto& d = sec.default_server;
-      if (std::find(d.begin(), d.end(), a.addr) != d.end()) {
+      if (isDefaultFor(sec, a.listen)) {
         if (have_default) {
           diag.error(cfg.path, sec.line,
                      fmt::format("a duplicate default server for {}", addr_text));

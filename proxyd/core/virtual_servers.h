@@ -17,13 +17,18 @@
 
 namespace proxyd {
 
-// The [server]s of a configuration that listen on one address.
+// The [server]s of a configuration that listen on one socket (an address
+// and a transport, ListenDirective::sameSocket).
 struct AddressServers {
   common::SocketAddress addr;
+  bool udp = false;
+  // The socket's parameters: the `listen` that gave options (at most one
+  // may), else the first.
+  ListenDirective listen;
   std::vector<std::size_t> servers;  // indexes into ProxyConfig::servers, in file order
   std::size_t default_pos = 0;       // into `servers`
 };
-// Every listening address, in the order of its first `listen`.
+// Every listening socket, in the order of its first `listen`.
 std::vector<AddressServers> serversByAddress(const ProxyConfig& cfg);
 
 // nginx's checks of the servers of an address: two default_server are an

@@ -136,7 +136,7 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
     } else {
       block->error_log = main_log;
     }
-    block->listen_text = sec.listen.empty() ? "" : sec.listen.front().toString();
+    block->listen_text = sec.listen.empty() ? "" : sec.listen.front().address.toString();
     if (!sec.server_names.empty()) {
       if (auto name = parseServerName(sec.server_names.front())) block->server_name = name->text;
     }

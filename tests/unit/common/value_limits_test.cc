@@ -136,7 +136,9 @@ LoaderUnderTest proxydLoader() {
     if (section != "server") head += "listen = 127.0.0.1:1\nproxy_pass = u\n";
     return head;
   };
-  l.option_probe = {{"server", "127.0.0.1:1 zzz_probe=1"}, {"health_check", "zzz_probe=1"}};
+  l.option_probe = {{"server", "127.0.0.1:1 zzz_probe=1"},
+                    {"health_check", "zzz_probe=1"},
+                    {"listen", "127.0.0.1:1 zzz_probe=1"}};
   return l;
 }
 
@@ -253,6 +255,11 @@ std::string valueText(ValueKind kind, std::int64_t v) {
 std::string entryLine(const ValueLimit& l, const std::string& value) {
   std::string line = std::string(l.key) + " = ";
   if (l.key == "server") line += "127.0.0.1:1 ";
+  if (l.key == "listen") line += "127.0.0.1:1 ";
+  // so_keepalive=IDLE:INTVL:CNT: each part has a limit of its own.
+  if (l.option == "so_keepalive_idle") return line + "so_keepalive=" + value + "::";
+  if (l.option == "so_keepalive_interval") return line + "so_keepalive=:" + value + ":";
+  if (l.option == "so_keepalive_count") return line + "so_keepalive=::" + value;
   if (l.key == "track_script") line += "chk ";
   if (l.key == "track_interface") line += "lo ";
   if (l.option.empty()) return line + value;

@@ -96,7 +96,7 @@ TEST_CASE("nginx import: the seed's nginx.conf + stream.conf + default.conf mean
   REQUIRE(l.cfg.servers.size() == 1);
   const auto& sv = l.cfg.servers[0];
   REQUIRE(sv.listen.size() == 1);
-  CHECK(sv.listen[0].port() == 10443);
+  CHECK(sv.listen[0].address.port() == 10443);
   CHECK(sv.proxy_pass == "k8sapiserver");
   CHECK(sv.connect_timeout == 1s);
   CHECK(sv.timeout == 600s);  // nginx's default, not written
@@ -257,8 +257,8 @@ TEST_CASE("nginx import: includes resolve against the main file's directory") {
   REQUIRE(l.imported.ok);
   REQUIRE_FALSE(l.diag.hasErrors());
   REQUIRE(l.cfg.servers.size() == 2);
-  CHECK(l.cfg.servers[0].listen[0].port() == 9100);  // a.conf before b.conf, as glob sorts
-  CHECK(l.cfg.servers[1].listen[0].port() == 9102);
+  CHECK(l.cfg.servers[0].listen[0].address.port() == 9100);  // a.conf before b.conf, as glob sorts
+  CHECK(l.cfg.servers[1].listen[0].address.port() == 9102);
   CHECK(l.cfg.servers[0].name == "server_9100");  // two servers share upstream u
   REQUIRE(l.cfg.findUpstream("u"));
 
@@ -743,9 +743,9 @@ stream {
   CHECK(a.preread_timeout == 5s);  // inherited from stream { }
   CHECK(a.server_names ==
         std::vector<std::string>{"api.example.com", "~^(?<x>.+)\\.ingress\\.test;$"});
-  CHECK(a.default_server.empty());
+  CHECK_FALSE(a.listen.front().default_server);
   const auto& b = l.cfg.servers[1];
   CHECK_FALSE(b.ssl_preread);
   CHECK(b.server_names == std::vector<std::string>{"*.example.com"});
-  CHECK(b.default_server == b.listen);
+  CHECK(b.listen.front().default_server);
 }

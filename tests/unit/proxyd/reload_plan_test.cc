@@ -27,6 +27,7 @@ EXPECT_DECIDED(proxyd::ServerSection, proxyd::kServerSectionDecisions);
 EXPECT_DECIDED(proxyd::AccessLogTarget, proxyd::kAccessLogTargetDecisions);
 EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions);
 EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
+EXPECT_DECIDED(proxyd::ListenDirective, proxyd::kListenDirectiveDecisions);
 EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
 
 const char* kFile = R"([status]
@@ -73,6 +74,12 @@ proxyd::ProxyConfig load(const std::string& text) {
 
 common::SocketAddress addr(std::uint16_t port) {
   return *common::SocketAddress::fromNumeric("127.0.0.1", port);
+}
+
+proxyd::ListenDirective listenOn(std::uint16_t port) {
+  proxyd::ListenDirective l;
+  l.address = addr(port);
+  return l;
 }
 
 ReloadStep listenStep(const proxyd::ReloadPlan& plan, std::uint16_t port) {
@@ -141,8 +148,11 @@ void change(std::vector<T>& v) {
     v.pop_back();
   }
 }
-void change(std::vector<common::SocketAddress>& v) {
-  v.push_back(addr(10500));
+void change(std::vector<proxyd::ListenDirective>& v) {
+  v.push_back(listenOn(10500));
+}
+void change(proxyd::ListenSocketOptions& v) {
+  v.bind = !v.bind;
 }
 
 // Changes each field (of the struct `of` picks in the configuration) and
@@ -200,8 +210,8 @@ TEST_CASE("proxyd reload plan: a listen address moving to another server keeps i
           "[reload_plan]") {
   auto a = load(kFile);
   auto b = a;
-  b.servers[0].listen.pop_back();              // 10444 leaves [server a]
-  b.servers[1].listen.push_back(addr(10444));  // for [server b]
+  b.servers[0].listen.pop_back();                  // 10444 leaves [server a]
+  b.servers[1].listen.push_back(listenOn(10444));  // for [server b]
   auto plan = planReload(a, b);
   CHECK(listenStep(plan, 10444) == ReloadStep::update);
   CHECK(listenStep(plan, 10443) == ReloadStep::update);  // [server a] changed
@@ -215,14 +225,14 @@ TEST_CASE("proxyd reload plan: an address shared by several servers keeps its so
           "[reload_plan]") {
   auto a = load(kFile);
   auto shared = a;
-  shared.servers[1].listen.push_back(addr(10443));  // [server b] joins [server a] on 10443
+  shared.servers[1].listen.push_back(listenOn(10443));  // [server b] joins [server a] on 10443
   shared.servers[1].server_names = {"b.example.com"};
   auto plan = planReload(a, shared);
   CHECK(listenStep(plan, 10443) == ReloadStep::update);  // one more [server], same socket
   CHECK(plan.listeners.size() == 3);
   CHECK(listenStep(planReload(shared, shared), 10443) == ReloadStep::keep);
   auto other_default = shared;
-  other_default.servers[1].default_server = {addr(10443)};
+  other_default.servers[1].listen.back().default_server = true;
   plan = planReload(shared, other_default);
   CHECK(listenStep(plan, 10443) == ReloadStep::update);
   for (const auto& l : plan.listeners) {
@@ -294,7 +304,6 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, error_log),
        MUTATE(S, access_rules),
        MUTATE(S, server_names),
-       MUTATE(S, default_server),
        MUTATE(S, ssl_preread),
        MUTATE(S, preread_buffer_size),
        MUTATE(S, preread_timeout)},
@@ -308,6 +317,27 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
           CHECK(plan.listeners.size() == 3);
           CHECK(listenStep(plan, 10443) == expectedStep(c));
           CHECK(listenStep(plan, 10444) == expectedStep(c));
+        }
+      });
+  using LD = proxyd::ListenDirective;
+  eachField<LD>(
+      proxyd::kListenDirectiveDecisions,
+      {MUTATE(LD, address), MUTATE(LD, udp), MUTATE(LD, ssl), MUTATE(LD, proxy_protocol),
+       MUTATE(LD, default_server), MUTATE(LD, socket), MUTATE(LD, line)},
+      [](proxyd::ProxyConfig& c) -> LD& { return c.servers.front().listen.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
+        if (c == OnChange::restart) {                        // another socket starts, 10443's stops
+          bool started = false, stopped = false;
+          for (const auto& l : plan.listeners) {
+            started = started || (l.step == ReloadStep::start && l.server == "a");
+            stopped =
+                stopped || (l.step == ReloadStep::stop && l.addr == addr(10443) && !l.listen.udp);
+          }
+          CHECK(started);
+          CHECK(stopped);
+        } else {
+          CHECK(listenStep(plan, 10443) == expectedStep(c));
         }
       });
   using D = proxyd::SetDirective;
