@@ -762,8 +762,9 @@ class Importer : importer::ConfWalk {
     std::vector<const Directive*> listen_ds;
     std::optional<std::string> pass;
     const Directive* pass_d = nullptr;
-    std::vector<Entry> scripts;  // set and return, in order
-    std::vector<Entry> names;    // server_name, the words as written
+    std::vector<Entry> scripts;    // set and return, in order
+    std::optional<Entry> handoff;  // pass (nginx 1.25.5)
+    std::vector<Entry> names;      // server_name, the words as written
     for (const auto& d : s.children) {
       if (d.name == "server_name") {
         if (auto e = serverName(d)) names.push_back(std::move(*e));
@@ -778,6 +779,10 @@ class Importer : importer::ConfWalk {
         pass = d.arg(0);
       } else if (d.name == "set" || d.name == "return") {
         scriptDirective(d, scripts);
+      } else if (d.name == "pass") {
+        if (!expect(d, 1, 1, "ADDRESS")) continue;
+        std::string value = common::quoteToken(d.arg(0));
+        if (writable(d, d.name, value)) handoff = entryFrom("pass", value, d.file, d.line);
       } else if (!serverSetting(d, own)) {
         drop(d);
       }
@@ -786,21 +791,8 @@ class Importer : importer::ConfWalk {
       msg_.warning(s.file, s.line, "stream server without a usable listen: dropped");
       return;
     }
-    const Entry* ret = returnOf(scripts);
-    if (ret != nullptr && pass) {
-      // nginx runs whichever handler came last; proxyd refuses both.
-      bool return_last = ret->line > pass_d->line;
-      msg_.warning(return_last ? pass_d->file : ret->file, return_last ? pass_d->line : ret->line,
-                   fmt::format("stream server on {}: \"return\" and \"proxy_pass\" exclude each "
-                               "other in proxyd; nginx uses the last, so this one is dropped",
-                               listens[0]));
-      if (return_last) {
-        pass.reset();
-      } else {
-        scripts.erase(scripts.begin() + (ret - scripts.data()));
-      }
-    }
-    if (!pass && returnOf(scripts) == nullptr) {
+    keepLastHandler(listens[0], pass, pass_d, scripts, handoff);
+    if (!pass && returnOf(scripts) == nullptr && !handoff) {
       msg_.warning(s.file, s.line,
                    fmt::format("stream server on {} has no proxy_pass: dropped", listens[0]));
       return;
@@ -835,8 +827,45 @@ class Importer : importer::ConfWalk {
     for (Entry& e : names) ps.section.entries.push_back(std::move(e));
     if (pass) ps.section.entries.push_back(entryFrom("proxy_pass", p, pass_d->file, pass_d->line));
     for (Entry& e : scripts) ps.section.entries.push_back(std::move(e));
+    if (handoff) ps.section.entries.push_back(std::move(*handoff));
     addSettings(ps.section, s, own, defaults);
     servers_.push_back(std::move(ps));
+  }
+
+  // proxy_pass, return and pass are each the server's content handler:
+  // nginx runs whichever came last; proxyd refuses two, so the others go.
+  void keepLastHandler(const std::string& listen, std::optional<std::string>& pass,
+                       const Directive* pass_d, std::vector<Entry>& scripts,
+                       std::optional<Entry>& handoff) {
+    const Entry* ret = returnOf(scripts);
+    struct Handler {
+      const char* name;
+      const std::string* file;
+      int line;
+    };
+    std::vector<Handler> handlers;
+    if (pass) handlers.push_back({"proxy_pass", &pass_d->file, pass_d->line});
+    if (ret) handlers.push_back({"return", &ret->file, ret->line});
+    if (handoff) handlers.push_back({"pass", &handoff->file, handoff->line});
+    if (handlers.size() < 2) return;
+    auto last =
+        std::max_element(handlers.begin(), handlers.end(),
+                         [](const Handler& a, const Handler& b) { return a.line < b.line; });
+    for (const Handler& h : handlers) {
+      if (&h == &*last) continue;
+      // Named in one order whichever came first: "return", "proxy_pass", "pass".
+      auto rank = [](std::string_view n) { return n == "return" ? 0 : n == "proxy_pass" ? 1 : 2; };
+      bool dropped_first = rank(h.name) < rank(last->name);
+      msg_.warning(*h.file, h.line,
+                   fmt::format("stream server on {}: \"{}\" and \"{}\" exclude each other in "
+                               "proxyd; nginx uses the last, so this one is dropped",
+                               listen, dropped_first ? h.name : last->name,
+                               dropped_first ? last->name : h.name));
+    }
+    const std::string kept = last->name;
+    if (kept != "proxy_pass") pass.reset();
+    if (kept != "return" && ret) scripts.erase(scripts.begin() + (ret - scripts.data()));
+    if (kept != "pass") handoff.reset();
   }
 
   // set $NAME VALUE and return TEXT, byte for byte: each argument one INI

@@ -15,6 +15,7 @@
 #include "proxyd/core/config_context.h"
 #include "proxyd/core/geo_section.h"
 #include "proxyd/core/map_section.h"
+#include "proxyd/core/pass_address.h"
 #include "proxyd/core/server_names.h"
 #include "proxyd/core/split_clients_section.h"
 #include "proxyd/core/template.h"
@@ -463,6 +464,11 @@ class Loader {
       return_line = e.line;
       sv.return_text = parseReturn(e);
     });
+    int handoff_line = 0;
+    w.on("pass", [&](const IniEntry& e) {
+      handoff_line = e.line;
+      sv.pass = parsePass(e);
+    });
     w.on(
         "set", [&](const IniEntry& e) { parseSet(e, sv); }, true);
     w.on("proxy_connect_timeout", durationInto("server", sv.connect_timeout));
@@ -515,13 +521,18 @@ class Loader {
       sv.access_logs.clear();
     }
     if (sv.listen.empty()) error(s.line, fmt::format("[{}] needs \"listen\"", s.header));
-    if (sv.return_text && !sv.proxy_pass.empty()) {
-      // nginx keeps whichever of the two handlers comes last, silently; here
-      // that is a mistake to say.
-      error(std::max(return_line, pass_line),
-            "\"return\" and \"proxy_pass\" exclude each other (nginx would use only the last)");
-    } else if (!sv.return_text && sv.proxy_pass.empty()) {
-      error(s.line, fmt::format("[{}] needs \"proxy_pass\" or \"return\"", s.header));
+    const int handlers =
+        int(sv.return_text.has_value()) + int(!sv.proxy_pass.empty()) + int(sv.pass.has_value());
+    if (handlers > 1) {
+      // nginx keeps whichever handler comes last, silently; here that is a
+      // mistake to say.
+      error(std::max({return_line, pass_line, handoff_line}),
+            sv.pass ? "\"pass\", \"proxy_pass\" and \"return\" exclude each other (nginx would "
+                      "use only the last)"
+                    : "\"return\" and \"proxy_pass\" exclude each other (nginx would use only "
+                      "the last)");
+    } else if (handlers == 0) {
+      error(s.line, fmt::format("[{}] needs \"proxy_pass\", \"pass\" or \"return\"", s.header));
     } else if (!sv.proxy_pass.empty() && !sv.passHasVariables()) {
       pass_lines_.push_back({cfg_.servers.size(), pass_line});
     }
@@ -610,6 +621,26 @@ class Loader {
   }
 
   // return = TEXT: one token (quoted as needed), a template.
+  // pass = ADDRESS | TEMPLATE: an address without variables is checked now,
+  // as nginx does.
+  std::optional<std::string> parsePass(const IniEntry& e) {
+    auto words = common::splitTokens(e.value);
+    if (!words || words->size() != 1) {
+      error(e.line, "pass: expected one address or value (\"127.0.0.1:8443\", \"$target\")");
+      return std::nullopt;
+    }
+    const std::string& value = words->front();
+    if (value.find('$') != std::string::npos) {
+      if (!checkTemplate(e, value)) return std::nullopt;
+      return value;
+    }
+    if (auto addr = parsePassAddress(value); !addr) {
+      error(e.line, fmt::format("pass: \"{}\" {}", value, addr.error()));
+      return std::nullopt;
+    }
+    return value;
+  }
+
   std::optional<std::string> parseReturn(const IniEntry& e) {
     auto words = common::splitTokens(e.value);
     if (!words) {

@@ -89,6 +89,9 @@ struct ServerSection {
   std::string proxy_pass;
   std::vector<SetDirective> sets;          // in order, run before allow/deny
   std::optional<std::string> return_text;  // `return`: a template sent, then the close
+  // nginx 1.25.5's `pass`: the connection goes on as accepted by the TCP
+  // listener of this address (a template; pass_address.h).
+  std::optional<std::string> pass;
   std::chrono::milliseconds connect_timeout{60000};
   std::chrono::milliseconds timeout{600000};
   std::size_t buffer_size = 16384;

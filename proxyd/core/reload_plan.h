@@ -159,6 +159,7 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"proxy_pass", OnChange::update, "the listeners (with variables: any group)"},
     FieldDecision{"sets", OnChange::update, "the listeners (kSetDirectiveDecisions)"},
     FieldDecision{"return_text", OnChange::update, "the listeners"},
+    FieldDecision{"pass", OnChange::update, "the listeners"},
     FieldDecision{"connect_timeout", OnChange::update, "the listeners"},
     FieldDecision{"timeout", OnChange::update, "the listeners"},
     FieldDecision{"buffer_size", OnChange::update, "the listeners"},

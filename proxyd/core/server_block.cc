@@ -28,6 +28,11 @@ common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const Ro
     if (!text) return R::fail(fmt::format("return: {}", text.error()));
     block.return_text = std::move(*text);
   }
+  if (block.section.pass) {
+    auto target = Template::compile(*block.section.pass, table);
+    if (!target) return R::fail(fmt::format("pass: {}", target.error()));
+    block.pass_target = std::move(*target);
+  }
   if (block.section.passHasVariables()) {
     auto value = Template::compile(block.section.proxy_pass, table);
     if (!value) return R::fail(fmt::format("proxy_pass: {}", value.error()));

@@ -44,6 +44,7 @@ struct ServerBlock {
   std::vector<SetCommand> sets;
   std::optional<Template> return_text;
   std::optional<Template> pass_value;
+  std::optional<Template> pass_target;              // `pass`: the address of another listener
   std::shared_ptr<const RouteGroups> route_groups;  // what pass_value may name
 
   // Whether some access log (its format or its condition) needs `v`.

@@ -97,6 +97,7 @@ constexpr TextKey kText[] = {
     {"server", "listen", "reuseport"},
     {"server", "listen", "multipath"},
     {"server", "proxy_pass"},
+    {"server", "pass"},
     {"server", "set"},
     {"server", "return"},
     {"server", "proxy_half_close"},

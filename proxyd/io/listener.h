@@ -34,6 +34,7 @@ class Listener {
   void disable();
 
   const common::SocketAddress& address() const { return addr_; }
+  const std::shared_ptr<const VirtualServers>& servers() const { return servers_; }
   // After a reload: new sessions on this (kept) socket use `servers`;
   // running ones keep the block they were accepted by.
   void setServers(std::shared_ptr<const VirtualServers> servers);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/sys_error.h"
+#include "proxyd/core/pass_address.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -174,6 +175,7 @@ void Session::switchServer(const std::shared_ptr<const ServerBlock>& block) {
 // The content phase: return, or the upstream that proxy_pass names.
 void Session::proceed() {
   if (block_->return_text) return startReturn();
+  if (block_->pass_target) return passConnection();
   if (block_->pass_value) return routeByValue();
   beginUpstream(block_->hash_key, block_->section.next_upstream_tries);
 }
@@ -210,6 +212,50 @@ void Session::startReturn() {
 // `return` never reads them, and a close with unread data is a reset that
 // can overtake the text on its way. Read them now, as nginx 1.22's preread
 // did (into its buffer).
+void Session::passConnection() {
+  if (prereaded_) {
+    logError(common::LogLevel::error, "cannot pass connection with preread data");
+    return finish(500);
+  }
+  const std::string text = block_->pass_target->evaluate(vars_);
+  auto addr = parsePassAddress(text);
+  if (!addr) {
+    // ngx_stream_pass_handler's texts: "no port in pass "x"", ...
+    std::string why = addr.error();
+    if (why.rfind("has ", 0) == 0) why = "no " + why.substr(why.find(' ', 4) + 1);
+    logError(common::LogLevel::error, fmt::format("{} in pass \"{}\"", why, text));
+    return finish(500);
+  }
+  logDebug("stream pass addr: \"{}\"", text);
+  if (passes_ + 1u > kMaxPasses) {
+    logError(common::LogLevel::error, "stream pass cycle");
+    return finish(500);
+  }
+  auto servers = worker_.passTarget(*addr);
+  if (!servers) {
+    logError(common::LogLevel::error, fmt::format("port not found for \"{}\"", text));
+    return finish(200);
+  }
+  // The new session owns the socket from here; this one ends without a
+  // line of its own, as nginx hands the connection to the listener's handler.
+  client_.event.reset();
+  Session& next = worker_.openSession(servers, std::move(client_.fd), record_.remote, *addr);
+  next.takeOverFrom(*this);
+  handOver();  // destroys this session
+  next.start();
+}
+
+void Session::takeOverFrom(const Session& passed) {
+  record_.connection = passed.record_.connection;
+  passes_ = static_cast<std::uint8_t>(passed.passes_ + 1);
+}
+
+void Session::handOver() {
+  phase_ = Phase::done;
+  counters_->active.sub();
+  worker_.destroy(*this);
+}
+
 void Session::discardPeeked() {
   const size_t cap = block_->section.preread_buffer_size;
   char* buf = worker_.scratch(cap);

@@ -84,6 +84,11 @@ class Session {
   static void onUpstreamEvent(evutil_socket_t, short what, void* arg);
   static void onTimer(evutil_socket_t, short what, void* arg);
 
+  // nginx's `pass`: from the accepting session to one of the listener the
+  // address names, on the same connection ($connection stays).
+  void passConnection();
+  void takeOverFrom(const Session& passed);
+  void handOver();
   void runSets();
   void startReturn();
   void discardPeeked();
@@ -137,6 +142,7 @@ class Session {
   Phase phase_ = Phase::connecting;
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
+  std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
   std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/sys_error.h"
+#include "proxyd/core/pass_address.h"
 #include "proxyd/io/listener.h"
 #include "proxyd/io/session.h"
 
@@ -259,6 +260,13 @@ Session& Worker::openSession(const std::shared_ptr<const VirtualServers>& server
   s.self_ = sessions_.begin();
   counters_.active.add();
   return s;
+}
+
+std::shared_ptr<const VirtualServers> Worker::passTarget(const common::SocketAddress& addr) const {
+  for (const auto& l : listeners_) {
+    if (l && passMatches(l->address(), addr)) return l->servers();
+  }
+  return nullptr;
 }
 
 void Worker::destroy(Session& s) {

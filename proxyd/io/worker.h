@@ -134,6 +134,9 @@ class Worker {
                        common::UniqueFd client, const common::SocketAddress& remote,
                        const common::SocketAddress& local);
   void destroy(Session& s);
+  // `pass`: the [server]s of the TCP listener that takes a connection
+  // passed to `addr` (pass_address.h), or none.
+  std::shared_ptr<const VirtualServers> passTarget(const common::SocketAddress& addr) const;
   size_t activeSessions() const { return sessions_.size(); }
   // Ends every session at once (fast stop).
   void closeAllSessions();

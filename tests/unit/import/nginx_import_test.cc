@@ -669,6 +669,36 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("nginx import: pass is carried; with another handler the last one stays") {
+  TempDir t("nginx_import");
+  std::string main_conf = t.write("nginx.conf", R"(stream {
+    upstream blue { server 127.0.0.1:81; }
+    server {
+        listen 9000;
+        pass 127.0.0.1:9001;
+    }
+    server {
+        listen 9001;
+        set $target 127.0.0.1:9000;
+        proxy_pass blue;
+        pass $target;
+    }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.imported.warnings.size() == 1);
+  CHECK(
+      l.hasWarning("nginx.conf:10: warning: stream server on 9001: \"proxy_pass\" and "
+                   "\"pass\" exclude each other"));
+  REQUIRE(l.cfg.servers.size() == 2);
+  CHECK(l.cfg.servers[0].pass == "127.0.0.1:9001");
+  CHECK(l.cfg.servers[1].pass == "$target");
+  CHECK(l.cfg.servers[1].proxy_pass.empty());
+}
+
 TEST_CASE("nginx import: set, return and proxy_pass with variables are carried byte for byte") {
   TempDir t("nginx_import");
   std::string main_conf = t.write("nginx.conf", R"(stream {

@@ -310,7 +310,7 @@ TEST_CASE("set, return and proxy_pass errors", "[config][routing]") {
       {ups + "[server a]\nlisten = 1\nproxy_pass = blue\nreturn = x\n",
        "proxyd.ini:8: error: \"return\" and \"proxy_pass\" exclude each other"},
       {"[server a]\nlisten = 1\n",
-       "proxyd.ini:1: error: [server a] needs \"proxy_pass\" or \"return\""},
+       "proxyd.ini:1: error: [server a] needs \"proxy_pass\", \"pass\" or \"return\""},
   };
   for (const Case& c : cases) {
     INFO(c.text);

@@ -293,6 +293,7 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, proxy_pass),
        MUTATE(S, sets),
        MUTATE(S, return_text),
+       MUTATE(S, pass),
        MUTATE(S, connect_timeout),
        MUTATE(S, timeout),
        MUTATE(S, buffer_size),
