@@ -377,6 +377,14 @@ class Importer : importer::ConfWalk {
         splitClients(d);
       } else if (d.name == "server" && d.block) {
         servers.push_back(&d);
+      } else if (isHashSizing(d.name)) {
+        // nginx's hash-table sizes: proxyd's tables have no such bound.
+      } else if (d.name == "geoip_country" || d.name == "geoip_city" || d.name == "geoip_org") {
+        msg_.warning(d.file, d.line,
+                     fmt::format("{} is obsolete: the legacy MaxMind GeoIP databases it reads "
+                                 "were discontinued in 2019; a [geo] of CIDRs does the same: "
+                                 "dropped",
+                                 d.name));
       } else if (!serverSetting(d, defaults)) {
         drop(d);
       }
@@ -384,6 +392,17 @@ class Importer : importer::ConfWalk {
     // Servers after the whole block: nginx inherits stream-level settings
     // wherever in the block they are written.
     for (const Directive* d : servers) server(*d, defaults);
+  }
+
+  static bool isHashSizing(std::string_view name) {
+    for (std::string_view prefix : {"variables_hash_", "server_names_hash_", "map_hash_"}) {
+      if (name.substr(0, prefix.size()) == prefix &&
+          (name.substr(prefix.size()) == "max_size" ||
+           name.substr(prefix.size()) == "bucket_size")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // Every `set $NAME` of the block's servers, before anything compiles
@@ -675,6 +694,18 @@ class Importer : importer::ConfWalk {
   // Returns false when `d` is not one of them.
   bool serverSetting(const Directive& d, ServerSettings& out) {
     const std::string& n = d.name;
+    // proxyd keeps every log file open, variables or not: nothing to cache.
+    if (n == "open_log_file_cache") return true;
+    if (n == "proxy_downstream_buffer" || n == "proxy_upstream_buffer") {
+      // Obsolete since nginx 1.9.4, which reads either as proxy_buffer_size.
+      msg_.warning(d.file, d.line,
+                   fmt::format("{} is obsolete (nginx: \"deprecated, use proxy_buffer_size\"): "
+                               "carried as proxy_buffer_size",
+                               n));
+      Directive alias = d;
+      alias.name = "proxy_buffer_size";
+      return serverSetting(alias, out);
+    }
     if (n == "allow" || n == "deny") {
       if (!expect(d, 1, 1, "ADDRESS|CIDR|all")) return true;
       if (d.arg(0).rfind("unix:", 0) == 0) {

@@ -669,6 +669,36 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("nginx import: tuning knobs go quietly, obsolete directives with a warning") {
+  TempDir t("nginx_import");
+  std::string main_conf = t.write("nginx.conf", R"(stream {
+    variables_hash_max_size 2048;
+    variables_hash_bucket_size 128;
+    server_names_hash_max_size 1024;
+    server_names_hash_bucket_size 64;
+    map_hash_max_size 4096;
+    map_hash_bucket_size 128;
+    open_log_file_cache max=1000 inactive=20s;
+    geoip_country /usr/share/GeoIP/GeoIP.dat;
+    upstream blue { server 127.0.0.1:81; }
+    server {
+        listen 9000;
+        proxy_downstream_buffer 32k;
+        proxy_pass blue;
+    }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE(l.imported.ok);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.imported.warnings.size() == 2);
+  CHECK(l.hasWarning("nginx.conf:9: warning: geoip_country is obsolete"));
+  CHECK(l.hasWarning("nginx.conf:13: warning: proxy_downstream_buffer is obsolete"));
+  REQUIRE(l.cfg.servers.size() == 1);
+  CHECK(l.cfg.servers[0].buffer_size == 32768);
+}
+
 TEST_CASE("nginx import: pass is carried; with another handler the last one stays") {
   TempDir t("nginx_import");
   std::string main_conf = t.write("nginx.conf", R"(stream {
