@@ -29,6 +29,14 @@ Result<std::string> splitOneToken(std::string_view text);
 // quotes, else double-quoted with the escapes above.
 std::string quoteToken(std::string_view word);
 
+// ASCII-only lower case, as nginx's ngx_strlow / ngx_strcasecmp see names
+// (locale-free: a byte >= 0x80 stays as it is).
+constexpr char asciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+std::string asciiLower(std::string_view text);
+bool equalsIgnoringCase(std::string_view a, std::string_view b);
+
 // The directory part of a path: "dir/f" -> "dir", "/f" -> "/", "f" -> ".".
 std::string directoryOf(const std::string& path);
 

@@ -1,5 +1,7 @@
 #include "common/duration.h"
 
+#include "common/config_text.h"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -204,10 +206,7 @@ Result<std::uint64_t> parseUnsigned(std::string_view text, std::uint64_t max) {
 
 Result<bool> parseFlag(std::string_view text) {
   // nginx compares "on"/"off" case-insensitively; so do we for all spellings.
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  const std::string lower = asciiLower(text);
   if (lower == "on" || lower == "yes" || lower == "true" || lower == "1") return true;
   if (lower == "off" || lower == "no" || lower == "false" || lower == "0") return false;
   return Result<bool>::fail(fmt::format(

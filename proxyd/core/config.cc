@@ -55,13 +55,6 @@ std::string notYetBuilt(const ListenDirective& l) {
   return {};
 }
 
-bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 class SetOnlyVariable : public VariableSource {
  public:
   bool evaluate(SessionVariables&, std::string&) const override { return true; }
@@ -577,7 +570,7 @@ class Loader {
       if (!cfg_.log_format_text.count(t.format_name)) {
         auto it = std::find_if(
             cfg_.log_format_text.begin(), cfg_.log_format_text.end(),
-            [&](const auto& f) { return sameNameIgnoringCase(f.first, t.format_name); });
+            [&](const auto& f) { return common::equalsIgnoringCase(f.first, t.format_name); });
         if (it == cfg_.log_format_text.end()) {
           error(l.line, fmt::format("access_log: unknown log format \"{}\" (no [log_format {}])",
                                     t.format_name, t.format_name));

@@ -2,19 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "common/config_text.h"
+
 namespace proxyd {
 
 namespace {
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
 // ngx_hash_add_key with NGX_HASH_WILDCARD_KEY: "*.example.com",
 // ".example.com" and "www.example.*" are wildcards; any other '*', a "..",
@@ -29,7 +21,7 @@ common::Result<MapKey> hostnameKey(std::string_view key) {
     if (key[i] == '\0') return invalid();
   }
   MapKey k;
-  k.written = lowered(key);
+  k.written = common::asciiLower(key);
   if (key.size() > 1 && key[0] == '.') {
     k.kind = MapKey::Kind::head_wildcard;
     k.text = k.written.substr(1);
@@ -81,7 +73,7 @@ common::Result<MapKey> parseMapKey(std::string_view key, bool hostnames, Variabl
   if (!key.empty() && key[0] == '\\') key.remove_prefix(1);
   if (hostnames) return hostnameKey(key);
   MapKey k;
-  k.text = lowered(key);
+  k.text = common::asciiLower(key);
   k.written = k.text;
   return k;
 }
@@ -121,7 +113,7 @@ common::Result<void> MapVariable::add(MapKey key, Template value) {
 }
 
 const Template* MapVariable::find(SessionVariables& vars, std::string_view subject) const {
-  const std::string low = lowered(subject);
+  const std::string low = common::asciiLower(subject);
   if (auto it = exact_.find(low); it != exact_.end()) return &values_[it->second];
   if (!low.empty() && !head_.empty()) {
     // The longest suffix that is a wildcard's base: "a.b.example.com" tries

@@ -1,5 +1,7 @@
 #include "proxyd/core/server_names.h"
 
+#include "common/config_text.h"
+
 #include "proxyd/core/regex.h"
 
 #include <fmt/format.h>
@@ -10,13 +12,6 @@
 namespace proxyd {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // As ngx_stream_core_server_name: case-insensitive when the pattern has an
 // upper-case letter.
@@ -58,7 +53,7 @@ common::Result<ServerName> parseServerName(std::string_view word) {
     if (!code) return R::fail(code.error());
     return n;
   }
-  std::string name = lower(word);
+  std::string name = common::asciiLower(word);
   n.text = name;
   // ngx_hash_add_key's checks of a wildcard key.
   if (std::count(name.begin(), name.end(), '*') > 1 || name.find("..") != std::string::npos ||
@@ -117,7 +112,7 @@ std::optional<std::string> validateHost(std::string_view host) {
   }
   if (dot_pos == host_len - 1) --host_len;
   if (host_len == 0) return std::nullopt;
-  return lower(host.substr(0, host_len));
+  return common::asciiLower(host.substr(0, host_len));
 }
 
 ServerNames::ServerNames() = default;

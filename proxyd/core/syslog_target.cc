@@ -1,5 +1,7 @@
 #include "proxyd/core/syslog_target.h"
 
+#include "common/config_text.h"
+
 #include <sys/un.h>
 
 #include <array>
@@ -142,9 +144,7 @@ std::string syslogHeader(const SyslogTarget& target, int severity, const std::tm
 }
 
 std::string syslogHostname(std::string_view hostname) {
-  std::string out(hostname);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return common::asciiLower(hostname);
 }
 
 }  // namespace proxyd

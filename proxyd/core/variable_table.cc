@@ -1,22 +1,14 @@
 #include "proxyd/core/variable_table.h"
 
+#include "common/config_text.h"
+
 #include <fmt/format.h>
 
 #include "proxyd/core/variables.h"
 
 namespace proxyd {
 
-namespace {
-
-std::string lowered(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 common::Result<std::size_t> VariableTable::declare(std::string_view name) {
   using R = common::Result<std::size_t>;
@@ -24,12 +16,12 @@ common::Result<std::size_t> VariableTable::declare(std::string_view name) {
     return R::fail(fmt::format("the duplicate \"{}\" variable", name));
   }
   if (auto i = find(name)) return *i;
-  entries_.push_back(Entry{lowered(name), nullptr, false});
+  entries_.push_back(Entry{common::asciiLower(name), nullptr, false});
   return entries_.size() - 1;
 }
 
 std::optional<std::size_t> VariableTable::find(std::string_view name) const {
-  const std::string key = lowered(name);
+  const std::string key = common::asciiLower(name);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].name == key) return i;
   }

@@ -3,6 +3,8 @@
 // temporary strings: the access log renders them for every session.
 #include "proxyd/core/variables.h"
 
+#include "common/config_text.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -57,20 +59,13 @@ constexpr std::array<VariableName, 27> kVariables{{
     {"ssl_preread_alpn_protocols", Variable::ssl_preread_alpn_protocols},
 }};
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // nginx looks variable names up case-insensitively (ngx_strncasecmp in
 // ngx_stream_get_variable_index), so "$Remote_Addr" is $remote_addr.
 }  // namespace
 
 std::optional<Variable> findBuiltinVariable(std::string_view name) {
   for (const auto& v : kVariables) {
-    if (v.name.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i) same = lower(name[i]) == v.name[i];
-    if (same) return v.variable;
+    if (common::equalsIgnoringCase(name, v.name)) return v.variable;
   }
   return std::nullopt;
 }
