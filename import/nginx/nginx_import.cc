@@ -23,6 +23,7 @@
 #include "common/nginx_conf_lexer.h"
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
+#include "import/nginx/limits_import.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
@@ -210,6 +211,8 @@ const std::vector<std::string> kServerKeys = {
     "proxy_next_upstream",         "proxy_next_upstream_tries",
     "proxy_next_upstream_timeout", "ssl_preread",
     "preread_buffer_size",         "preread_timeout",
+    "limit_conn_log_level",        "limit_conn_dry_run",
+    "proxy_upload_rate",           "proxy_download_rate",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -224,6 +227,7 @@ struct ServerSettings {
   std::vector<Entry> rules;                 // allow / deny, in order
   std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
   std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
+  std::vector<Entry> limit_conns;           // limit_conn, in order
 };
 
 struct PendingServer {
@@ -385,6 +389,11 @@ class Importer : importer::ConfWalk {
                                  "were discontinued in 2019; a [geo] of CIDRs does the same: "
                                  "dropped",
                                  d.name));
+      } else if (d.name == "limit_conn_zone") {
+        // Repeatable, and [main]'s: the zones are the process's.
+        if (auto v = importer::limitConnValue(d, msg_); v && writable(d, d.name, *v)) {
+          main_.entries.push_back(entryFrom(d.name, *v, d.file, d.line));
+        }
       } else if (!serverSetting(d, defaults)) {
         drop(d);
       }
@@ -731,8 +740,21 @@ class Importer : importer::ConfWalk {
       }
       return true;
     }
+    if (n == "limit_conn") {
+      if (auto v = importer::limitConnValue(d, msg_); v && writable(d, n, *v)) {
+        out.limit_conns.push_back(entryFrom(n, *v, d.file, d.line));
+      }
+      return true;
+    }
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
+    if (importer::isLimitConnDirective(n)) value = importer::limitConnValue(d, msg_);
+    // A rate with variables is evaluated per session, as nginx's.
+    if ((n == "proxy_upload_rate" || n == "proxy_download_rate") && expect(d, 1, 1, "SIZE")) {
+      value = d.arg(0).find('$') != std::string::npos
+                  ? std::optional(common::quoteToken(d.arg(0)))
+                  : carried(d, limitOf("server", n), d.arg(0), n);
+    }
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
         n == "proxy_next_upstream_timeout" || n == "preread_timeout") {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
@@ -950,6 +972,10 @@ class Importer : importer::ConfWalk {
     }
     // A server's own error_log chain replaces the stream block's.
     for (const auto& e : own.error_logs.empty() ? defaults.error_logs : own.error_logs) {
+      sec.entries.push_back(e);
+    }
+    // limit_conn, like the access rules, only by a server that has none.
+    for (const auto& e : own.limit_conns.empty() ? defaults.limit_conns : own.limit_conns) {
       sec.entries.push_back(e);
     }
     // nginx's access rules are inherited only by a server that has none.

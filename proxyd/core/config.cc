@@ -14,6 +14,7 @@
 #include "common/ini_section_walker.h"
 #include "proxyd/core/config_context.h"
 #include "proxyd/core/geo_section.h"
+#include "proxyd/core/limits_config.h"
 #include "proxyd/core/map_section.h"
 #include "proxyd/core/pass_address.h"
 #include "proxyd/core/server_names.h"
@@ -219,6 +220,7 @@ class Loader {
         /*repeatable=*/true);
     w.on("worker_rlimit_nofile", numberInto("main", cfg_.main.worker_rlimit_nofile));
     w.on("worker_shutdown_timeout", durationInto("main", cfg_.main.worker_shutdown_timeout));
+    addLimitConnZoneKey(w, ctx_, cfg_.main.limit_conn_zones);
     w.on("pid", [&](const IniEntry& e) {
       cfg_.main.pid_path = resolvePath(e.value);
       checkLogDirectory(e, cfg_.main.pid_path);
@@ -505,6 +507,7 @@ class Loader {
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
+    addServerLimitKeys(w, ctx_, sv);
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
@@ -713,6 +716,7 @@ class Loader {
       cfg_.upstreams.push_back(std::move(up));
     }
     checkAccessLogs();
+    checkLimitConnZones(cfg_, ctx_);
     // Several [server]s may share an address (server_name); the same one
     // twice is nginx's "duplicate listen".
     checkVirtualServers(cfg_, diag_);

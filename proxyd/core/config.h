@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "proxyd/core/access_log_target.h"
 #include "proxyd/core/health_check.h"
+#include "proxyd/core/limits_config.h"
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/syslog_target.h"
@@ -42,6 +43,7 @@ struct MainSection {
   // QUIT: sessions still running after this are closed; 0 waits for them
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
+  std::vector<LimitConnZoneSpec> limit_conn_zones;  // limit_conn_zone, shared by all workers
   bool operator==(const MainSection&) const = default;
 };
 
@@ -112,6 +114,15 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  // ngx_stream_limit_conn_module (limits_config.h), checked in the
+  // preaccess phase: after set, before allow/deny.
+  std::vector<LimitConnDirective> limit_conn;
+  common::LogLevel limit_conn_log_level = common::LogLevel::error;
+  bool limit_conn_dry_run = false;
+  // proxy_upload_rate / proxy_download_rate as written: a size or a
+  // template; empty: no limit (as "0").
+  std::string upload_rate;
+  std::string download_rate;
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -18,6 +18,7 @@ ServerSection withoutLine(ServerSection s) {
   s.line = 0;
   for (SetDirective& set : s.sets) set.line = 0;
   for (ListenDirective& l : s.listen) l.line = 0;
+  for (LimitConnDirective& limit : s.limit_conn) limit.line = 0;
   return s;
 }
 

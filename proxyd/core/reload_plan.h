@@ -78,6 +78,18 @@ inline constexpr std::array kMainSectionDecisions = {
     FieldDecision{"pid_path", OnChange::nothing, "written once at start"},
     FieldDecision{"worker_rlimit_nofile", OnChange::update, "ReloadPlan::rlimit_changed"},
     FieldDecision{"worker_shutdown_timeout", OnChange::update, "read when QUIT comes"},
+    FieldDecision{"limit_conn_zones", OnChange::update,
+                  "kLimitConnZoneSpecDecisions: the zones new sessions count in"},
+};
+
+// A zone of the same name and size is taken over with its counts (nginx
+// reuses such a shared zone); running sessions give theirs back to the
+// zone they counted in.
+inline constexpr std::array kLimitConnZoneSpecDecisions = {
+    FieldDecision{"name", OnChange::identity, "another zone"},
+    FieldDecision{"key", OnChange::update, "a new key of a kept zone rejects the reload (nginx)"},
+    FieldDecision{"size", OnChange::update, "a fresh zone: counts start at 0, as nginx's"},
+    FieldDecision{"line", OnChange::nothing, "where it was written"},
 };
 
 inline constexpr std::array kLogTargetDecisions = {
@@ -174,6 +186,17 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"limit_conn", OnChange::update, "the listeners (kLimitConnDirectiveDecisions)"},
+    FieldDecision{"limit_conn_log_level", OnChange::update, "the listeners"},
+    FieldDecision{"limit_conn_dry_run", OnChange::update, "the listeners"},
+    FieldDecision{"upload_rate", OnChange::update, "the listeners (new sessions)"},
+    FieldDecision{"download_rate", OnChange::update, "the listeners (new sessions)"},
+};
+
+inline constexpr std::array kLimitConnDirectiveDecisions = {
+    FieldDecision{"zone", OnChange::update, "the listeners"},
+    FieldDecision{"conn", OnChange::update, "the listeners (sessions counted so far stay counted)"},
+    FieldDecision{"line", OnChange::nothing, "where it was written"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

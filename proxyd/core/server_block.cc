@@ -33,6 +33,13 @@ common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const Ro
     if (!target) return R::fail(fmt::format("pass: {}", target.error()));
     block.pass_target = std::move(*target);
   }
+  for (auto [text, out] : {std::pair{&block.section.upload_rate, &block.upload_rate},
+                           std::pair{&block.section.download_rate, &block.download_rate}}) {
+    if (text->empty() || *text == "0") continue;
+    auto rate = Template::compile(*text, table);
+    if (!rate) return R::fail(fmt::format("proxy rate: {}", rate.error()));
+    *out = std::move(*rate);
+  }
   if (block.section.passHasVariables()) {
     auto value = Template::compile(block.section.proxy_pass, table);
     if (!value) return R::fail(fmt::format("proxy_pass: {}", value.error()));

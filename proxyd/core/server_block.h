@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "proxyd/core/compiled_access_log.h"
 #include "proxyd/core/config.h"
+#include "proxyd/core/limit_conn_check.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/proxy_pass_target.h"
 #include "proxyd/core/stats.h"
@@ -46,6 +47,11 @@ struct ServerBlock {
   std::optional<Template> pass_value;
   std::optional<Template> pass_target;              // `pass`: the address of another listener
   std::shared_ptr<const RouteGroups> route_groups;  // what pass_value may name
+  // limit_conn (none: the session never looks at a zone) and the rates
+  // (none: no limit); compileScripts makes the rates.
+  std::shared_ptr<const LimitConnPolicy> limit_conn;
+  std::optional<Template> upload_rate;
+  std::optional<Template> download_rate;
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {

@@ -35,6 +35,9 @@ struct PrereadInfo {
   std::string alpn_protocols;  // "h2,http/1.1", "" when the hello has none
 };
 
+// $limit_conn_status (ngx_stream_limit_conn_module); none: not found.
+enum class LimitConnStatus : std::uint8_t { none, passed, rejected, rejected_dry_run };
+
 struct SessionRecord {
   std::uint64_t connection = 0;      // $connection: serial number of the client connection
   common::SocketAddress remote;      // client address
@@ -49,6 +52,8 @@ struct SessionRecord {
   // Before (or without) ssl_preread none, and the $ssl_preread_* variables
   // are not found; a pointer, so that sessions without preread stay small.
   std::shared_ptr<const PrereadInfo> preread;
+  // Set by limit_conn in the preaccess phase.
+  LimitConnStatus limit_conn_status = LimitConnStatus::none;
 };
 
 }  // namespace proxyd

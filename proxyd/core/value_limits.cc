@@ -41,6 +41,9 @@ constexpr ValueLimit kLimits[] = {
     {"server", "listen", "so_keepalive_idle", duration, 1000, 32767000, "TCP_KEEPIDLE"},
     {"server", "listen", "so_keepalive_interval", duration, 1000, 32767000, "TCP_KEEPINTVL"},
     {"server", "listen", "so_keepalive_count", count, 1, 127, "TCP_KEEPCNT"},
+    // bytes per second; nginx takes any size_t, 64g/s is beyond any link.
+    {"server", "proxy_upload_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
+    {"server", "proxy_download_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -61,6 +64,7 @@ constexpr ValueLimit kLimits[] = {
 constexpr TextKey kText[] = {
     {"main", "error_log"},
     {"main", "pid"},
+    {"main", "limit_conn_zone"},  // zone=NAME:SIZE from 32k to 64g (limits_config.h)
     {"status", "listen"},
     {"status", "allow"},
     {"status", "deny"},
@@ -108,6 +112,9 @@ constexpr TextKey kText[] = {
     {"server", "deny"},
     {"server", "server_name"},
     {"server", "ssl_preread"},
+    {"server", "limit_conn"},  // ZONE 1..65535, nginx's bounds (limits_config.cc)
+    {"server", "limit_conn_log_level"},
+    {"server", "limit_conn_dry_run"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

@@ -29,7 +29,7 @@ struct VariableName {
 // Every built-in variable. tests/interop builds its every-variable format
 // from this table (tests/lib/proxylab.py reads it), so a variable added here
 // is compared with nginx at once.
-constexpr std::array<VariableName, 27> kVariables{{
+constexpr std::array<VariableName, 28> kVariables{{
     {"remote_addr", Variable::remote_addr},
     {"binary_remote_addr", Variable::binary_remote_addr},
     {"remote_port", Variable::remote_port},
@@ -57,6 +57,7 @@ constexpr std::array<VariableName, 27> kVariables{{
     {"ssl_preread_protocol", Variable::ssl_preread_protocol},
     {"ssl_preread_server_name", Variable::ssl_preread_server_name},
     {"ssl_preread_alpn_protocols", Variable::ssl_preread_alpn_protocols},
+    {"limit_conn_status", Variable::limit_conn_status},
 }};
 
 // nginx looks variable names up case-insensitively (ngx_strncasecmp in
@@ -311,6 +312,21 @@ void appendNotFound(std::string& out, Escape escape) {
 
 namespace {
 
+// ngx_stream_limit_conn_status_variable: not found until a limit_conn
+// with a non-empty key has been checked.
+void appendLimitConnStatus(std::string& out, LimitConnStatus status, Escape escape) {
+  switch (status) {
+    case LimitConnStatus::none:
+      return appendNotFound(out, escape);
+    case LimitConnStatus::passed:
+      return (void)out.append("PASSED");
+    case LimitConnStatus::rejected:
+      return (void)out.append("REJECTED");
+    case LimitConnStatus::rejected_dry_run:
+      return (void)out.append("REJECTED_DRY_RUN");
+  }
+}
+
 // The per-try variables: one value per upstream tried.
 void appendUpstreamVariable(std::string& out, Variable v, const std::vector<UpstreamAttempt>& tries,
                             Escape escape) {
@@ -440,6 +456,9 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
     case Variable::upstream_first_byte_time:
     case Variable::upstream_session_time:
       appendUpstreamVariable(out, v, s.upstreams, escape);
+      return;
+    case Variable::limit_conn_status:
+      appendLimitConnStatus(out, s.limit_conn_status, escape);
       return;
   }
 }

@@ -42,6 +42,7 @@ enum class Variable {
   ssl_preread_protocol,
   ssl_preread_server_name,
   ssl_preread_alpn_protocols,
+  limit_conn_status,
 };
 
 // What $nginx_version says: the nginx release whose stream module proxyd

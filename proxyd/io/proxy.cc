@@ -103,6 +103,12 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   }
   for (const GroupRuntime& g : gen->groups) by_name[g.section.name] = &g;
 
+  auto zones =
+      adoptZones(cfg.main.limit_conn_zones,
+                 previous ? previous->zones : std::vector<std::shared_ptr<LimitConnZone>>{});
+  if (!zones) return R::fail(zones.error());
+  gen->zones = std::move(*zones);
+
   // One table of user variables for the whole generation, as nginx's.
   std::shared_ptr<const VariableTable> variables = cfg.variables.table;
   std::shared_ptr<const RouteGroups> route_groups;
@@ -116,6 +122,9 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
       route_groups = std::move(*all);
     }
     if (auto r = compileScripts(*block, route_groups); !r) return R::fail(r.error());
+    auto limits = compileLimitConn(sec, cfg.main.limit_conn_zones, gen->zones, variables.get());
+    if (!limits) return R::fail(limits.error());
+    block->limit_conn = std::move(*limits);
     if (auto it = by_name.find(sec.proxy_pass); !sec.passHasVariables() && it != by_name.end()) {
       const GroupRuntime* g = it->second;
       block->group = g->group;

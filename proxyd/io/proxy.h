@@ -46,6 +46,8 @@ struct Generation {
   std::vector<std::shared_ptr<const ServerBlock>> blocks;
   // Every listening address with the [server]s on it (serversByAddress order).
   std::vector<std::pair<common::SocketAddress, std::shared_ptr<const VirtualServers>>> addresses;
+  // limit_conn_zone, in [main]'s order; a reload takes over the unchanged ones.
+  std::vector<std::shared_ptr<LimitConnZone>> zones;
 };
 
 // Builds the ready-to-run form of `cfg`. A group the plan keeps (`groups`,

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/duration.h"
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
 #include "proxyd/io/worker.h"
@@ -54,6 +55,7 @@ Session::~Session() {
   client_.event.reset();
   upstream_.event.reset();
   timer_.reset();
+  if (rates_) rates_->timer.reset();
 }
 
 void Session::start() {
@@ -68,6 +70,7 @@ void Session::start() {
     return;
   }
   runSets();
+  if (block_->limit_conn && !admitByLimits()) return;
   if (!block_->allows(record_.remote)) {
     // ngx_stream_access_module: logged at error, status 403, no upstream.
     logError(common::LogLevel::error, "access forbidden by rule");
@@ -174,6 +177,7 @@ void Session::switchServer(const std::shared_ptr<const ServerBlock>& block) {
 
 // The content phase: return, or the upstream that proxy_pass names.
 void Session::proceed() {
+  phase_ = Phase::connecting;
   if (block_->return_text) return startReturn();
   if (block_->pass_target) return passConnection();
   if (block_->pass_value) return routeByValue();
@@ -196,6 +200,25 @@ Session::Routing& Session::routing() {
 // order written; a later `set` sees what an earlier one assigned.
 void Session::runSets() {
   for (const SetCommand& set : block_->sets) vars_.assign(set.index, set.value.evaluate(vars_));
+}
+
+// ngx_stream_limit_conn_module, in the preaccess phase after `set` (nginx
+// runs a phase's handlers in reverse order of registration, and set
+// registers after limit_conn): false when the session was closed (503).
+bool Session::admitByLimits() {
+  if (!limit_hold_) limit_hold_ = std::make_unique<LimitConnHold>();
+  LimitConnVerdict v = checkLimitConn(*block_->limit_conn, vars_, *limit_hold_);
+  record_.limit_conn_status = v.status;
+  for (const LimitConnVerdict::Line& line : v.lines) {
+    if (line.main_log) {
+      worker_.log().write(line.level, line.text);
+    } else {
+      logError(line.level, line.text);
+    }
+  }
+  if (!v.reject) return true;
+  finish(503);
+  return false;
 }
 
 // ngx_stream_return_module: the text, then the close, status 200; an empty
@@ -386,6 +409,7 @@ void Session::onConnected(common::TimePoint now) {
   awaiting_first_byte_ = true;
   upstream_.writable = true;
   last_activity_ = now;
+  if ((block_->upload_rate || block_->download_rate) && !rates_) startRates();
   armTimer(block_->section.timeout);
   relayBoth();
 }
@@ -557,8 +581,13 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     }
     if (flow.eof || !from.readable) break;
 
+    std::size_t want = cap;
+    if (rates_) {
+      want = rateAllowance(to_upstream, flow.read, cap);
+      if (want == 0) break;  // paused: the rate timer resumes this side
+    }
     char* buf = worker_.scratch(cap);
-    ssize_t n = ::recv(from.fd.get(), buf, cap, 0);
+    ssize_t n = ::recv(from.fd.get(), buf, want, 0);
     // $upstream_first_byte_time: nginx stamps the first read from the
     // upstream that is not EAGAIN (data, EOF or an error alike). One flag
     // test per read; the clock is read once per try.
@@ -569,7 +598,11 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     if (n > 0) {
       moved = true;
       flow.read += static_cast<std::uint64_t>(n);
-      if (static_cast<size_t>(n) < cap && !from.peer_closed) from.readable = false;
+      if (rates_) {
+        auto& limiter = to_upstream ? rates_->up : rates_->down;
+        if (limiter) limiter->consumed(monoNow(), static_cast<std::size_t>(n));
+      }
+      if (static_cast<size_t>(n) < want && !from.peer_closed) from.readable = false;
       ssize_t sent = 0;
       if (to.writable) {
         sent = ::send(to.fd.get(), buf, static_cast<size_t>(n), MSG_NOSIGNAL);
@@ -616,6 +649,56 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
   }
   if (moved) last_activity_ = monoNow();
   return result;
+}
+
+// proxy_upload_rate / proxy_download_rate, evaluated once the upstream is
+// connected (ngx_stream_proxy_init_upstream); a value with variables that
+// is no size is nginx's "invalid size" and no limit.
+void Session::startRates() {
+  auto rateOf = [this](const std::optional<Template>& value) -> std::optional<RateLimiter> {
+    if (!value) return std::nullopt;
+    std::string text = value->evaluate(vars_);
+    auto size = common::parseSize(text);
+    if (!size) {
+      logError(common::LogLevel::error, fmt::format("invalid size \"{}\"", text));
+      return std::nullopt;
+    }
+    if (*size == 0) return std::nullopt;
+    return RateLimiter(*size, start_);
+  };
+  auto rates = std::make_unique<Rates>();
+  rates->up = rateOf(block_->upload_rate);
+  rates->down = rateOf(block_->download_rate);
+  if (!rates->up && !rates->down) return;
+  rates->timer.reset(evtimer_new(worker_.base(), onRateTimer, this));
+  if (!rates->timer) {
+    logError(common::LogLevel::alert, "evtimer_new() failed: proxying without the rate limit");
+    return;
+  }
+  rates_ = std::move(rates);
+}
+
+// What one direction may read now; 0 pauses it, with the rate timer armed
+// for the earliest side to resume.
+std::size_t Session::rateAllowance(bool to_upstream, std::uint64_t received, std::size_t want) {
+  auto& limiter = to_upstream ? rates_->up : rates_->down;
+  if (!limiter) return want;
+  const common::TimePoint now = monoNow();
+  const std::size_t n = limiter->allowance(now, received, want);
+  if (n > 0) return n;
+  const common::TimePoint at = *limiter->resumeAt();
+  if (!rates_->armed_for || at < *rates_->armed_for) {
+    rates_->armed_for = at;
+    timeval tv = common::toTimeval(std::chrono::duration_cast<std::chrono::microseconds>(at - now));
+    evtimer_add(rates_->timer.get(), &tv);
+  }
+  return 0;
+}
+
+void Session::onRateTimer(evutil_socket_t, short, void* arg) {
+  auto* s = static_cast<Session*>(arg);
+  s->rates_->armed_for.reset();
+  if (s->phase_ == Phase::proxying) s->relayBoth();
 }
 
 void Session::noteFirstByte() {
@@ -677,6 +760,13 @@ void Session::finish(int status) {
 void Session::logError(common::LogLevel level, const std::string& what) {
   common::Log& log = *block_->error_log;
   if (!log.enabled(level)) return;
+  if (phase_ == Phase::initializing) {
+    // Before the content phase: nginx's action and context only.
+    log.write(level, fmt::format("*{} {} while initializing session, client: {}, server: {}",
+                                 record_.connection, what, record_.remote.hostText(),
+                                 block_->listen_text));
+    return;
+  }
   if (phase_ == Phase::returning) {
     // No proxy module in this session: nginx's context stops at the server.
     log.write(level, fmt::format("*{} {}, client: {}, server: {}", record_.connection, what,

@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "proxyd/core/client_hello.h"
+#include "proxyd/core/limit_conn_check.h"
+#include "proxyd/core/rate_limit.h"
 #include "proxyd/core/server_block.h"
 #include "proxyd/core/session_record.h"
 #include "proxyd/core/session_variables.h"
@@ -70,7 +72,8 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { prereading, connecting, proxying, returning, done };
+  // initializing: nginx's post-accept, preaccess and access phases.
+  enum class Phase { initializing, prereading, connecting, proxying, returning, done };
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
@@ -83,6 +86,7 @@ class Session {
   static void onClientEvent(evutil_socket_t, short what, void* arg);
   static void onUpstreamEvent(evutil_socket_t, short what, void* arg);
   static void onTimer(evutil_socket_t, short what, void* arg);
+  static void onRateTimer(evutil_socket_t, short what, void* arg);
 
   // nginx's `pass`: from the accepting session to one of the listener the
   // address names, on the same connection ($connection stays).
@@ -90,6 +94,9 @@ class Session {
   void takeOverFrom(const Session& passed);
   void handOver();
   void runSets();
+  bool admitByLimits();
+  void startRates();
+  std::size_t rateAllowance(bool to_upstream, std::uint64_t received, std::size_t want);
   void startReturn();
   void discardPeeked();
   void continueReturn();
@@ -139,11 +146,19 @@ class Session {
   Flow up_;    // client -> upstream
   Flow down_;  // upstream -> client
   common::EventPtr timer_;
-  Phase phase_ = Phase::connecting;
+  Phase phase_ = Phase::initializing;
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
   std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
   std::unique_ptr<Routing> routing_;
+  // Only sessions of a [server] with limit_conn / a rate allocate these.
+  std::unique_ptr<LimitConnHold> limit_hold_;
+  struct Rates {
+    std::optional<RateLimiter> up, down;  // client -> upstream, upstream -> client
+    common::EventPtr timer;               // wakes the paused side(s)
+    std::optional<common::TimePoint> armed_for;
+  };
+  std::unique_ptr<Rates> rates_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;
   common::TimePoint start_;

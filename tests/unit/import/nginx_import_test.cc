@@ -809,3 +809,51 @@ stream {
   CHECK(b.server_names == std::vector<std::string>{"*.example.com"});
   CHECK(b.listen.front().default_server);
 }
+
+TEST_CASE("nginx import: limit_conn_zone, limit_conn and the rates, with nginx's inheritance") {
+  TempDir t("nginx_import");
+  std::string main_conf = t.write("nginx.conf", R"(events { }
+stream {
+    limit_conn_zone $binary_remote_addr zone=addr:10m;
+    limit_conn_zone "$server_port x" zone=port:1m;
+    limit_conn addr 10;
+    limit_conn_log_level warn;
+    proxy_download_rate 1m;
+    server {
+        listen 127.0.0.1:9443;
+        limit_conn port 2;
+        limit_conn addr 3;
+        limit_conn_dry_run on;
+        proxy_upload_rate $server_port;
+        proxy_pass 127.0.0.1:6443;
+    }
+    server {
+        listen 127.0.0.1:9444;
+        proxy_pass 127.0.0.1:6443;
+    }
+}
+)");
+  auto l = importAndLoad(main_conf);
+  INFO(l.text());
+  REQUIRE_FALSE(l.diag.hasErrors());
+  CHECK(l.imported.warnings.empty());
+  REQUIRE(l.cfg.main.limit_conn_zones.size() == 2);
+  CHECK(l.cfg.main.limit_conn_zones[0].key == "$binary_remote_addr");
+  CHECK(l.cfg.main.limit_conn_zones[0].size == 10u << 20);
+  CHECK(l.cfg.main.limit_conn_zones[1].key == "$server_port x");
+  REQUIRE(l.cfg.servers.size() == 2);
+  const auto& a = l.cfg.servers[0];
+  // A server's own limit_conn lines replace the stream block's (nginx's merge).
+  REQUIRE(a.limit_conn.size() == 2);
+  CHECK(a.limit_conn[0].zone == "port");
+  CHECK(a.limit_conn[1].conn == 3);
+  CHECK(a.limit_conn_dry_run);
+  CHECK(a.limit_conn_log_level == common::LogLevel::warn);
+  CHECK(a.upload_rate == "$server_port");
+  CHECK(a.download_rate == "1m");
+  const auto& b = l.cfg.servers[1];
+  REQUIRE(b.limit_conn.size() == 1);
+  CHECK(b.limit_conn[0].zone == "addr");
+  CHECK(b.limit_conn[0].conn == 10);
+  CHECK_FALSE(b.limit_conn_dry_run);
+}

@@ -29,8 +29,13 @@ EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions)
 EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
 EXPECT_DECIDED(proxyd::ListenDirective, proxyd::kListenDirectiveDecisions);
 EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
+EXPECT_DECIDED(proxyd::LimitConnZoneSpec, proxyd::kLimitConnZoneSpecDecisions);
+EXPECT_DECIDED(proxyd::LimitConnDirective, proxyd::kLimitConnDirectiveDecisions);
 
-const char* kFile = R"([status]
+const char* kFile = R"([main]
+limit_conn_zone = $binary_remote_addr zone=addr:1m
+
+[status]
 listen = 127.0.0.1:10088
 allow = 127.0.0.0/8
 
@@ -54,6 +59,7 @@ listen = 127.0.0.1:10443
 listen = 127.0.0.1:10444
 proxy_pass = api
 set = $client $remote_addr
+limit_conn = addr 10
 access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
 error_log = syslog:server=127.0.0.1:5514,tag=a info
@@ -307,7 +313,12 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, server_names),
        MUTATE(S, ssl_preread),
        MUTATE(S, preread_buffer_size),
-       MUTATE(S, preread_timeout)},
+       MUTATE(S, preread_timeout),
+       MUTATE(S, limit_conn),
+       MUTATE(S, limit_conn_log_level),
+       MUTATE(S, limit_conn_dry_run),
+       MUTATE(S, upload_rate),
+       MUTATE(S, download_rate)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
@@ -340,6 +351,13 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
         } else {
           CHECK(listenStep(plan, 10443) == expectedStep(c));
         }
+      });
+  using LC = proxyd::LimitConnDirective;
+  eachField<LC>(
+      proxyd::kLimitConnDirectiveDecisions, {MUTATE(LC, zone), MUTATE(LC, conn), MUTATE(LC, line)},
+      [](proxyd::ProxyConfig& c) -> LC& { return c.servers.front().limit_conn.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
   using D = proxyd::SetDirective;
   eachField<D>(
@@ -438,7 +456,8 @@ TEST_CASE("proxyd reload plan: every field of [status] and [main]", "[reload_pla
   eachField<M>(
       proxyd::kMainSectionDecisions,
       {MUTATE(M, worker_processes), MUTATE(M, worker_connections), MUTATE(M, error_log),
-       MUTATE(M, pid_path), MUTATE(M, worker_rlimit_nofile), MUTATE(M, worker_shutdown_timeout)},
+       MUTATE(M, pid_path), MUTATE(M, worker_rlimit_nofile), MUTATE(M, worker_shutdown_timeout),
+       MUTATE(M, limit_conn_zones)},
       [](proxyd::ProxyConfig& c) -> M& { return c.main; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         // [main] is the process's: no listener, group or page restarts.
@@ -446,6 +465,17 @@ TEST_CASE("proxyd reload plan: every field of [status] and [main]", "[reload_pla
         for (const auto& l : plan.listeners) CHECK(l.step == ReloadStep::keep);
         for (const auto& g : plan.groups) CHECK(g.step == ReloadStep::keep);
         CHECK(plan.status == ReloadStep::keep);
+      });
+  // Zones: what a reload does with them is adoptZones' (limit_conn_test.cc);
+  // the plan leaves every listener and group as it is.
+  using Z = proxyd::LimitConnZoneSpec;
+  eachField<Z>(
+      proxyd::kLimitConnZoneSpecDecisions,
+      {MUTATE(Z, name), MUTATE(Z, key), MUTATE(Z, size), MUTATE(Z, line)},
+      [](proxyd::ProxyConfig& c) -> Z& { return c.main.limit_conn_zones.front(); },
+      [](const proxyd::ReloadPlan& plan, OnChange) {
+        for (const auto& l : plan.listeners) CHECK(l.step == ReloadStep::keep);
+        for (const auto& g : plan.groups) CHECK(g.step == ReloadStep::keep);
       });
   auto a = load(kFile);
   auto b = a;
