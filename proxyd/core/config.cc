@@ -512,6 +512,7 @@ class Loader {
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
+    addProxyProtocolKeys(w, ctx_, sv.proxy_protocol);
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.

@@ -18,6 +18,7 @@
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/proxy_protocol_options.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
@@ -112,6 +113,7 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  ProxyProtocolOptions proxy_protocol;  // proxy_protocol, _timeout, set_real_ip_from
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -174,6 +174,14 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"proxy_protocol", OnChange::update,
+                  "the listeners (kProxyProtocolOptionsDecisions)"},
+};
+
+inline constexpr std::array kProxyProtocolOptionsDecisions = {
+    FieldDecision{"send", OnChange::update, "the listeners"},
+    FieldDecision{"timeout", OnChange::update, "the listeners"},
+    FieldDecision{"real_ip_from", OnChange::update, "the listeners"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

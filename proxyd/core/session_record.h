@@ -12,6 +12,7 @@
 
 #include "common/address.h"
 #include "common/clock.h"
+#include "proxyd/core/proxy_protocol.h"
 
 namespace proxyd {
 
@@ -35,6 +36,14 @@ struct PrereadInfo {
   std::string alpn_protocols;  // "h2,http/1.1", "" when the hello has none
 };
 
+// What `listen ... proxy_protocol` read, and what realip made of it.
+struct ProxyProtocolInfo {
+  std::optional<ProxyProtocolHeader> header;  // none: UNKNOWN, LOCAL (no addresses)
+  // set_real_ip_from applied: the connection's own peer ($realip_remote_*);
+  // `remote` is then the header's source.
+  std::optional<common::SocketAddress> realip_peer;
+};
+
 struct SessionRecord {
   std::uint64_t connection = 0;      // $connection: serial number of the client connection
   common::SocketAddress remote;      // client address
@@ -49,6 +58,8 @@ struct SessionRecord {
   // Before (or without) ssl_preread none, and the $ssl_preread_* variables
   // are not found; a pointer, so that sessions without preread stay small.
   std::shared_ptr<const PrereadInfo> preread;
+  // Only on `listen ... proxy_protocol`, once the header is read.
+  std::shared_ptr<const ProxyProtocolInfo> proxy_protocol;
 };
 
 }  // namespace proxyd

@@ -41,6 +41,7 @@ constexpr ValueLimit kLimits[] = {
     {"server", "listen", "so_keepalive_idle", duration, 1000, 32767000, "TCP_KEEPIDLE"},
     {"server", "listen", "so_keepalive_interval", duration, 1000, 32767000, "TCP_KEEPINTVL"},
     {"server", "listen", "so_keepalive_count", count, 1, 127, "TCP_KEEPCNT"},
+    {"server", "proxy_protocol_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -108,6 +109,8 @@ constexpr TextKey kText[] = {
     {"server", "deny"},
     {"server", "server_name"},
     {"server", "ssl_preread"},
+    {"server", "proxy_protocol"},
+    {"server", "set_real_ip_from"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

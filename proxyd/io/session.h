@@ -70,7 +70,7 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { prereading, connecting, proxying, returning, done };
+  enum class Phase { reading_proxy_protocol, prereading, connecting, proxying, returning, done };
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
@@ -89,6 +89,12 @@ class Session {
   void passConnection();
   void takeOverFrom(const Session& passed);
   void handOver();
+  void postAccept();
+  // `listen ... proxy_protocol` and `proxy_protocol = on` (session_proxy_protocol.cc).
+  void startProxyProtocol();
+  void readProxyProtocol();
+  void acceptProxyProtocol(std::optional<ProxyProtocolHeader> header, std::size_t length);
+  bool sendProxyProtocol();
   void runSets();
   void startReturn();
   void discardPeeked();
@@ -140,9 +146,10 @@ class Session {
   Flow down_;  // upstream -> client
   common::EventPtr timer_;
   Phase phase_ = Phase::connecting;
-  bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
-  bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
-  std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
+  bool awaiting_first_byte_ = false;    // connected, nothing read from the upstream yet
+  bool prereaded_ = false;              // the client's first bytes were peeked (ssl_preread)
+  std::uint8_t passes_ = 0;             // how often `pass` moved the connection to here
+  bool expect_proxy_protocol_ = false;  // the listener has `proxy_protocol`
   std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;

@@ -29,6 +29,7 @@ EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions)
 EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
 EXPECT_DECIDED(proxyd::ListenDirective, proxyd::kListenDirectiveDecisions);
 EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
+EXPECT_DECIDED(proxyd::ProxyProtocolOptions, proxyd::kProxyProtocolOptionsDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -131,6 +132,9 @@ void change(proxyd::AccessLogBuffering& v) {
 }
 void change(proxyd::MainSection& v) {
   change(v.worker_connections);
+}
+void change(proxyd::ProxyProtocolOptions& v) {
+  change(v.timeout);
 }
 template <class T>
 void change(std::optional<T>& v) {
@@ -307,7 +311,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, server_names),
        MUTATE(S, ssl_preread),
        MUTATE(S, preread_buffer_size),
-       MUTATE(S, preread_timeout)},
+       MUTATE(S, preread_timeout),
+       MUTATE(S, proxy_protocol)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
