@@ -1021,8 +1021,8 @@ class Importer : importer::ConfWalk {
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server") {
-        params = " default_server";
+      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol") {
+        if (params.find(" " + d.args[i]) == std::string::npos) params += " " + d.args[i];
         continue;
       }
       msg_.warning(d.file, d.line,

@@ -51,6 +51,7 @@ struct VirtualServers {
   const std::shared_ptr<const ServerBlock>* choose(std::string_view sni) const;
 };
 std::shared_ptr<const VirtualServers> makeVirtualServers(
-    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos);
+    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos,
+    bool proxy_protocol = false);
 
 }  // namespace proxyd

@@ -99,9 +99,13 @@ class ProxyProtocol(unittest.TestCase):
 
     def line(self, n: int = 1) -> dict:
         path = os.path.join(self.proxy.tmp, "access.log")
-        lab.wait_for(lambda: os.path.exists(path) and len(open(path).readlines()) >= n, 3)
-        with open(path) as f:
-            lines = f.read().splitlines()
+        def lines() -> list:
+            if not os.path.exists(path):
+                return []
+            with open(path) as f:
+                return f.read().splitlines()
+        lab.wait_for(lambda: len(lines()) >= n, 3)
+        lines = lines()
         self.assertGreaterEqual(len(lines), n, self.proxy.error_log()[-2000:])
         return lab.parse_kv(lines[n - 1])
 
