@@ -213,6 +213,7 @@ const std::vector<std::string> kServerKeys = {
     "preread_buffer_size",         "preread_timeout",
     "limit_conn_log_level",        "limit_conn_dry_run",
     "proxy_upload_rate",           "proxy_download_rate",
+    "proxy_protocol_timeout",      "proxy_protocol",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -228,6 +229,7 @@ struct ServerSettings {
   std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
   std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
   std::vector<Entry> limit_conns;           // limit_conn, in order
+  std::vector<Entry> real_ip_from;          // set_real_ip_from, in order
 };
 
 struct PendingServer {
@@ -746,6 +748,16 @@ class Importer : importer::ConfWalk {
       }
       return true;
     }
+    if (n == "set_real_ip_from") {
+      if (!expect(d, 1, 1, "ADDRESS|CIDR|unix:")) return true;
+      proxyd::RealIpFrom check;
+      if (auto r = proxyd::addRealIpFrom(check, d.arg(0)); !r) {
+        drop(d, "only addresses, networks and \"unix:\" are supported by proxyd");
+        return true;
+      }
+      out.real_ip_from.push_back(entryFrom(n, d.arg(0), d.file, d.line));
+      return true;
+    }
     if (std::find(kServerKeys.begin(), kServerKeys.end(), n) == kServerKeys.end()) return false;
     std::optional<std::string> value;
     if (importer::isLimitConnDirective(n)) value = importer::limitConnValue(d, msg_);
@@ -756,7 +768,8 @@ class Importer : importer::ConfWalk {
                   : carried(d, limitOf("server", n), d.arg(0), n);
     }
     if (n == "proxy_connect_timeout" || n == "proxy_timeout" ||
-        n == "proxy_next_upstream_timeout" || n == "preread_timeout") {
+        n == "proxy_next_upstream_timeout" || n == "preread_timeout" ||
+        n == "proxy_protocol_timeout") {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_buffer_size" || n == "preread_buffer_size") {
       if (expect(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
@@ -766,6 +779,15 @@ class Importer : importer::ConfWalk {
           value = d.arg(0);
         } else {
           expect(d, 9, 9, "on|off");
+        }
+      }
+    } else if (n == "proxy_protocol") {
+      // nginx 1.29's v2 as well as on|off.
+      if (expect(d, 1, 1, "on|off|v2")) {
+        if (d.arg(0) == "on" || d.arg(0) == "off" || d.arg(0) == "v2") {
+          value = d.arg(0);
+        } else {
+          expect(d, 9, 9, "on|off|v2");
         }
       }
     } else if (n == "proxy_next_upstream_tries") {
@@ -981,6 +1003,10 @@ class Importer : importer::ConfWalk {
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;
     for (const auto& r : rules) sec.entries.push_back(r);
+    // set_real_ip_from likewise (ngx_stream_realip_merge_srv_conf).
+    for (const auto& r : own.real_ip_from.empty() ? defaults.real_ip_from : own.real_ip_from) {
+      sec.entries.push_back(r);
+    }
   }
 
   // nginx 1.25.5's server_name: every word, quoted as proxyd.ini reads it.
@@ -1021,8 +1047,8 @@ class Importer : importer::ConfWalk {
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server") {
-        params = " default_server";
+      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol") {
+        if (params.find(" " + d.args[i]) == std::string::npos) params += " " + d.args[i];
         continue;
       }
       msg_.warning(d.file, d.line,

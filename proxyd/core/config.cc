@@ -52,7 +52,6 @@ std::string notYetBuilt(const ListenDirective& l) {
   if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
   if (l.udp) return "parameter \"udp\" is not supported yet";
   if (l.ssl) return "parameter \"ssl\" is not supported yet";
-  if (l.proxy_protocol) return "parameter \"proxy_protocol\" is not supported yet";
   return {};
 }
 
@@ -508,6 +507,7 @@ class Loader {
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
     addServerLimitKeys(w, ctx_, sv);
+    addProxyProtocolKeys(w, ctx_, sv.proxy_protocol);
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.

@@ -19,6 +19,7 @@
 #include "proxyd/core/limits_config.h"
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/proxy_protocol_options.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
@@ -123,6 +124,7 @@ struct ServerSection {
   // template; empty: no limit (as "0").
   std::string upload_rate;
   std::string download_rate;
+  ProxyProtocolOptions proxy_protocol;  // proxy_protocol, _timeout, set_real_ip_from
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -191,12 +191,20 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"limit_conn_dry_run", OnChange::update, "the listeners"},
     FieldDecision{"upload_rate", OnChange::update, "the listeners (new sessions)"},
     FieldDecision{"download_rate", OnChange::update, "the listeners (new sessions)"},
+    FieldDecision{"proxy_protocol", OnChange::update,
+                  "the listeners (kProxyProtocolOptionsDecisions)"},
 };
 
 inline constexpr std::array kLimitConnDirectiveDecisions = {
     FieldDecision{"zone", OnChange::update, "the listeners"},
     FieldDecision{"conn", OnChange::update, "the listeners (sessions counted so far stay counted)"},
     FieldDecision{"line", OnChange::nothing, "where it was written"},
+};
+
+inline constexpr std::array kProxyProtocolOptionsDecisions = {
+    FieldDecision{"send", OnChange::update, "the listeners"},
+    FieldDecision{"timeout", OnChange::update, "the listeners"},
+    FieldDecision{"real_ip_from", OnChange::update, "the listeners"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

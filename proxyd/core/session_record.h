@@ -12,6 +12,7 @@
 
 #include "common/address.h"
 #include "common/clock.h"
+#include "proxyd/core/proxy_protocol.h"
 
 namespace proxyd {
 
@@ -37,6 +38,13 @@ struct PrereadInfo {
 
 // $limit_conn_status (ngx_stream_limit_conn_module); none: not found.
 enum class LimitConnStatus : std::uint8_t { none, passed, rejected, rejected_dry_run };
+// What `listen ... proxy_protocol` read, and what realip made of it.
+struct ProxyProtocolInfo {
+  std::optional<ProxyProtocolHeader> header;  // none: UNKNOWN, LOCAL (no addresses)
+  // set_real_ip_from applied: the connection's own peer ($realip_remote_*);
+  // `remote` is then the header's source.
+  std::optional<common::SocketAddress> realip_peer;
+};
 
 struct SessionRecord {
   std::uint64_t connection = 0;      // $connection: serial number of the client connection
@@ -54,6 +62,8 @@ struct SessionRecord {
   std::shared_ptr<const PrereadInfo> preread;
   // Set by limit_conn in the preaccess phase.
   LimitConnStatus limit_conn_status = LimitConnStatus::none;
+  // Only on `listen ... proxy_protocol`, once the header is read.
+  std::shared_ptr<const ProxyProtocolInfo> proxy_protocol;
 };
 
 }  // namespace proxyd

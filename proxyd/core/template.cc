@@ -5,8 +5,12 @@
 #include "proxyd/core/template.h"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
+
+#include "proxyd/core/proxy_protocol_tlv.h"
 
 namespace proxyd {
 
@@ -14,6 +18,17 @@ namespace {
 
 bool isNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// The TLV name of "$proxy_protocol_tlv_NAME" in lower case, as nginx
+// lowers variable names.
+std::optional<std::string> proxyProtocolTlvName(std::string_view name) {
+  constexpr std::string_view kPrefix = "proxy_protocol_tlv_";
+  if (name.size() <= kPrefix.size()) return std::nullopt;
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  return lower.substr(kPrefix.size());
 }
 
 }  // namespace
@@ -80,6 +95,12 @@ common::Result<Template> Template::compile(std::string_view text, const Variable
     if (auto builtin = findBuiltinVariable(name)) {
       p.kind = Kind::builtin;
       p.builtin = *builtin;
+    } else if (auto tlv = proxyProtocolTlvName(name)) {
+      // nginx's prefix variable $proxy_protocol_tlv_NAME.
+      auto selector = parseProxyProtocolTlvName(*tlv);
+      if (!selector) return R::fail(selector.error());
+      p.kind = Kind::proxy_protocol_tlv;
+      p.index = selector->pack();
     } else if (auto index = table != nullptr ? table->find(name) : std::nullopt) {
       p.kind = Kind::user;
       p.index = *index;
@@ -110,6 +131,9 @@ void Template::render(SessionVariables& vars, std::string& out, Escape escape) c
         break;
       case Kind::capture:
         appendEscaped(out, vars.capture(p.index), escape);
+        break;
+      case Kind::proxy_protocol_tlv:
+        appendProxyProtocolTlv(out, p.index, vars.record(), escape);
         break;
     }
   }

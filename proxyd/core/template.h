@@ -51,12 +51,12 @@ class Template {
   }
 
  private:
-  enum class Kind : std::uint8_t { literal, builtin, user, capture };
+  enum class Kind : std::uint8_t { literal, builtin, user, capture, proxy_protocol_tlv };
   struct Piece {
     Kind kind = Kind::literal;
     std::string literal;
     Variable builtin{};
-    std::size_t index = 0;  // user variable index, or capture number
+    std::size_t index = 0;  // user variable index, capture number, or TLV selector
     bool isVariable() const { return kind != Kind::literal; }
   };
   std::vector<Piece> pieces_;

@@ -44,6 +44,7 @@ constexpr ValueLimit kLimits[] = {
     // bytes per second; nginx takes any size_t, 64g/s is beyond any link.
     {"server", "proxy_upload_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
     {"server", "proxy_download_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
+    {"server", "proxy_protocol_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -115,6 +116,8 @@ constexpr TextKey kText[] = {
     {"server", "limit_conn"},  // ZONE 1..65535, nginx's bounds (limits_config.cc)
     {"server", "limit_conn_log_level"},
     {"server", "limit_conn_dry_run"},
+    {"server", "proxy_protocol"},
+    {"server", "set_real_ip_from"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

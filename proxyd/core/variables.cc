@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "proxyd/core/proxy_protocol_tlv.h"
+
 namespace proxyd {
 namespace {
 
@@ -29,7 +31,7 @@ struct VariableName {
 // Every built-in variable. tests/interop builds its every-variable format
 // from this table (tests/lib/proxylab.py reads it), so a variable added here
 // is compared with nginx at once.
-constexpr std::array<VariableName, 28> kVariables{{
+constexpr std::array<VariableName, 34> kVariables{{
     {"remote_addr", Variable::remote_addr},
     {"binary_remote_addr", Variable::binary_remote_addr},
     {"remote_port", Variable::remote_port},
@@ -58,6 +60,12 @@ constexpr std::array<VariableName, 28> kVariables{{
     {"ssl_preread_server_name", Variable::ssl_preread_server_name},
     {"ssl_preread_alpn_protocols", Variable::ssl_preread_alpn_protocols},
     {"limit_conn_status", Variable::limit_conn_status},
+    {"proxy_protocol_addr", Variable::proxy_protocol_addr},
+    {"proxy_protocol_port", Variable::proxy_protocol_port},
+    {"proxy_protocol_server_addr", Variable::proxy_protocol_server_addr},
+    {"proxy_protocol_server_port", Variable::proxy_protocol_server_port},
+    {"realip_remote_addr", Variable::realip_remote_addr},
+    {"realip_remote_port", Variable::realip_remote_port},
 }};
 
 // nginx looks variable names up case-insensitively (ngx_strncasecmp in
@@ -237,6 +245,17 @@ void appendPreread(std::string& out, Variable v, const PrereadInfo* p, Escape es
                              : v == Variable::ssl_preread_server_name ? p->server_name
                                                                       : p->alpn_protocols;
   appendEscaped(out, value, escape);
+}
+
+// $proxy_protocol_*: not found without a header that has addresses
+// (ngx_stream_variable_proxy_protocol_addr/_port); a port of 0 is empty.
+void appendProxyProtocol(std::string& out, Variable v, const ProxyProtocolInfo* pp, Escape escape);
+
+// $realip_remote_*: the connection's own peer, which realip may have
+// replaced in `remote` (ngx_stream_realip_remote_addr_variable).
+const common::SocketAddress& realipPeer(const SessionRecord& s) {
+  return s.proxy_protocol && s.proxy_protocol->realip_peer ? *s.proxy_protocol->realip_peer
+                                                           : s.remote;
 }
 
 }  // namespace
@@ -449,6 +468,18 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
     case Variable::ssl_preread_alpn_protocols:
       appendPreread(out, v, s.preread.get(), escape);
       return;
+    case Variable::proxy_protocol_addr:
+    case Variable::proxy_protocol_port:
+    case Variable::proxy_protocol_server_addr:
+    case Variable::proxy_protocol_server_port:
+      appendProxyProtocol(out, v, s.proxy_protocol.get(), escape);
+      return;
+    case Variable::realip_remote_addr:
+      appendHost(out, realipPeer(s));
+      return;
+    case Variable::realip_remote_port:
+      appendPort(out, realipPeer(s));
+      return;
     case Variable::upstream_addr:
     case Variable::upstream_bytes_sent:
     case Variable::upstream_bytes_received:
@@ -460,6 +491,47 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
     case Variable::limit_conn_status:
       appendLimitConnStatus(out, s.limit_conn_status, escape);
       return;
+  }
+}
+
+namespace {
+
+void appendProxyProtocol(std::string& out, Variable v, const ProxyProtocolInfo* pp, Escape escape) {
+  if (pp == nullptr || !pp->header) {
+    appendNotFound(out, escape);
+    return;
+  }
+  const ProxyProtocolHeader& h = *pp->header;
+  switch (v) {
+    case Variable::proxy_protocol_addr:
+      appendEscaped(out, h.src_addr, escape);
+      return;
+    case Variable::proxy_protocol_server_addr:
+      appendEscaped(out, h.dst_addr, escape);
+      return;
+    default: {
+      const std::uint16_t port = v == Variable::proxy_protocol_port ? h.src_port : h.dst_port;
+      if (port > 0) appendInt(out, port);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void appendProxyProtocolTlv(std::string& out, std::size_t selector, const SessionRecord& s,
+                            Escape escape) {
+  const ProxyProtocolInfo* pp = s.proxy_protocol.get();
+  std::string scratch;
+  std::optional<std::string_view> value;
+  if (pp != nullptr && pp->header) {
+    value =
+        findProxyProtocolTlv(pp->header->tlvs, ProxyProtocolTlvSelector::unpack(selector), scratch);
+  }
+  if (value) {
+    appendEscaped(out, *value, escape);
+  } else {
+    appendNotFound(out, escape);
   }
 }
 

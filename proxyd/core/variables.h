@@ -43,6 +43,12 @@ enum class Variable {
   ssl_preread_server_name,
   ssl_preread_alpn_protocols,
   limit_conn_status,
+  proxy_protocol_addr,
+  proxy_protocol_port,
+  proxy_protocol_server_addr,
+  proxy_protocol_server_port,
+  realip_remote_addr,
+  realip_remote_port,
 };
 
 // What $nginx_version says: the nginx release whose stream module proxyd
@@ -68,6 +74,11 @@ std::string_view builtinVariableName(Variable v);
 // nginx reports as not found is "-" with escape=default, nothing otherwise.
 void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const ProcessInfo& proc,
                    Escape escape);
+
+// $proxy_protocol_tlv_NAME of `s`, `selector` a packed
+// ProxyProtocolTlvSelector (proxy_protocol_tlv.h).
+void appendProxyProtocolTlv(std::string& out, std::size_t selector, const SessionRecord& s,
+                            Escape escape);
 
 // Free text (a user variable's value) escaped as the access log escapes it.
 void appendEscaped(std::string& out, std::string_view value, Escape escape);

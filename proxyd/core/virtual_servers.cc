@@ -24,6 +24,8 @@ std::vector<AddressServers> serversByAddress(const ProxyConfig& cfg) {
                              [&](const AddressServers& a) { return a.listen.sameSocket(l); });
       if (it == out.end()) it = out.insert(out.end(), AddressServers{l.address, l.udp, l, {}, 0});
       if (l.socket.any()) it->listen.socket = l.socket;
+      // nginx: one listen of the socket with proxy_protocol makes it expect one.
+      if (l.proxy_protocol) it->listen.proxy_protocol = true;
       if (std::find(it->servers.begin(), it->servers.end(), i) != it->servers.end()) continue;
       // The first default_server wins; checkVirtualServers rejects a second.
       bool had_default = std::any_of(it->servers.begin(), it->servers.end(), [&](std::size_t k) {
@@ -74,8 +76,10 @@ const std::shared_ptr<const ServerBlock>* VirtualServers::choose(std::string_vie
 }
 
 std::shared_ptr<const VirtualServers> makeVirtualServers(
-    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos) {
+    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos,
+    bool proxy_protocol) {
   auto vs = std::make_shared<VirtualServers>();
+  vs->proxy_protocol = proxy_protocol;
   for (std::size_t k = 0; k < blocks.size(); ++k) {
     for (const std::string& text : blocks[k]->section.server_names) {
       if (auto name = parseServerName(text)) vs->names.add(*name, k);

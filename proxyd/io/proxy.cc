@@ -157,7 +157,8 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const AddressServers& a : serversByAddress(cfg)) {
     std::vector<std::shared_ptr<const ServerBlock>> blocks;
     for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
-    gen->addresses.emplace_back(a.addr, makeVirtualServers(std::move(blocks), a.default_pos));
+    gen->addresses.emplace_back(
+        a.addr, makeVirtualServers(std::move(blocks), a.default_pos, a.listen.proxy_protocol));
   }
   return gen;
 }

@@ -39,6 +39,7 @@ Session::Session(Worker& worker, const std::shared_ptr<const VirtualServers>& se
       vars_(record_, worker.process(), block_->variables.get()) {
   // Only a session that may change [server] holds the address's set.
   if (block_->section.ssl_preread) vhosts_ = servers;
+  expect_proxy_protocol_ = servers->proxy_protocol;
   record_.server_name = block_->server_name;
   client_.fd = std::move(client);
   counters_->active.add();
@@ -69,6 +70,12 @@ void Session::start() {
     finish(500);
     return;
   }
+  if (expect_proxy_protocol_) return startProxyProtocol();
+  postAccept();
+}
+
+// What follows the PROXY header (nginx's phases from post-accept on).
+void Session::postAccept() {
   runSets();
   if (block_->limit_conn && !admitByLimits()) return;
   if (!block_->allows(record_.remote)) {
@@ -271,6 +278,12 @@ void Session::passConnection() {
 void Session::takeOverFrom(const Session& passed) {
   record_.connection = passed.record_.connection;
   passes_ = static_cast<std::uint8_t>(passed.passes_ + 1);
+  // The header stays with the connection (c->proxy_protocol); realip's
+  // record of the peer is the old session's own.
+  if (passed.record_.proxy_protocol) {
+    record_.proxy_protocol = std::make_shared<const ProxyProtocolInfo>(
+        ProxyProtocolInfo{passed.record_.proxy_protocol->header, {}});
+  }
 }
 
 void Session::handOver() {
@@ -400,6 +413,10 @@ void Session::connectNext() {
 }
 
 void Session::onConnected(common::TimePoint now) {
+  // Before anything else on the new connection (and before TLS to it).
+  if (block_->section.proxy_protocol.send != ProxyProtocolSend::off && !sendProxyProtocol()) {
+    return;
+  }
   phase_ = Phase::proxying;
   record_.upstreams.back().connect_time = now - try_start_;
   counters_->observeConnect(now - try_start_);
@@ -448,6 +465,7 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   if (what & EV_CLOSED) s->client_.peer_closed = true;
   if (what & EV_WRITE) s->client_.writable = true;
   if (s->phase_ == Phase::prereading) return s->preread();
+  if (s->phase_ == Phase::reading_proxy_protocol) return s->readProxyProtocol();
   // The client is not read while connecting: its data waits in the kernel,
   // so a retry to another upstream loses nothing.
   // Either may end (and free) the session: nothing of it is read after.
@@ -490,6 +508,14 @@ void Session::onTimer(evutil_socket_t, short, void* arg) {
     // preread_timeout: nginx ends the session with 200, no message.
     std::string_view data;
     if (s->peekClient(data) > 0) s->keepPartialHello(parseClientHello(data));
+    s->finish(200);
+    return;
+  }
+  if (s->phase_ == Phase::reading_proxy_protocol) {
+    // proxy_protocol_timeout: nginx's "client timed out", at info, 200.
+    s->logError(common::LogLevel::info,
+                fmt::format("client timed out ({}) while reading PROXY protocol",
+                            common::SysError::errnoReason(ETIMEDOUT)));
     s->finish(200);
     return;
   }
@@ -767,8 +793,8 @@ void Session::logError(common::LogLevel level, const std::string& what) {
                                  block_->listen_text));
     return;
   }
-  if (phase_ == Phase::returning) {
-    // No proxy module in this session: nginx's context stops at the server.
+  if (phase_ == Phase::returning || phase_ == Phase::reading_proxy_protocol) {
+    // No proxy module in this session (yet): nginx's context stops at the server.
     log.write(level, fmt::format("*{} {}, client: {}, server: {}", record_.connection, what,
                                  record_.remote.hostText(), block_->listen_text));
     return;

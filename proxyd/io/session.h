@@ -73,7 +73,15 @@ class Session {
   };
   enum class Relay { ok, error };
   // initializing: nginx's post-accept, preaccess and access phases.
-  enum class Phase { initializing, prereading, connecting, proxying, returning, done };
+  enum class Phase {
+    reading_proxy_protocol,
+    initializing,
+    prereading,
+    connecting,
+    proxying,
+    returning,
+    done
+  };
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
@@ -93,6 +101,12 @@ class Session {
   void passConnection();
   void takeOverFrom(const Session& passed);
   void handOver();
+  void postAccept();
+  // `listen ... proxy_protocol` and `proxy_protocol = on` (session_proxy_protocol.cc).
+  void startProxyProtocol();
+  void readProxyProtocol();
+  void acceptProxyProtocol(std::optional<ProxyProtocolHeader> header, std::size_t length);
+  bool sendProxyProtocol();
   void runSets();
   bool admitByLimits();
   void startRates();
@@ -150,6 +164,7 @@ class Session {
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
   std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
+  bool expect_proxy_protocol_ = false;  // the listener has `proxy_protocol`
   std::unique_ptr<Routing> routing_;
   // Only sessions of a [server] with limit_conn / a rate allocate these.
   std::unique_ptr<LimitConnHold> limit_hold_;

@@ -46,7 +46,8 @@ def normalise(line: str, listen_port: int) -> str:
     line = re.sub(rf'time_local="{_TIME_LOCAL.pattern}"', 'time_local="TIME_LOCAL"', line)
     line = re.sub(rf'time_iso8601="{_TIME_ISO.pattern}"', 'time_iso8601="TIME_ISO"', line)
     line = _SECONDS.sub("S.SSS", line)
-    line = re.sub(r'\bremote_port="\d+"', 'remote_port="PORT"', line)
+    # The client's ephemeral port, also as realip's connection port.
+    line = re.sub(r'\b(realip_)?remote_port="\d+"', r'\1remote_port="PORT"', line)
     line = re.sub(r'\bconnection="\d+"', 'connection="N"', line)
     line = re.sub(r'\bpid="\d+"', 'pid="PID"', line)
     # proxyd names the nginx release it follows (1.25.5), not Debian's.

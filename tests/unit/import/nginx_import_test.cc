@@ -857,3 +857,29 @@ stream {
   CHECK(b.limit_conn[0].conn == 10);
   CHECK_FALSE(b.limit_conn_dry_run);
 }
+
+TEST_CASE("nginx import: PROXY protocol and realip, inherited as nginx merges them") {
+  TempDir t("nginx_import");
+  auto l = importAndLoad(t.write(
+      "nginx.conf",
+      "stream {\n    proxy_protocol_timeout 5s;\n    set_real_ip_from 10.0.0.0/8;\n"
+      "    server { listen 9320 proxy_protocol; proxy_protocol v2; proxy_pass 127.0.0.1:9321; }\n"
+      "    server { listen 9322; set_real_ip_from unix:; set_real_ip_from 192.0.2.1;\n"
+      "        proxy_protocol on; proxy_pass 127.0.0.1:9321; }\n"
+      "    server { listen 9323; set_real_ip_from lb.example; proxy_pass 127.0.0.1:9321; }\n}\n"));
+  INFO(l.text());
+  CHECK(l.hasWarning(":7: warning: set_real_ip_from"));
+  CHECK(l.imported.warnings.size() == 1);
+  REQUIRE_FALSE(l.diag.hasErrors());
+  REQUIRE(l.cfg.servers.size() == 3);
+  const auto& a = l.cfg.servers[0];
+  CHECK(a.listen.at(0).proxy_protocol);
+  CHECK(a.proxy_protocol.send == proxyd::ProxyProtocolSend::v2);
+  CHECK(a.proxy_protocol.timeout == 5s);
+  CHECK(a.proxy_protocol.real_ip_from.networks.size() == 1);
+  const auto& b = l.cfg.servers[1];
+  CHECK_FALSE(b.listen.at(0).proxy_protocol);
+  CHECK(b.proxy_protocol.send == proxyd::ProxyProtocolSend::v1);
+  CHECK(b.proxy_protocol.real_ip_from.unix_peers);
+  CHECK(b.proxy_protocol.real_ip_from.networks.size() == 1);  // its own list replaces the block's
+}

@@ -31,6 +31,7 @@ EXPECT_DECIDED(proxyd::ListenDirective, proxyd::kListenDirectiveDecisions);
 EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
 EXPECT_DECIDED(proxyd::LimitConnZoneSpec, proxyd::kLimitConnZoneSpecDecisions);
 EXPECT_DECIDED(proxyd::LimitConnDirective, proxyd::kLimitConnDirectiveDecisions);
+EXPECT_DECIDED(proxyd::ProxyProtocolOptions, proxyd::kProxyProtocolOptionsDecisions);
 
 const char* kFile = R"([main]
 limit_conn_zone = $binary_remote_addr zone=addr:1m
@@ -137,6 +138,9 @@ void change(proxyd::AccessLogBuffering& v) {
 }
 void change(proxyd::MainSection& v) {
   change(v.worker_connections);
+}
+void change(proxyd::ProxyProtocolOptions& v) {
+  change(v.timeout);
 }
 template <class T>
 void change(std::optional<T>& v) {
@@ -318,7 +322,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, limit_conn_log_level),
        MUTATE(S, limit_conn_dry_run),
        MUTATE(S, upload_rate),
-       MUTATE(S, download_rate)},
+       MUTATE(S, download_rate),
+       MUTATE(S, proxy_protocol)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
