@@ -205,11 +205,19 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",       "proxy_timeout",
-    "proxy_buffer_size",           "proxy_half_close",
-    "proxy_next_upstream",         "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout", "ssl_preread",
-    "preread_buffer_size",         "preread_timeout",
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout",
+    "ssl_preread",
+    "preread_buffer_size",
+    "preread_timeout",
+    "tcp_nodelay",
+    "proxy_socket_keepalive",
+    "proxy_bind",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -653,13 +661,12 @@ class Importer : importer::ConfWalk {
       return std::nullopt;
     }
     const std::string addr = d.arg(0);
-    if (addr.rfind("unix:", 0) == 0) {
-      msg_.warning(
-          d.file, d.line,
-          fmt::format("server {}: UNIX sockets are not supported by proxyd: dropped", addr));
-      return std::nullopt;
-    }
-    if (addr.find(':') == std::string::npos) {
+    if (common::hasUnixPrefix(addr)) {
+      if (auto a = common::parseListenAddress(addr); !a) {
+        msg_.warning(d.file, d.line, fmt::format("server {}: {}: dropped", addr, a.error()));
+        return std::nullopt;
+      }
+    } else if (addr.find(':') == std::string::npos) {
       // nginx's default port in stream is none: it refuses this too.
       msg_.warning(d.file, d.line,
                    fmt::format("server {}: no port (nginx stream needs one too): dropped", addr));
@@ -738,7 +745,10 @@ class Importer : importer::ConfWalk {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_buffer_size" || n == "preread_buffer_size") {
       if (expect(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
-    } else if (n == "proxy_half_close" || n == "proxy_next_upstream" || n == "ssl_preread") {
+    } else if (n == "proxy_bind") {
+      value = proxyBind(d);
+    } else if (n == "proxy_half_close" || n == "proxy_next_upstream" || n == "ssl_preread" ||
+               n == "tcp_nodelay" || n == "proxy_socket_keepalive") {
       if (expect(d, 1, 1, "on|off")) {
         if (d.arg(0) == "on" || d.arg(0) == "off") {
           value = d.arg(0);
@@ -759,6 +769,20 @@ class Importer : importer::ConfWalk {
     }
     out.keys[n] = entryFrom(n, *value, d.file, d.line);
     return true;
+  }
+
+  // proxy_bind ADDRESS [transparent] | off, as proxyd reads it.
+  std::optional<std::string> proxyBind(const Directive& d) {
+    if (!expect(d, 1, 2, "ADDRESS [transparent] | off")) return std::nullopt;
+    std::string value;
+    for (const std::string& word : d.args) {
+      value += (value.empty() ? "" : " ") + common::quoteToken(word);
+    }
+    if (auto bind = proxyd::parseProxyBind(value); !bind) {
+      msg_.warning(d.file, d.line, fmt::format("proxy_bind: {}: dropped", bind.error()));
+      return std::nullopt;
+    }
+    return value;
   }
 
   // access_log PATH FORMAT [buffer=] [flush=] [gzip[=]] [if=] | off: every
@@ -829,12 +853,13 @@ class Importer : importer::ConfWalk {
       return;
     }
     const std::string p = pass.value_or("");
-    if (p.rfind("unix:", 0) == 0) {
-      msg_.warning(pass_d->file, pass_d->line,
-                   fmt::format("proxy_pass {}: only an upstream name or HOST:PORT is supported by "
-                               "proxyd: the server on {} is dropped",
-                               p, listens[0]));
-      return;
+    if (common::hasUnixPrefix(p)) {
+      if (auto a = common::parseListenAddress(p); !a) {
+        msg_.warning(pass_d->file, pass_d->line,
+                     fmt::format("proxy_pass {}: {}: the server on {} is dropped", p, a.error(),
+                                 listens[0]));
+        return;
+      }
     }
     // A value with variables is evaluated per session (proxyd as nginx).
     if (pass && p.find('$') == std::string::npos && !upstreams_.count(p) &&

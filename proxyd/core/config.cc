@@ -505,6 +505,12 @@ class Loader {
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
+    w.on("tcp_nodelay",
+         [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.tcp_nodelay); });
+    w.on("proxy_socket_keepalive", [&](const IniEntry& e) {
+      take(e, common::parseFlag(e.value), sv.proxy_socket_keepalive);
+    });
+    w.on("proxy_bind", [&](const IniEntry& e) { loadProxyBind(e, sv); });
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
@@ -687,6 +693,13 @@ class Loader {
       }
       names.push_back(std::move(w));
     }
+  }
+
+  void loadProxyBind(const IniEntry& e, ServerSection& sv) {
+    std::optional<ProxyBind> bind;
+    if (!take(e, parseProxyBind(e.value), bind)) return;
+    if (bind && bind->hasVariables() && !checkTemplate(e, bind->value)) return;
+    sv.proxy_bind = std::move(bind);
   }
 
   void crossCheck() {

@@ -20,6 +20,7 @@
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/upstream_socket.h"
 #include "proxyd/core/user_variables.h"
 
 namespace proxyd {
@@ -112,6 +113,10 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  // Sockets (upstream_socket.h): nginx's defaults, tcp_nodelay on both legs.
+  bool tcp_nodelay = true;
+  bool proxy_socket_keepalive = false;  // SO_KEEPALIVE on the upstream socket
+  std::optional<ProxyBind> proxy_bind;  // none: the kernel picks (proxy_bind off)
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -174,6 +174,15 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"tcp_nodelay", OnChange::update, "new sessions' sockets"},
+    FieldDecision{"proxy_socket_keepalive", OnChange::update, "new upstream sockets"},
+    FieldDecision{"proxy_bind", OnChange::update, "new upstream sockets (kProxyBindDecisions)"},
+};
+
+inline constexpr std::array kProxyBindDecisions = {
+    FieldDecision{"value", OnChange::update, "new upstream sockets"},
+    FieldDecision{"address", OnChange::update, "new upstream sockets"},
+    FieldDecision{"transparent", OnChange::update, "new upstream sockets"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

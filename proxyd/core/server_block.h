@@ -46,6 +46,7 @@ struct ServerBlock {
   std::optional<Template> pass_value;
   std::optional<Template> pass_target;              // `pass`: the address of another listener
   std::shared_ptr<const RouteGroups> route_groups;  // what pass_value may name
+  std::optional<Template> bind_value;               // proxy_bind with variables
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {
@@ -67,8 +68,8 @@ struct ServerBlock {
   std::vector<std::shared_ptr<UpstreamGroup>> reachableGroups() const;
 };
 
-// Compiles the section's set, return and (when it has variables) proxy_pass
-// against `block.variables`; `groups` is every group of the generation.
+// Compiles the section's set, return and (when they have variables)
+// proxy_pass and proxy_bind against `block.variables`; `groups` is every group of the generation.
 common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const RouteGroups> groups);
 
 }  // namespace proxyd

@@ -108,6 +108,9 @@ constexpr TextKey kText[] = {
     {"server", "deny"},
     {"server", "server_name"},
     {"server", "ssl_preread"},
+    {"server", "tcp_nodelay"},
+    {"server", "proxy_socket_keepalive"},
+    {"server", "proxy_bind"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

@@ -29,6 +29,7 @@ EXPECT_DECIDED(proxyd::AccessLogBuffering, proxyd::kAccessLogBufferingDecisions)
 EXPECT_DECIDED(proxyd::SetDirective, proxyd::kSetDirectiveDecisions);
 EXPECT_DECIDED(proxyd::ListenDirective, proxyd::kListenDirectiveDecisions);
 EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
+EXPECT_DECIDED(proxyd::ProxyBind, proxyd::kProxyBindDecisions);
 
 const char* kFile = R"([status]
 listen = 127.0.0.1:10088
@@ -58,6 +59,7 @@ access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
 error_log = syslog:server=127.0.0.1:5514,tag=a info
 allow = 127.0.0.0/8
+proxy_bind = 127.0.0.1
 
 [server b]
 listen = 127.0.0.1:10445
@@ -307,7 +309,10 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, server_names),
        MUTATE(S, ssl_preread),
        MUTATE(S, preread_buffer_size),
-       MUTATE(S, preread_timeout)},
+       MUTATE(S, preread_timeout),
+       MUTATE(S, tcp_nodelay),
+       MUTATE(S, proxy_socket_keepalive),
+       MUTATE(S, proxy_bind)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
@@ -377,6 +382,13 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       {MUTATE(Y, text), MUTATE(Y, server), MUTATE(Y, unix_path), MUTATE(Y, facility),
        MUTATE(Y, severity), MUTATE(Y, tag), MUTATE(Y, nohostname)},
       [](proxyd::ProxyConfig& c) -> Y& { return *c.servers.front().error_log.back().syslog; },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
+      });
+  using P = proxyd::ProxyBind;
+  eachField<P>(
+      proxyd::kProxyBindDecisions, {MUTATE(P, value), MUTATE(P, address), MUTATE(P, transparent)},
+      [](proxyd::ProxyConfig& c) -> P& { return *c.servers.front().proxy_bind; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });
