@@ -24,6 +24,7 @@
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
 #include "proxyd/core/config.h"
+#include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
 #include "proxyd/core/value_limits.h"
@@ -997,17 +998,24 @@ class Importer : importer::ConfWalk {
     return entryFrom("server_name", value, d.file, d.line);
   }
 
+  // nginx's listen parameters for the socket, which proxyd applies as they are.
+  static bool isSocketParameter(std::string_view p) {
+    for (std::string_view flag : {"deferred", "bind", "reuseport"}) {
+      if (p == flag) return true;
+    }
+    for (std::string_view key :
+         {"backlog=", "rcvbuf=", "sndbuf=", "so_keepalive=", "fastopen=", "ipv6only="}) {
+      if (p.substr(0, key.size()) == key) return true;
+    }
+    return false;
+  }
+
   std::optional<std::string> listen(const Directive& d) {
     if (d.args.empty() || d.block) {
       msg_.warning(d.file, d.line, "listen: expected \"listen ADDRESS [PARAMETERS]\": dropped");
       return std::nullopt;
     }
     const std::string a = d.arg(0);
-    if (a.rfind("unix:", 0) == 0) {
-      msg_.warning(d.file, d.line,
-                   fmt::format("listen {}: UNIX sockets are not supported by proxyd: dropped", a));
-      return std::nullopt;
-    }
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
       if (p == "udp" || p == "ssl") {
@@ -1020,16 +1028,21 @@ class Importer : importer::ConfWalk {
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server") {
-        params = " default_server";
+      if (d.args[i] == "default_server" || isSocketParameter(d.args[i])) {
+        params += " " + d.args[i];
         continue;
       }
       msg_.warning(d.file, d.line,
                    fmt::format("listen {}: parameter \"{}\" is not supported by proxyd: dropped", a,
                                d.args[i]));
     }
-    if (!common::splitHostPort(a, true)) {
+    if (!common::hasUnixPrefix(a) && !common::splitHostPort(a, true)) {
       msg_.warning(d.file, d.line, fmt::format("listen {}: invalid address: dropped", a));
+      return std::nullopt;
+    }
+    // proxyd reads the same words: nginx's refusals (backlog=0, ...) drop it.
+    if (auto parsed = proxyd::parseListen(a + params); !parsed) {
+      msg_.warning(d.file, d.line, fmt::format("listen {}: {}: dropped", a, parsed.error()));
       return std::nullopt;
     }
     return a + params;

@@ -48,7 +48,6 @@ bool isLoopback(const common::SocketAddress& addr) {
 // The listen parameters parsed (listen.h) whose work is still being built:
 // refused at load rather than taken and ignored.
 std::string notYetBuilt(const ListenDirective& l) {
-  if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
   if (l.udp) return "parameter \"udp\" is not supported yet";
   if (l.ssl) return "parameter \"ssl\" is not supported yet";
   if (l.proxy_protocol) return "parameter \"proxy_protocol\" is not supported yet";
@@ -439,10 +438,6 @@ class Loader {
           if (std::string why = notYetBuilt(l); !why.empty()) {
             error(e.line, fmt::format("listen: {}", why));
             return;
-          }
-          if (l.socket.any()) {
-            warning(e.line,
-                    "listen: socket parameters (backlog=, rcvbuf=, ...) are not applied yet");
           }
           sv.listen.push_back(std::move(l));
         },
