@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -159,6 +160,33 @@ Result<SocketAddress> SocketAddress::fromNumeric(std::string_view host, std::uin
       fmt::format("invalid address \"{}\" (expected an IPv4 or IPv6 address)", text));
 }
 
+Result<SocketAddress> SocketAddress::fromUnixPath(std::string_view path) {
+  sockaddr_un sun{};
+  if (path.empty()) return Result<SocketAddress>::fail("no path in the unix domain socket");
+  // ngx_parse_unix_domain_url: the path and its NUL must fit in sun_path.
+  if (path.size() + 1 > sizeof sun.sun_path) {
+    return Result<SocketAddress>::fail("too long path in the unix domain socket");
+  }
+  if (path.find('\0') != std::string_view::npos) {
+    return Result<SocketAddress>::fail("a NUL byte in the path of the unix domain socket");
+  }
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, path.data(), path.size());
+  // The whole structure, as nginx's u->socklen: bind() and connect() stop
+  // at the NUL.
+  return SocketAddress(reinterpret_cast<const sockaddr*>(&sun), sizeof sun);
+}
+
+std::string SocketAddress::unixPath() const {
+  if (family() != AF_UNIX) return {};
+  constexpr auto offset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+  // Linux may give an unnamed peer's address without any sun_path; an
+  // abstract name starts with a NUL and so reads as empty, as in nginx.
+  if (len_ <= offset) return {};
+  const auto* sun = reinterpret_cast<const sockaddr_un*>(sa());
+  return std::string(sun->sun_path, strnlen(sun->sun_path, len_ - offset));
+}
+
 std::uint16_t SocketAddress::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(sa())->sin_port);
   if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(sa())->sin6_port);
@@ -168,25 +196,6 @@ std::uint16_t SocketAddress::port() const {
 void SocketAddress::setPort(std::uint16_t port) {
   if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(sa())->sin_port = htons(port);
   if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(sa())->sin6_port = htons(port);
-}
-
-Result<SocketAddress> SocketAddress::fromUnixPath(std::string_view path) {
-  SocketAddress out;
-  auto* un = reinterpret_cast<sockaddr_un*>(out.sa());
-  if (path.empty()) return Result<SocketAddress>::fail("empty path of a UNIX-domain socket");
-  // One byte stays for the terminating NUL, as nginx requires.
-  if (path.size() >= sizeof(un->sun_path)) {
-    return Result<SocketAddress>::fail(
-        fmt::format("too long path \"{}\" of a UNIX-domain socket (at most {} bytes)", path,
-                    sizeof(un->sun_path) - 1));
-  }
-  if (path.find('\0') != std::string_view::npos) {
-    return Result<SocketAddress>::fail("a UNIX-domain socket path holds a NUL byte");
-  }
-  un->sun_family = AF_UNIX;
-  std::memcpy(un->sun_path, path.data(), path.size());
-  out.len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
-  return out;
 }
 
 std::string SocketAddress::hostText() const {
@@ -199,12 +208,7 @@ std::string SocketAddress::hostText() const {
     return inet6Text(reinterpret_cast<const std::uint8_t*>(
         &reinterpret_cast<const sockaddr_in6*>(sa())->sin6_addr));
   }
-  if (family() == AF_UNIX) {
-    const auto* un = reinterpret_cast<const sockaddr_un*>(sa());
-    constexpr socklen_t path_at = offsetof(sockaddr_un, sun_path);
-    if (len_ <= path_at || un->sun_path[0] == '\0') return "unix:";
-    return "unix:" + std::string(un->sun_path, strnlen(un->sun_path, len_ - path_at));
-  }
+  if (family() == AF_UNIX) return "unix:" + unixPath();
   return {};
 }
 
@@ -239,6 +243,8 @@ bool SocketAddress::operator==(const SocketAddress& o) const {
     return a->sin6_port == b->sin6_port && a->sin6_scope_id == b->sin6_scope_id &&
            std::memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(in6_addr)) == 0;
   }
+  // The same socket file, whatever length each was given with.
+  if (family() == AF_UNIX) return unixPath() == o.unixPath();
   return len_ == o.len_ && std::memcmp(&storage_, &o.storage_, len_) == 0;
 }
 
@@ -319,7 +325,20 @@ Result<std::vector<SocketAddress>> resolve(const std::string& host, std::uint16_
   return out;
 }
 
+bool hasUnixPrefix(std::string_view text) {
+  constexpr std::string_view prefix = "unix:";
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+         });
+}
+
 Result<SocketAddress> parseListenAddress(std::string_view text) {
+  if (hasUnixPrefix(text)) {
+    auto a = SocketAddress::fromUnixPath(text.substr(5));
+    if (!a) return Result<SocketAddress>::fail(fmt::format("{} in \"{}\"", a.error(), text));
+    return a;
+  }
   auto hp = splitHostPort(text, true);
   if (!hp.ok()) return Result<SocketAddress>::fail(hp.error());
   std::uint16_t port = portNumber(hp->port);

@@ -20,7 +20,10 @@ class SocketAddress {
 
   // Numeric address and port only (no name lookup): "192.0.2.1", "::1".
   static Result<SocketAddress> fromNumeric(std::string_view host, std::uint16_t port);
-  // A UNIX-domain socket path ("/run/proxyd/api.sock", without "unix:").
+  // A UNIX-domain socket file, the PATH of nginx's "unix:PATH" (taken as
+  // written, as nginx does). Refused as nginx refuses it: empty, or too long
+  // for sun_path with its terminating NUL. Abstract names cannot be written
+  // in nginx's syntax either: "unix:@x" is the file "@x".
   static Result<SocketAddress> fromUnixPath(std::string_view path);
 
   int family() const { return storage_.ss_family; }
@@ -31,13 +34,16 @@ class SocketAddress {
   socklen_t* lenPtr() { return &len_; }
   static constexpr socklen_t capacity() { return sizeof(sockaddr_storage); }
 
+  // The socket file of a UNIX address ("" for an unnamed or abstract peer).
+  std::string unixPath() const;
   std::uint16_t port() const;
   void setPort(std::uint16_t port);
   // "192.0.2.1" / "2001:db8::1" (as nginx prints $remote_addr); a UNIX
-  // address is "unix:/path", or "unix:" when unnamed (ngx_sock_ntop).
+  // address is "unix:/path", or "unix:" for an unnamed or abstract one
+  // (ngx_sock_ntop).
   std::string hostText() const;
   // "192.0.2.1:80" / "[2001:db8::1]:80" (as nginx prints $upstream_addr);
-  // a UNIX address as hostText().
+  // UNIX: as hostText().
   std::string toString() const;
   bool isWildcard() const;
 
@@ -63,9 +69,12 @@ Result<HostPort> splitHostPort(std::string_view text, bool port_required = true)
 Result<std::vector<SocketAddress>> resolve(const std::string& host, std::uint16_t port);
 
 // nginx `listen`: "10443", "*:10443", "0.0.0.0:10443", "192.0.2.1:10443",
-// "[::]:10443", "[::1]:10443", "localhost:10443". A port alone means all IPv4
-// addresses (as nginx).
+// "[::]:10443", "[::1]:10443", "localhost:10443", "unix:/run/x.sock". A port
+// alone means all IPv4 addresses (as nginx).
 Result<SocketAddress> parseListenAddress(std::string_view text);
+
+// "unix:" in front of an address, as nginx tests it (case-insensitively).
+bool hasUnixPrefix(std::string_view text);
 
 // "127.0.0.0/8", "2001:db8::/32", a bare address (/32 or /128), or "all".
 class Cidr {

@@ -25,6 +25,7 @@
 #include "import/imported_ini.h"
 #include "import/nginx/limits_import.h"
 #include "proxyd/core/config.h"
+#include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
 #include "proxyd/core/value_limits.h"
@@ -214,6 +215,8 @@ const std::vector<std::string> kServerKeys = {
     "limit_conn_log_level",        "limit_conn_dry_run",
     "proxy_upload_rate",           "proxy_download_rate",
     "proxy_protocol_timeout",      "proxy_protocol",
+    "tcp_nodelay",                 "proxy_socket_keepalive",
+    "proxy_bind",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -664,13 +667,12 @@ class Importer : importer::ConfWalk {
       return std::nullopt;
     }
     const std::string addr = d.arg(0);
-    if (addr.rfind("unix:", 0) == 0) {
-      msg_.warning(
-          d.file, d.line,
-          fmt::format("server {}: UNIX sockets are not supported by proxyd: dropped", addr));
-      return std::nullopt;
-    }
-    if (addr.find(':') == std::string::npos) {
+    if (common::hasUnixPrefix(addr)) {
+      if (auto a = common::parseListenAddress(addr); !a) {
+        msg_.warning(d.file, d.line, fmt::format("server {}: {}: dropped", addr, a.error()));
+        return std::nullopt;
+      }
+    } else if (addr.find(':') == std::string::npos) {
       // nginx's default port in stream is none: it refuses this too.
       msg_.warning(d.file, d.line,
                    fmt::format("server {}: no port (nginx stream needs one too): dropped", addr));
@@ -773,7 +775,10 @@ class Importer : importer::ConfWalk {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "proxy_buffer_size" || n == "preread_buffer_size") {
       if (expect(d, 1, 1, "SIZE")) value = carried(d, limitOf("server", n), d.arg(0), n);
-    } else if (n == "proxy_half_close" || n == "proxy_next_upstream" || n == "ssl_preread") {
+    } else if (n == "proxy_bind") {
+      value = proxyBind(d);
+    } else if (n == "proxy_half_close" || n == "proxy_next_upstream" || n == "ssl_preread" ||
+               n == "tcp_nodelay" || n == "proxy_socket_keepalive") {
       if (expect(d, 1, 1, "on|off")) {
         if (d.arg(0) == "on" || d.arg(0) == "off") {
           value = d.arg(0);
@@ -803,6 +808,20 @@ class Importer : importer::ConfWalk {
     }
     out.keys[n] = entryFrom(n, *value, d.file, d.line);
     return true;
+  }
+
+  // proxy_bind ADDRESS [transparent] | off, as proxyd reads it.
+  std::optional<std::string> proxyBind(const Directive& d) {
+    if (!expect(d, 1, 2, "ADDRESS [transparent] | off")) return std::nullopt;
+    std::string value;
+    for (const std::string& word : d.args) {
+      value += (value.empty() ? "" : " ") + common::quoteToken(word);
+    }
+    if (auto bind = proxyd::parseProxyBind(value); !bind) {
+      msg_.warning(d.file, d.line, fmt::format("proxy_bind: {}: dropped", bind.error()));
+      return std::nullopt;
+    }
+    return value;
   }
 
   // access_log PATH FORMAT [buffer=] [flush=] [gzip[=]] [if=] | off: every
@@ -873,12 +892,13 @@ class Importer : importer::ConfWalk {
       return;
     }
     const std::string p = pass.value_or("");
-    if (p.rfind("unix:", 0) == 0) {
-      msg_.warning(pass_d->file, pass_d->line,
-                   fmt::format("proxy_pass {}: only an upstream name or HOST:PORT is supported by "
-                               "proxyd: the server on {} is dropped",
-                               p, listens[0]));
-      return;
+    if (common::hasUnixPrefix(p)) {
+      if (auto a = common::parseListenAddress(p); !a) {
+        msg_.warning(pass_d->file, pass_d->line,
+                     fmt::format("proxy_pass {}: {}: the server on {} is dropped", p, a.error(),
+                                 listens[0]));
+        return;
+      }
     }
     // A value with variables is evaluated per session (proxyd as nginx).
     if (pass && p.find('$') == std::string::npos && !upstreams_.count(p) &&
@@ -1024,17 +1044,24 @@ class Importer : importer::ConfWalk {
     return entryFrom("server_name", value, d.file, d.line);
   }
 
+  // nginx's listen parameters for the socket, which proxyd applies as they are.
+  static bool isSocketParameter(std::string_view p) {
+    for (std::string_view flag : {"deferred", "bind", "reuseport"}) {
+      if (p == flag) return true;
+    }
+    for (std::string_view key :
+         {"backlog=", "rcvbuf=", "sndbuf=", "so_keepalive=", "fastopen=", "ipv6only="}) {
+      if (p.substr(0, key.size()) == key) return true;
+    }
+    return false;
+  }
+
   std::optional<std::string> listen(const Directive& d) {
     if (d.args.empty() || d.block) {
       msg_.warning(d.file, d.line, "listen: expected \"listen ADDRESS [PARAMETERS]\": dropped");
       return std::nullopt;
     }
     const std::string a = d.arg(0);
-    if (a.rfind("unix:", 0) == 0) {
-      msg_.warning(d.file, d.line,
-                   fmt::format("listen {}: UNIX sockets are not supported by proxyd: dropped", a));
-      return std::nullopt;
-    }
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
       if (p == "udp" || p == "ssl") {
@@ -1047,7 +1074,8 @@ class Importer : importer::ConfWalk {
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol") {
+      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol" ||
+          isSocketParameter(d.args[i])) {
         if (params.find(" " + d.args[i]) == std::string::npos) params += " " + d.args[i];
         continue;
       }
@@ -1055,8 +1083,13 @@ class Importer : importer::ConfWalk {
                    fmt::format("listen {}: parameter \"{}\" is not supported by proxyd: dropped", a,
                                d.args[i]));
     }
-    if (!common::splitHostPort(a, true)) {
+    if (!common::hasUnixPrefix(a) && !common::splitHostPort(a, true)) {
       msg_.warning(d.file, d.line, fmt::format("listen {}: invalid address: dropped", a));
+      return std::nullopt;
+    }
+    // proxyd reads the same words: nginx's refusals (backlog=0, ...) drop it.
+    if (auto parsed = proxyd::parseListen(a + params); !parsed) {
+      msg_.warning(d.file, d.line, fmt::format("listen {}: {}: dropped", a, parsed.error()));
       return std::nullopt;
     }
     return a + params;

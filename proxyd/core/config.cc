@@ -49,7 +49,6 @@ bool isLoopback(const common::SocketAddress& addr) {
 // The listen parameters parsed (listen.h) whose work is still being built:
 // refused at load rather than taken and ignored.
 std::string notYetBuilt(const ListenDirective& l) {
-  if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
   if (l.udp) return "parameter \"udp\" is not supported yet";
   if (l.ssl) return "parameter \"ssl\" is not supported yet";
   return {};
@@ -441,10 +440,6 @@ class Loader {
             error(e.line, fmt::format("listen: {}", why));
             return;
           }
-          if (l.socket.any()) {
-            warning(e.line,
-                    "listen: socket parameters (backlog=, rcvbuf=, ...) are not applied yet");
-          }
           sv.listen.push_back(std::move(l));
         },
         true);
@@ -508,6 +503,12 @@ class Loader {
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
     addServerLimitKeys(w, ctx_, sv);
     addProxyProtocolKeys(w, ctx_, sv.proxy_protocol);
+    w.on("tcp_nodelay",
+         [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.tcp_nodelay); });
+    w.on("proxy_socket_keepalive", [&](const IniEntry& e) {
+      take(e, common::parseFlag(e.value), sv.proxy_socket_keepalive);
+    });
+    w.on("proxy_bind", [&](const IniEntry& e) { loadProxyBind(e, sv); });
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
@@ -690,6 +691,13 @@ class Loader {
       }
       names.push_back(std::move(w));
     }
+  }
+
+  void loadProxyBind(const IniEntry& e, ServerSection& sv) {
+    std::optional<ProxyBind> bind;
+    if (!take(e, parseProxyBind(e.value), bind)) return;
+    if (bind && bind->hasVariables() && !checkTemplate(e, bind->value)) return;
+    sv.proxy_bind = std::move(bind);
   }
 
   void crossCheck() {

@@ -22,6 +22,7 @@
 #include "proxyd/core/proxy_protocol_options.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
+#include "proxyd/core/upstream_socket.h"
 #include "proxyd/core/user_variables.h"
 
 namespace proxyd {
@@ -125,6 +126,10 @@ struct ServerSection {
   std::string upload_rate;
   std::string download_rate;
   ProxyProtocolOptions proxy_protocol;  // proxy_protocol, _timeout, set_real_ip_from
+  // Sockets (upstream_socket.h): nginx's defaults, tcp_nodelay on both legs.
+  bool tcp_nodelay = true;
+  bool proxy_socket_keepalive = false;  // SO_KEEPALIVE on the upstream socket
+  std::optional<ProxyBind> proxy_bind;  // none: the kernel picks (proxy_bind off)
   bool operator==(const ServerSection&) const = default;
 };
 

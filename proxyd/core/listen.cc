@@ -58,8 +58,7 @@ Result<KeepaliveSpec> parseKeepalive(std::string_view text) {
 }
 
 Result<common::SocketAddress> parseListenTarget(std::string_view text) {
-  if (text.substr(0, 5) == "unix:") return common::SocketAddress::fromUnixPath(text.substr(5));
-  return common::parseListenAddress(text);
+  return common::parseListenAddress(text);  // "unix:" as well, in any case (as nginx)
 }
 
 // Applies one parameter; an error message, or "" when it was taken.

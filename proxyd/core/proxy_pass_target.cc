@@ -129,9 +129,15 @@ const RouteGroup* RouteGroups::find(std::string_view name) const {
 
 PassTarget resolvePassTarget(std::string_view value, const RouteGroups& groups) {
   PassTarget t;
-  if (value.size() >= 5 && equalNoCase(value.substr(0, 5), "unix:")) {
-    // nginx would connect to the socket; proxyd's peers are TCP only.
-    t.error = fmt::format("unix domain sockets are not supported in upstream \"{}\"", value);
+  if (common::hasUnixPrefix(value)) {
+    // ngx_parse_unix_domain_url: a socket file, connected to as written.
+    auto a = common::SocketAddress::fromUnixPath(value.substr(5));
+    if (!a) {
+      t.error = fmt::format("{} in upstream \"{}\"", a.error(), value);
+      return t;
+    }
+    t.kind = PassTarget::Kind::address;
+    t.address = *a;
     return t;
   }
   ParsedUrl u = !value.empty() && value[0] == '[' ? parseInet6(value) : parseInet(value);

@@ -193,6 +193,9 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"download_rate", OnChange::update, "the listeners (new sessions)"},
     FieldDecision{"proxy_protocol", OnChange::update,
                   "the listeners (kProxyProtocolOptionsDecisions)"},
+    FieldDecision{"tcp_nodelay", OnChange::update, "new sessions' sockets"},
+    FieldDecision{"proxy_socket_keepalive", OnChange::update, "new upstream sockets"},
+    FieldDecision{"proxy_bind", OnChange::update, "new upstream sockets (kProxyBindDecisions)"},
 };
 
 inline constexpr std::array kLimitConnDirectiveDecisions = {
@@ -205,6 +208,12 @@ inline constexpr std::array kProxyProtocolOptionsDecisions = {
     FieldDecision{"send", OnChange::update, "the listeners"},
     FieldDecision{"timeout", OnChange::update, "the listeners"},
     FieldDecision{"real_ip_from", OnChange::update, "the listeners"},
+};
+
+inline constexpr std::array kProxyBindDecisions = {
+    FieldDecision{"value", OnChange::update, "new upstream sockets"},
+    FieldDecision{"address", OnChange::update, "new upstream sockets"},
+    FieldDecision{"transparent", OnChange::update, "new upstream sockets"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

@@ -46,6 +46,11 @@ common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const Ro
     block.pass_value = std::move(*value);
     block.route_groups = std::move(groups);
   }
+  if (block.section.proxy_bind && block.section.proxy_bind->hasVariables()) {
+    auto value = Template::compile(block.section.proxy_bind->value, table);
+    if (!value) return R::fail(fmt::format("proxy_bind: {}", value.error()));
+    block.bind_value = std::move(*value);
+  }
   return {};
 }
 

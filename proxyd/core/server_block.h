@@ -52,6 +52,7 @@ struct ServerBlock {
   std::shared_ptr<const LimitConnPolicy> limit_conn;
   std::optional<Template> upload_rate;
   std::optional<Template> download_rate;
+  std::optional<Template> bind_value;               // proxy_bind with variables
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {
@@ -73,8 +74,8 @@ struct ServerBlock {
   std::vector<std::shared_ptr<UpstreamGroup>> reachableGroups() const;
 };
 
-// Compiles the section's set, return and (when it has variables) proxy_pass
-// against `block.variables`; `groups` is every group of the generation.
+// Compiles the section's set, return and (when they have variables)
+// proxy_pass and proxy_bind against `block.variables`; `groups` is every group of the generation.
 common::Result<void> compileScripts(ServerBlock& block, std::shared_ptr<const RouteGroups> groups);
 
 }  // namespace proxyd

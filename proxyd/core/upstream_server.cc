@@ -69,6 +69,15 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
     }
   }
 
+  if (common::hasUnixPrefix(words[0])) {
+    // ngx_parse_unix_domain_url: the rest is the socket file, as written.
+    auto a = common::SocketAddress::fromUnixPath(std::string_view(words[0]).substr(5));
+    if (!a)
+      return Result<UpstreamServer>::fail(
+          fmt::format("{} in upstream \"{}\"", a.error(), words[0]));
+    server.addrs.push_back(*a);
+    return server;
+  }
   auto hp = common::splitHostPort(words[0], /*port_required=*/true);
   if (!hp) return Result<UpstreamServer>::fail(hp.error());  // names the address already
   if (hp->host.empty()) {

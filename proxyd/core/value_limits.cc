@@ -118,6 +118,9 @@ constexpr TextKey kText[] = {
     {"server", "limit_conn_dry_run"},
     {"server", "proxy_protocol"},
     {"server", "set_real_ip_from"},
+    {"server", "tcp_nodelay"},
+    {"server", "proxy_socket_keepalive"},
+    {"server", "proxy_bind"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

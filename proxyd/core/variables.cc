@@ -124,6 +124,9 @@ void appendHost(std::string& out, const common::SocketAddress& addr) {
   } else if (addr.family() == AF_INET6) {
     const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(addr.sa());
     text = inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf);
+  } else if (addr.family() == AF_UNIX) {
+    out.append(addr.hostText());  // "unix:/path", or "unix:" for a client
+    return;
   }
   if (text != nullptr) out.append(text);
 }
@@ -455,7 +458,12 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
       appendInt(out, static_cast<long>(proc.pid));
       return;
     case Variable::binary_remote_addr:
-      appendEscaped(out, binaryAddress(s.remote), escape);
+      if (s.remote.family() == AF_UNIX) {  // nginx gives the address text
+
+        appendEscaped(out, s.remote.hostText(), escape);
+      } else {
+        appendEscaped(out, binaryAddress(s.remote), escape);
+      }
       return;
     case Variable::server_name:
       appendEscaped(out, s.server_name, escape);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/sys_error.h"
+#include "proxyd/io/listen_options.h"
 #include "proxyd/io/session.h"
 #include "proxyd/io/worker.h"
 
@@ -24,28 +25,38 @@ namespace {
 constexpr int kAcceptBatch = 1;
 }  // namespace
 
-common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr, int backlog) {
+common::Result<common::UniqueFd> Listener::open(const common::SocketAddress& addr,
+                                                const ListenSocketOptions& options,
+                                                std::vector<std::string>* warnings) {
   using R = common::Result<common::UniqueFd>;
   common::UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return R::fail(common::SysError{"socket()", errno}.message());
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // Every worker has its own socket on the address: nginx's `reuseport`,
+  // always (the parameter is accepted and changes nothing).
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one
   // setsockopt() per listener instead of one per session.
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (addr.family() == AF_INET6) {
-    // nginx binds "[::]:port" IPv6-only, so that "port" and "[::]:port" can
-    // both be listened on.
-    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  }
+  // nginx binds "[::]:port" IPv6-only by default, so that "port" and
+  // "[::]:port" can both be listened on.
+  auto before = configureBeforeBind(fd.get(), addr, options);
+  if (!before) return R::fail(before.error());
   if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
     int err = errno;
     return R::fail(common::SysError{"bind() to " + addr.toString(), err}.message());
   }
-  if (::listen(fd.get(), backlog) != 0) {
+  if (::listen(fd.get(), options.backlog) != 0) {
     int err = errno;
-    return R::fail(common::SysError{"listen() to " + addr.toString(), err}.message());
+    return R::fail(common::SysError{
+        fmt::format("listen() to {}, backlog {}", addr.toString(), options.backlog), err}
+                       .message());
+  }
+  auto after = configureListening(fd.get(), addr, options);
+  if (warnings != nullptr) {
+    warnings->insert(warnings->end(), before->begin(), before->end());
+    warnings->insert(warnings->end(), after.begin(), after.end());
   }
   return fd;
 }

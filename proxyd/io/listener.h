@@ -5,11 +5,14 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/address.h"
 #include "common/event.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "proxyd/core/listen.h"
 #include "proxyd/core/virtual_servers.h"
 
 namespace proxyd {
@@ -19,10 +22,12 @@ class Worker;
 class Listener {
  public:
   // Opens, binds and listens (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY on
-  // "[::]" as nginx, TCP_NODELAY inherited by accepted sockets). An address
-  // in use is an error naming it.
+  // "[::]" unless ipv6only=off, as nginx, TCP_NODELAY inherited by accepted
+  // sockets, the listen parameters: listen_options.h). An address in use is
+  // an error naming it; an option that fails is a warning in `warnings`.
   static common::Result<common::UniqueFd> open(const common::SocketAddress& addr,
-                                               int backlog = 511);
+                                               const ListenSocketOptions& options = {},
+                                               std::vector<std::string>* warnings = nullptr);
 
   Listener(Worker& worker, std::shared_ptr<const VirtualServers> servers, common::UniqueFd fd,
            const common::SocketAddress& addr);

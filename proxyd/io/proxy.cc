@@ -1,6 +1,7 @@
 #include "proxyd/io/proxy.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
 
@@ -224,7 +225,7 @@ common::Result<void> Proxy::start() {
   auto gen =
       buildGeneration(initial_cfg_, log_, nullptr, plan.groups, server_stats_, workers_.size());
   if (!gen) return R::fail(gen.error());
-  auto fds = openNewSockets(plan.listeners);
+  auto fds = openNewSockets(plan.listeners, socket_files_);
   if (!fds) return R::fail(fds.error());
   auto checkers = healthChecksFor(**gen);
   if (!checkers) return R::fail(checkers.error());
@@ -254,17 +255,33 @@ common::Result<void> Proxy::start() {
 }
 
 common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::openNewSockets(
-    const std::vector<ListenStep>& listeners) {
+    const std::vector<ListenStep>& listeners, std::map<std::string, UnixSocketFile>& files) {
   using R = common::Result<std::map<std::string, std::vector<common::UniqueFd>>>;
   std::map<std::string, std::vector<common::UniqueFd>> fds;
   for (const ListenStep& l : listeners) {
     if (l.step != ReloadStep::start) continue;
     auto& list = fds[addrKey(l.addr)];
+    const ListenSocketOptions& options = l.listen.socket;
+    if (l.addr.family() == AF_UNIX) {
+      // A path is bound once: the workers share the one socket (each its
+      // own descriptor of it), the kernel waking one of them per connection.
+      auto fd = UnixSocketFile::open(l.addr, options.backlog, files[addrKey(l.addr)], log_.get());
+      if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
+      for (std::size_t i = 1; i < workers_.size(); ++i) {
+        common::UniqueFd copy(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
+        if (!copy) return R::fail(common::SysError{"fcntl(F_DUPFD_CLOEXEC)", errno}.message());
+        list.push_back(std::move(copy));
+      }
+      list.insert(list.begin(), std::move(*fd));
+      continue;
+    }
+    std::vector<std::string> warnings;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-      auto fd = Listener::open(l.addr);
+      auto fd = Listener::open(l.addr, options, i == 0 ? &warnings : nullptr);
       if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
       list.push_back(std::move(*fd));
     }
+    for (const std::string& w : warnings) log_->alert("{}", w);  // nginx's level for these
   }
   return fds;
 }
@@ -437,7 +454,7 @@ common::Result<Proxy::Staged> Proxy::stage(const ProxyConfig& cfg, const ReloadP
       buildGeneration(cfg, log_, current_.get(), plan.groups, server_stats_, workers_.size());
   if (!gen) return R::fail(gen.error());
   st.gen = std::move(*gen);
-  auto fds = openNewSockets(plan.listeners);
+  auto fds = openNewSockets(plan.listeners, st.files);
   if (!fds) return R::fail(fds.error());
   st.fds = std::move(*fds);
   st.status_kept =
@@ -495,6 +512,13 @@ void Proxy::commit(const ReloadPlan& plan, Staged st) {
     closed += l.step == ReloadStep::stop;
   }
   deploy(*st.gen, std::move(st.fds));
+  for (const ListenStep& l : plan.listeners) {
+    auto file = socket_files_.find(addrKey(l.addr));
+    if (l.step != ReloadStep::stop || file == socket_files_.end()) continue;
+    log_->warn("deleting socket {}", file->second.path());  // as nginx's reload
+    socket_files_.erase(file);
+  }
+  for (auto& [key, file] : st.files) socket_files_[key] = std::move(file);
   if (st.status_kept) {
     status_->setConfig(*st.gen->cfg.status);
   } else {

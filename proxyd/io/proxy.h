@@ -28,6 +28,7 @@
 #include "proxyd/core/stats.h"
 #include "proxyd/io/health_checker.h"
 #include "proxyd/io/status_page.h"
+#include "proxyd/io/unix_socket_file.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -86,6 +87,7 @@ class Proxy {
   struct Staged {
     std::unique_ptr<Generation> gen;
     std::map<std::string, std::vector<common::UniqueFd>> fds;  // the addresses that start
+    std::map<std::string, UnixSocketFile> files;               // their UNIX socket files
     bool status_kept = false;                                  // the page goes on, new rules
     std::unique_ptr<StatusPage> status;                        // else the new page, if any
     std::vector<std::unique_ptr<HealthChecker>> checkers;      // for groups without one
@@ -97,9 +99,10 @@ class Proxy {
   void applyMain(const MainSection& main, const ReloadPlan& plan);
   void commit(const ReloadPlan& plan, Staged st);
   void rejectReload(const std::vector<std::string>& errors);
-  // Opens one socket per worker for every listening address the plan starts.
+  // Opens one socket per worker for every listening address the plan starts
+  // (a UNIX one is a single socket, shared); the files of UNIX ones go to `files`.
   common::Result<std::map<std::string, std::vector<common::UniqueFd>>> openNewSockets(
-      const std::vector<ListenStep>& listeners);
+      const std::vector<ListenStep>& listeners, std::map<std::string, UnixSocketFile>& files);
   // Hands every worker its listener set for `gen`.
   void deploy(const Generation& gen, std::map<std::string, std::vector<common::UniqueFd>> fds);
   common::Result<std::unique_ptr<StatusPage>> openStatusPage(const StatusSection& cfg);
@@ -121,6 +124,8 @@ class Proxy {
   std::unique_ptr<std::atomic<bool>[]> finished_;
   std::unique_ptr<Generation> current_;
   std::vector<common::SocketAddress> listening_;  // addresses the workers listen on
+  // The UNIX listeners' socket files, removed when they stop and at exit.
+  std::map<std::string, UnixSocketFile> socket_files_;
   std::map<std::string, std::shared_ptr<ServerStats>> server_stats_;
   StatusPageStats status_stats_;  // before status_: the page counts into it
   std::unique_ptr<StatusPage> status_;

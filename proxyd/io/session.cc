@@ -12,6 +12,7 @@
 #include "common/duration.h"
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
+#include "proxyd/io/upstream_socket.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -185,6 +186,9 @@ void Session::switchServer(const std::shared_ptr<const ServerBlock>& block) {
 // The content phase: return, or the upstream that proxy_pass names.
 void Session::proceed() {
   phase_ = Phase::connecting;
+  // ngx_stream_core_content_phase: the client's socket takes the chosen
+  // [server]'s tcp_nodelay (on is inherited from the listener).
+  if (!block_->section.tcp_nodelay) clearClientNodelay(client_.fd.get(), record_.local);
   if (block_->return_text) return startReturn();
   if (block_->pass_target) return passConnection();
   if (block_->pass_value) return routeByValue();
@@ -389,8 +393,12 @@ void Session::connectNext() {
   }
   upstream_ = Side{};
   upstream_.fd.reset(fd);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const ServerSection& sec = block_->section;
+  if (sec.tcp_nodelay && peer_->addr.family() != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  if ((sec.proxy_socket_keepalive || sec.proxy_bind) && !prepareUpstream(now)) return;
   upstream_.event.reset(event_new(worker_.base(), fd, kSocketEvents, onUpstreamEvent, this));
   if (!upstream_.event || event_add(upstream_.event.get(), nullptr) != 0) {
     group()->release(attempts_, false, now);
@@ -410,6 +418,25 @@ void Session::connectNext() {
     return;
   }
   armTimer(block_->section.connect_timeout);
+}
+
+// proxy_socket_keepalive and proxy_bind on the new upstream socket; false
+// when the session has ended (a bind that failed: 500, as nginx).
+bool Session::prepareUpstream(common::TimePoint now) {
+  std::string bind_text;
+  if (block_->bind_value) bind_text = block_->bind_value->evaluate(vars_);
+  UpstreamSocketSetup setup =
+      prepareUpstreamSocket(upstream_.fd.get(), block_->section, peer_->addr, bind_text);
+  for (const SocketNote& note : setup.notes) logError(note.level, note.text);
+  if (setup.ok) return true;
+  group()->release(attempts_, false, now);
+  peer_ = nullptr;
+  upstream_.fd.reset();
+  // nginx records no peer for a try that failed before connect().
+  record_.upstreams.back().addr.clear();
+  record_.upstreams.back().session_time = common::Duration::zero();
+  finish(500);
+  return false;
 }
 
 void Session::onConnected(common::TimePoint now) {

@@ -130,6 +130,7 @@ class Session {
   void switchServer(const std::shared_ptr<const ServerBlock>& block);
   void proceed();
   void connectNext();
+  bool prepareUpstream(common::TimePoint now);
   void onConnected(common::TimePoint now);
   void connectFailed(const char* what, int err);
   void relayBoth();

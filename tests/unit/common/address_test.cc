@@ -1,9 +1,12 @@
 #include "common/address.h"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
 
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -299,4 +302,52 @@ TEST_CASE("Cidr: all, and errors", "[address]") {
   auto r = Cidr::parse("192.0.2.0/33");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() == "invalid network \"192.0.2.0/33\" (the prefix length must be 0 to 32)");
+}
+
+TEST_CASE("SocketAddress: UNIX paths as nginx prints and refuses them", "[address]") {
+  auto a = SocketAddress::fromUnixPath("/run/proxyd/api.sock");
+  REQUIRE(a.ok());
+  CHECK(a->family() == AF_UNIX);
+  CHECK(a->unixPath() == "/run/proxyd/api.sock");
+  CHECK(a->hostText() == "unix:/run/proxyd/api.sock");
+  CHECK(a->toString() == "unix:/run/proxyd/api.sock");
+  CHECK(a->port() == 0);
+  CHECK_FALSE(a->isWildcard());
+  CHECK(*a == *SocketAddress::fromUnixPath("/run/proxyd/api.sock"));
+  CHECK_FALSE(*a == *SocketAddress::fromUnixPath("/run/proxyd/api.sock2"));
+  // "@x" is a file named so, as in nginx (no abstract names in its syntax).
+  CHECK(SocketAddress::fromUnixPath("@x")->unixPath() == "@x");
+
+  CHECK(SocketAddress::fromUnixPath("").error() == "no path in the unix domain socket");
+  // sun_path holds 108 bytes with the NUL: 107 characters at most.
+  CHECK(SocketAddress::fromUnixPath(std::string(107, 'a')).ok());
+  CHECK(SocketAddress::fromUnixPath(std::string(108, 'a')).error() ==
+        "too long path in the unix domain socket");
+  CHECK_FALSE(SocketAddress::fromUnixPath(std::string("a\0b", 3)).ok());
+}
+
+TEST_CASE("SocketAddress: a UNIX peer as accept() gives it reads unix:", "[address]") {
+  // An unnamed client: Linux gives only the family (2 bytes).
+  sockaddr_un unnamed{};
+  unnamed.sun_family = AF_UNIX;
+  SocketAddress peer(reinterpret_cast<const sockaddr*>(&unnamed), sizeof(sa_family_t));
+  CHECK(peer.hostText() == "unix:");
+  CHECK(peer.toString() == "unix:");
+  // An abstract name starts with a NUL: nginx prints nothing of it.
+  sockaddr_un abstract{};
+  abstract.sun_family = AF_UNIX;
+  std::memcpy(abstract.sun_path, "\0name", 5);
+  SocketAddress ab(reinterpret_cast<const sockaddr*>(&abstract),
+                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 5));
+  CHECK(ab.hostText() == "unix:");
+  CHECK(ab.unixPath().empty());
+}
+
+TEST_CASE("parseListenAddress: unix: in any case, with nginx's errors", "[address]") {
+  CHECK(parseListenAddress("unix:/tmp/x.sock")->toString() == "unix:/tmp/x.sock");
+  CHECK(parseListenAddress("UNIX:/tmp/x.sock")->unixPath() == "/tmp/x.sock");
+  CHECK(parseListenAddress("unix:").error() == "no path in the unix domain socket in \"unix:\"");
+  CHECK(common::hasUnixPrefix("Unix:/x"));
+  CHECK_FALSE(common::hasUnixPrefix("unix"));
+  CHECK_FALSE(common::hasUnixPrefix("127.0.0.1:80"));
 }

@@ -227,7 +227,9 @@ stream {
   REQUIRE(a.access_logs.size() == 1);
   CHECK(a.access_logs[0].format_name == "q");
   CHECK(a.access_logs[0].buffering.size == 32 * 1024);  // carried
-  CHECK(l.hasWarning(main_conf + ":22: warning: listen 127.0.0.1:9000: parameter \"reuseport\""));
+  // reuseport is carried now (proxyd's sockets are always SO_REUSEPORT).
+  CHECK_FALSE(l.hasWarning(main_conf + ":22: warning: listen 127.0.0.1:9000"));
+  CHECK(a.listen.front().socket.reuseport);
   CHECK_FALSE(l.hasWarning(main_conf + ":25: warning: access_log"));
   CHECK(a.ssl_preread);  // carried, without a warning
   CHECK_FALSE(l.hasWarning("ssl_preread"));

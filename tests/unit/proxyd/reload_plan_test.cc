@@ -32,6 +32,7 @@ EXPECT_DECIDED(proxyd::SyslogTarget, proxyd::kSyslogTargetDecisions);
 EXPECT_DECIDED(proxyd::LimitConnZoneSpec, proxyd::kLimitConnZoneSpecDecisions);
 EXPECT_DECIDED(proxyd::LimitConnDirective, proxyd::kLimitConnDirectiveDecisions);
 EXPECT_DECIDED(proxyd::ProxyProtocolOptions, proxyd::kProxyProtocolOptionsDecisions);
+EXPECT_DECIDED(proxyd::ProxyBind, proxyd::kProxyBindDecisions);
 
 const char* kFile = R"([main]
 limit_conn_zone = $binary_remote_addr zone=addr:1m
@@ -65,6 +66,7 @@ access_log = /tmp/a.log proxy
 error_log = /tmp/a_error.log
 error_log = syslog:server=127.0.0.1:5514,tag=a info
 allow = 127.0.0.0/8
+proxy_bind = 127.0.0.1
 
 [server b]
 listen = 127.0.0.1:10445
@@ -323,7 +325,10 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, limit_conn_dry_run),
        MUTATE(S, upload_rate),
        MUTATE(S, download_rate),
-       MUTATE(S, proxy_protocol)},
+       MUTATE(S, proxy_protocol),
+       MUTATE(S, tcp_nodelay),
+       MUTATE(S, proxy_socket_keepalive),
+       MUTATE(S, proxy_bind)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
@@ -400,6 +405,13 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
       {MUTATE(Y, text), MUTATE(Y, server), MUTATE(Y, unix_path), MUTATE(Y, facility),
        MUTATE(Y, severity), MUTATE(Y, tag), MUTATE(Y, nohostname)},
       [](proxyd::ProxyConfig& c) -> Y& { return *c.servers.front().error_log.back().syslog; },
+      [](const proxyd::ReloadPlan& plan, OnChange c) {
+        CHECK(listenStep(plan, 10443) == expectedStep(c));
+      });
+  using P = proxyd::ProxyBind;
+  eachField<P>(
+      proxyd::kProxyBindDecisions, {MUTATE(P, value), MUTATE(P, address), MUTATE(P, transparent)},
+      [](proxyd::ProxyConfig& c) -> P& { return *c.servers.front().proxy_bind; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10443) == expectedStep(c));
       });

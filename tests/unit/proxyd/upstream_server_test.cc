@@ -93,3 +93,15 @@ TEST_CASE("upstream server: the address", "[upstream_server]") {
     CHECK_FALSE(parseUpstreamServer("   ").ok());
   }
 }
+
+TEST_CASE("upstream server: unix:PATH with parameters", "[upstream_server]") {
+  auto s = parseUpstreamServer("unix:/run/backend.sock weight=2");
+  REQUIRE(s.ok());
+  CHECK(s->name == "unix:/run/backend.sock");
+  REQUIRE(s->addrs.size() == 1);
+  CHECK(s->addrs[0].family() == AF_UNIX);
+  CHECK(s->addrs[0].toString() == "unix:/run/backend.sock");
+  CHECK(s->weight == 2);
+  CHECK(parseUpstreamServer("unix:").error() ==
+        "no path in the unix domain socket in upstream \"unix:\"");
+}
