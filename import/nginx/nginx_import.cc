@@ -26,6 +26,7 @@
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
+#include "proxyd/core/resolver_spec.h"
 #include "proxyd/core/value_limits.h"
 #include "proxyd/core/variable_table.h"
 
@@ -205,11 +206,18 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",       "proxy_timeout",
-    "proxy_buffer_size",           "proxy_half_close",
-    "proxy_next_upstream",         "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout", "ssl_preread",
-    "preread_buffer_size",         "preread_timeout",
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout",
+    "ssl_preread",
+    "preread_buffer_size",
+    "preread_timeout",
+    "resolver",
+    "resolver_timeout",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -385,6 +393,14 @@ class Importer : importer::ConfWalk {
                                  "were discontinued in 2019; a [geo] of CIDRs does the same: "
                                  "dropped",
                                  d.name));
+      } else if (d.name == "resolver" || d.name == "resolver_timeout") {
+        // Process-wide in proxyd.ini: [main]'s is every [server]'s and
+        // [upstream]'s default, as stream{}'s is in nginx.
+        ServerSettings main_level;
+        serverSetting(d, main_level);
+        if (auto it = main_level.keys.find(d.name); it != main_level.keys.end()) {
+          setMain(d, d.name, it->second.value);
+        }
       } else if (!serverSetting(d, defaults)) {
         drop(d);
       }
@@ -632,8 +648,15 @@ class Importer : importer::ConfWalk {
                                    "least_conn\" are supported by proxyd: dropped",
                                    v));
         }
-      } else if (d.name == "zone") {
-        drop(d, "proxyd keeps one upstream state for all its workers anyway");
+      } else if (d.name == "zone" || d.name == "resolver" || d.name == "resolver_timeout") {
+        // zone: accepted as is (proxyd's workers are threads: the state is
+        // always shared); the resolver of the group's `resolve` servers.
+        ServerSettings checked;
+        if (d.name == "zone" && expect(d, 1, 2, "NAME [SIZE]")) {
+          sec.entries.push_back(entryFrom("zone", d.joined(), d.file, d.line));
+        } else if (d.name != "zone" && serverSetting(d, checked) && checked.keys.count(d.name)) {
+          sec.entries.push_back(checked.keys[d.name]);
+        }
       } else if (d.name != "hash" && d.name != "least_conn" && d.name != "random") {
         drop(d);
       }
@@ -659,7 +682,9 @@ class Importer : importer::ConfWalk {
           fmt::format("server {}: UNIX sockets are not supported by proxyd: dropped", addr));
       return std::nullopt;
     }
-    if (addr.find(':') == std::string::npos) {
+    bool service = std::any_of(d.args.begin(), d.args.end(),
+                               [](const std::string& a) { return a.rfind("service=", 0) == 0; });
+    if (addr.find(':') == std::string::npos && !service) {
       // nginx's default port in stream is none: it refuses this too.
       msg_.warning(d.file, d.line,
                    fmt::format("server {}: no port (nginx stream needs one too): dropped", addr));
@@ -669,7 +694,8 @@ class Importer : importer::ConfWalk {
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
       static const char* kNumeric[] = {"weight", "max_fails", "fail_timeout", "max_conns"};
-      bool known = p == "backup" || p == "down";
+      bool known = p == "backup" || p == "down" || p == "resolve" ||
+                   (p.rfind("service=", 0) == 0 && p.size() > 8);
       if (known) v += " " + p;
       for (const char* k : kNumeric) {
         std::string name = k;
@@ -748,6 +774,14 @@ class Importer : importer::ConfWalk {
       }
     } else if (n == "proxy_next_upstream_tries") {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "resolver_timeout") {
+      if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "resolver") {
+      if (auto spec = proxyd::parseResolverSpec(d.joined()); !spec) {
+        msg_.warning(d.file, d.line, fmt::format("resolver: {}: dropped", spec.error()));
+      } else {
+        value = d.joined();
+      }
     }
     if (!value || !writable(d, n, *value)) return true;
     if (out.keys.count(n)) {

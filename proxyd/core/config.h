@@ -18,6 +18,7 @@
 #include "proxyd/core/health_check.h"
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
+#include "proxyd/core/resolver_keys.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
@@ -42,6 +43,7 @@ struct MainSection {
   // QUIT: sessions still running after this are closed; 0 waits for them
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
+  ResolverSettings resolver;  // the default of every [server] and [upstream]
   bool operator==(const MainSection&) const = default;
 };
 
@@ -69,6 +71,11 @@ struct UpstreamSection {
   // The section's entries as written ("key=value\n" each): a reload keeps
   // the live state of a group whose text and resolved addresses are unchanged.
   std::string source_text;
+  // For its `resolve` servers; [main]'s unless set (nginx 1.27.3's upstream resolver).
+  ResolverSettings resolver;
+  // zone = NAME [SIZE]: accepted and ignored; the workers are threads of
+  // one process, so a group's state is always shared. As written.
+  std::string zone;
   bool operator==(const UpstreamSection&) const = default;
 };
 
@@ -112,6 +119,7 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  ResolverSettings resolver;  // proxy_pass with variables; [main]'s unless set
   bool operator==(const ServerSection&) const = default;
 };
 

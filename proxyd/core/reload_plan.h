@@ -78,6 +78,8 @@ inline constexpr std::array kMainSectionDecisions = {
     FieldDecision{"pid_path", OnChange::nothing, "written once at start"},
     FieldDecision{"worker_rlimit_nofile", OnChange::update, "ReloadPlan::rlimit_changed"},
     FieldDecision{"worker_shutdown_timeout", OnChange::update, "read when QUIT comes"},
+    FieldDecision{"resolver", OnChange::update,
+                  "inherited by the [server]s and [upstream]s, which decide"},
 };
 
 inline constexpr std::array kLogTargetDecisions = {
@@ -118,6 +120,8 @@ inline constexpr std::array kUpstreamSectionDecisions = {
     FieldDecision{"line", OnChange::nothing, "where it was written"},
     FieldDecision{"health_check", OnChange::restart, "the group and its checker"},
     FieldDecision{"source_text", OnChange::restart, "the group"},
+    FieldDecision{"resolver", OnChange::restart, "the group, resolved afresh"},
+    FieldDecision{"zone", OnChange::restart, "the group (ignored otherwise: threads share state)"},
 };
 
 inline constexpr std::array kUpstreamServerDecisions = {
@@ -129,6 +133,10 @@ inline constexpr std::array kUpstreamServerDecisions = {
     FieldDecision{"max_conns", OnChange::restart, "the group"},
     FieldDecision{"backup", OnChange::restart, "the group"},
     FieldDecision{"down", OnChange::restart, "the group"},
+    FieldDecision{"resolve", OnChange::restart, "the group"},
+    FieldDecision{"service", OnChange::restart, "the group"},
+    FieldDecision{"host", OnChange::restart, "the group"},
+    FieldDecision{"port", OnChange::restart, "the group"},
 };
 
 inline constexpr std::array kHealthCheckOptionsDecisions = {
@@ -174,6 +182,7 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"resolver", OnChange::update, "the listeners (their sessions' resolver)"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

@@ -22,6 +22,7 @@ constexpr ValueLimit kLimits[] = {
     {"main", "worker_connections", "", count, 1, 1 << 24, "connections per worker"},
     {"main", "worker_rlimit_nofile", "", count, 16, 1 << 30, "Linux's fs.nr_open ceiling"},
     {"main", "worker_shutdown_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    {"main", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
     // [server NAME]
     {"server", "proxy_connect_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     {"server", "proxy_timeout", "", duration, 0, kMaxTimerMs, "timer"},
@@ -41,6 +42,8 @@ constexpr ValueLimit kLimits[] = {
     {"server", "listen", "so_keepalive_idle", duration, 1000, 32767000, "TCP_KEEPIDLE"},
     {"server", "listen", "so_keepalive_interval", duration, 1000, 32767000, "TCP_KEEPINTVL"},
     {"server", "listen", "so_keepalive_count", count, 1, 127, "TCP_KEEPCNT"},
+    {"server", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
+    {"upstream", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -76,6 +79,10 @@ constexpr TextKey kText[] = {
     {"upstream", "balance"},
     {"upstream", "server", "backup"},
     {"upstream", "server", "down"},
+    {"upstream", "server", "resolve"},
+    {"upstream", "server", "service"},
+    {"upstream", "resolver"},
+    {"upstream", "zone"},
     {"upstream", "health_check", "type"},
     {"upstream", "health_check", "uri"},
     {"upstream", "health_check", "expect"},
@@ -108,6 +115,8 @@ constexpr TextKey kText[] = {
     {"server", "deny"},
     {"server", "server_name"},
     {"server", "ssl_preread"},
+    {"server", "resolver"},
+    {"main", "resolver"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

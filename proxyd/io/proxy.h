@@ -28,6 +28,7 @@
 #include "proxyd/core/stats.h"
 #include "proxyd/io/health_checker.h"
 #include "proxyd/io/status_page.h"
+#include "proxyd/io/upstream_resolver.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -87,6 +88,7 @@ class Proxy {
     bool status_kept = false;                                  // the page goes on, new rules
     std::unique_ptr<StatusPage> status;                        // else the new page, if any
     std::vector<std::unique_ptr<HealthChecker>> checkers;      // for groups without one
+    std::unique_ptr<UpstreamResolver> resolver;                // its `resolve` servers
   };
   void reload();
   std::optional<ProxyConfig> loadForReload();
@@ -103,6 +105,7 @@ class Proxy {
   common::Result<std::unique_ptr<StatusPage>> openStatusPage(const StatusSection& cfg);
   common::Result<std::vector<std::unique_ptr<HealthChecker>>> healthChecksFor(
       const Generation& gen);
+  common::Result<std::unique_ptr<UpstreamResolver>> resolverFor(const Generation& gen);
   void applyRlimit(int nofile);
   void gracefulStop();
   void fastStop();
@@ -123,6 +126,7 @@ class Proxy {
   StatusPageStats status_stats_;  // before status_: the page counts into it
   std::unique_ptr<StatusPage> status_;
   std::vector<std::unique_ptr<HealthChecker>> health_checkers_;
+  std::unique_ptr<UpstreamResolver> upstream_resolver_;  // the current generation's
   std::vector<common::EventPtr> signals_;
   common::EventPtr stop_check_;
   common::EventPtr shutdown_timer_;
