@@ -68,7 +68,9 @@ common::Result<std::unique_ptr<DnsClient>> DnsClient::create(event_base* base,
   auto servers = static_cast<long>(std::max<std::size_t>(spec.servers.size(), 1));
   opts.timeout = static_cast<int>(std::clamp<long>(timeout.count() / servers, 1, INT_MAX));
   opts.tries = 1;
-  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // NOCHECKRESP: a SERVFAIL or REFUSED is an answer (nginx logs its code),
+  // not a reason to wait for a server that might say otherwise.
+  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
   opts.sock_state_cb = [](void* data, ares_socket_t fd, int r, int w) {
     onSocketState(data, fd, r, w);
   };

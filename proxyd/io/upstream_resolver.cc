@@ -110,8 +110,8 @@ void UpstreamResolver::lookupTargets(Task& t, std::vector<SrvRecord> records) {
           }
           if (--p->left != 0) return;
           auto peers = peersFromSrv(t.server(), p->records);
-          answered(t, peers.empty() ? kResolveNxDomain : kResolveOk, std::move(peers),
-                   p->ttl.value_or(std::chrono::seconds(0)));
+          int state = peers.empty() ? kResolveNxDomain : kResolveOk;  // before the move
+          answered(t, state, std::move(peers), p->ttl.value_or(std::chrono::seconds(0)));
         });
   }
 }
