@@ -17,6 +17,12 @@
 #include "common/sys_error.h"
 
 namespace common {
+
+Result<std::vector<SocketAddress>> Host::resolveName(const std::string& name,
+                                                     std::uint16_t port) const {
+  return resolve(name, port);
+}
+
 namespace {
 
 class SystemHost final : public Host {

@@ -8,9 +8,12 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/address.h"
 #include "common/ip_address.h"
 #include "common/result.h"
 
@@ -43,6 +46,11 @@ class Host {
   // gethostname() (empty if unknown) and the number of CPUs (at least 1).
   virtual std::string hostName() const = 0;
   virtual unsigned cpuCount() const = 0;
+  // getaddrinfo() at load time (common::resolve): every address of `name`
+  // with `port`, or why there is none. Tests inject answers instead of
+  // asking the machine's resolver; by default the system is asked.
+  virtual Result<std::vector<SocketAddress>> resolveName(const std::string& name,
+                                                         std::uint16_t port) const;
 };
 
 // The machine this process runs on.

@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev  # access_log gzip
   catch2 libsystemd-dev libfmt-dev nlohmann-json3-dev
   libpcre2-dev  # proxyd map's regular expressions, as nginx's
+  libc-ares-dev  # proxyd's run-time DNS (resolver, server ... resolve, SRV)
   nginx-light libnginx-mod-stream haproxy keepalived
   wrk tcpdump strace iproute2 curl procps psmisc python3 openssl
   # make package (dpkg-shlibdeps needs file) and its test (groff, systemd-analyze)

@@ -28,6 +28,7 @@
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
+#include "proxyd/core/resolver_spec.h"
 #include "proxyd/core/value_limits.h"
 #include "proxyd/core/variable_table.h"
 
@@ -217,6 +218,7 @@ const std::vector<std::string> kServerKeys = {
     "proxy_protocol_timeout",      "proxy_protocol",
     "tcp_nodelay",                 "proxy_socket_keepalive",
     "proxy_bind",
+    "resolver",                    "resolver_timeout",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -398,6 +400,14 @@ class Importer : importer::ConfWalk {
         // Repeatable, and [main]'s: the zones are the process's.
         if (auto v = importer::limitConnValue(d, msg_); v && writable(d, d.name, *v)) {
           main_.entries.push_back(entryFrom(d.name, *v, d.file, d.line));
+        }
+      } else if (d.name == "resolver" || d.name == "resolver_timeout") {
+        // Process-wide in proxyd.ini: [main]'s is every [server]'s and
+        // [upstream]'s default, as stream{}'s is in nginx.
+        ServerSettings main_level;
+        serverSetting(d, main_level);
+        if (auto it = main_level.keys.find(d.name); it != main_level.keys.end()) {
+          setMain(d, d.name, it->second.value);
         }
       } else if (!serverSetting(d, defaults)) {
         drop(d);
@@ -646,8 +656,15 @@ class Importer : importer::ConfWalk {
                                    "least_conn\" are supported by proxyd: dropped",
                                    v));
         }
-      } else if (d.name == "zone") {
-        drop(d, "proxyd keeps one upstream state for all its workers anyway");
+      } else if (d.name == "zone" || d.name == "resolver" || d.name == "resolver_timeout") {
+        // zone: accepted as is (proxyd's workers are threads: the state is
+        // always shared); the resolver of the group's `resolve` servers.
+        ServerSettings checked;
+        if (d.name == "zone" && expect(d, 1, 2, "NAME [SIZE]")) {
+          sec.entries.push_back(entryFrom("zone", d.joined(), d.file, d.line));
+        } else if (d.name != "zone" && serverSetting(d, checked) && checked.keys.count(d.name)) {
+          sec.entries.push_back(checked.keys[d.name]);
+        }
       } else if (d.name != "hash" && d.name != "least_conn" && d.name != "random") {
         drop(d);
       }
@@ -667,12 +684,14 @@ class Importer : importer::ConfWalk {
       return std::nullopt;
     }
     const std::string addr = d.arg(0);
+    bool service = std::any_of(d.args.begin(), d.args.end(),
+                               [](const std::string& a) { return a.rfind("service=", 0) == 0; });
     if (common::hasUnixPrefix(addr)) {
       if (auto a = common::parseListenAddress(addr); !a) {
         msg_.warning(d.file, d.line, fmt::format("server {}: {}: dropped", addr, a.error()));
         return std::nullopt;
       }
-    } else if (addr.find(':') == std::string::npos) {
+    } else if (addr.find(':') == std::string::npos && !service) {
       // nginx's default port in stream is none: it refuses this too.
       msg_.warning(d.file, d.line,
                    fmt::format("server {}: no port (nginx stream needs one too): dropped", addr));
@@ -682,7 +701,8 @@ class Importer : importer::ConfWalk {
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
       static const char* kNumeric[] = {"weight", "max_fails", "fail_timeout", "max_conns"};
-      bool known = p == "backup" || p == "down";
+      bool known = p == "backup" || p == "down" || p == "resolve" ||
+                   (p.rfind("service=", 0) == 0 && p.size() > 8);
       if (known) v += " " + p;
       for (const char* k : kNumeric) {
         std::string name = k;
@@ -797,6 +817,14 @@ class Importer : importer::ConfWalk {
       }
     } else if (n == "proxy_next_upstream_tries") {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "resolver_timeout") {
+      if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
+    } else if (n == "resolver") {
+      if (auto spec = proxyd::parseResolverSpec(d.joined()); !spec) {
+        msg_.warning(d.file, d.line, fmt::format("resolver: {}: dropped", spec.error()));
+      } else {
+        value = d.joined();
+      }
     }
     if (!value || !writable(d, n, *value)) return true;
     if (out.keys.count(n)) {

@@ -223,6 +223,7 @@ class Loader {
       cfg_.main.pid_path = resolvePath(e.value);
       checkLogDirectory(e, cfg_.main.pid_path);
     });
+    onResolverKeys(w, ctx_, "main", cfg_.main.resolver);
     w.run();
   }
 
@@ -334,10 +335,12 @@ class Loader {
       if (method_once(e)) balanceMethod(e, up);
     });
     w.on("health_check", [&](const IniEntry& e) { up.health_check = parseHealthCheckKey(e); });
+    onResolverKeys(w, ctx_, "upstream", up.resolver);
+    w.on("zone", [&](const IniEntry& e) { up.zone = e.value; });
     w.on(
         "server",
         [&](const IniEntry& e) {
-          auto server = parseUpstreamServer(e.value);
+          auto server = parseUpstreamServer(e.value, host_);
           if (!server) {
             error(e.line, fmt::format("server: {}", server.error()));
             return;
@@ -509,6 +512,7 @@ class Loader {
       take(e, common::parseFlag(e.value), sv.proxy_socket_keepalive);
     });
     w.on("proxy_bind", [&](const IniEntry& e) { loadProxyBind(e, sv); });
+    onResolverKeys(w, ctx_, "server", sv.resolver);
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
@@ -700,8 +704,25 @@ class Loader {
     sv.proxy_bind = std::move(bind);
   }
 
+  // [main]'s resolver for every [server] and [upstream] without one; a
+  // `resolve` server needs one (nginx 1.27.3 refuses to start without).
+  void inheritResolvers() {
+    for (ServerSection& sv : cfg_.servers) inheritResolver(sv.resolver, cfg_.main.resolver);
+    for (UpstreamSection& up : cfg_.upstreams) {
+      inheritResolver(up.resolver, cfg_.main.resolver);
+      bool resolves = std::any_of(up.servers.begin(), up.servers.end(),
+                                  [](const UpstreamServer& s) { return s.resolve; });
+      if (resolves && !up.resolver.resolver) {
+        error(up.line, fmt::format("no resolver defined to resolve names at run time in upstream "
+                                   "\"{}\" (set resolver in [main] or the [upstream])",
+                                   up.name));
+      }
+    }
+  }
+
   void crossCheck() {
     defineSetOnlyVariables();
+    inheritResolvers();
     // proxy_pass names an [upstream]; an address instead becomes a group of
     // one server named as written (as nginx's `proxy_pass host:port`).
     for (auto [index, line] : pass_lines_) {
@@ -711,7 +732,7 @@ class Loader {
         error(line, fmt::format("proxy_pass: no [upstream {}] is defined", sv.proxy_pass));
         continue;
       }
-      auto server = parseUpstreamServer(sv.proxy_pass);
+      auto server = parseUpstreamServer(sv.proxy_pass, host_);
       if (!server) {
         error(line, fmt::format("proxy_pass: {}", server.error()));
         continue;

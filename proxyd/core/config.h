@@ -20,6 +20,7 @@
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/proxy_protocol_options.h"
+#include "proxyd/core/resolver_keys.h"
 #include "proxyd/core/syslog_target.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/upstream_socket.h"
@@ -46,6 +47,7 @@ struct MainSection {
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
   std::vector<LimitConnZoneSpec> limit_conn_zones;  // limit_conn_zone, shared by all workers
+  ResolverSettings resolver;  // the default of every [server] and [upstream]
   bool operator==(const MainSection&) const = default;
 };
 
@@ -73,6 +75,11 @@ struct UpstreamSection {
   // The section's entries as written ("key=value\n" each): a reload keeps
   // the live state of a group whose text and resolved addresses are unchanged.
   std::string source_text;
+  // For its `resolve` servers; [main]'s unless set (nginx 1.27.3's upstream resolver).
+  ResolverSettings resolver;
+  // zone = NAME [SIZE]: accepted and ignored; the workers are threads of
+  // one process, so a group's state is always shared. As written.
+  std::string zone;
   bool operator==(const UpstreamSection&) const = default;
 };
 
@@ -130,6 +137,7 @@ struct ServerSection {
   bool tcp_nodelay = true;
   bool proxy_socket_keepalive = false;  // SO_KEEPALIVE on the upstream socket
   std::optional<ProxyBind> proxy_bind;  // none: the kernel picks (proxy_bind off)
+  ResolverSettings resolver;  // proxy_pass with variables; [main]'s unless set
   bool operator==(const ServerSection&) const = default;
 };
 

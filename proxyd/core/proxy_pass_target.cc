@@ -157,8 +157,10 @@ PassTarget resolvePassTarget(std::string_view value, const RouteGroups& groups) 
     return t;
   }
   if (!u.address) {
-    // Names are looked up by the resolver (not yet in proxyd): nginx
-    // without a `resolver` says the same.
+    // A name for the resolver; nginx without a `resolver` says this.
+    t.kind = PassTarget::Kind::name;
+    t.host = u.host;
+    t.port = u.port;
     t.error = fmt::format("no resolver defined to resolve {}", u.host);
     return t;
   }

@@ -41,10 +41,14 @@ class RouteGroups {
 };
 
 struct PassTarget {
-  enum class Kind { group, address, error };
+  // name: a host name with a port, for the [server]'s resolver (without one,
+  // `error` is nginx's "no resolver defined to resolve NAME").
+  enum class Kind { group, address, name, error };
   Kind kind = Kind::error;
   const RouteGroup* group = nullptr;  // Kind::group
   common::SocketAddress address;      // Kind::address
+  std::string host;                   // Kind::name
+  std::uint16_t port = 0;             // Kind::name
   std::string error;                  // Kind::error: nginx's message, logged at "error"
 };
 

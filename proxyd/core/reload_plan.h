@@ -80,6 +80,8 @@ inline constexpr std::array kMainSectionDecisions = {
     FieldDecision{"worker_shutdown_timeout", OnChange::update, "read when QUIT comes"},
     FieldDecision{"limit_conn_zones", OnChange::update,
                   "kLimitConnZoneSpecDecisions: the zones new sessions count in"},
+    FieldDecision{"resolver", OnChange::update,
+                  "inherited by the [server]s and [upstream]s, which decide"},
 };
 
 // A zone of the same name and size is taken over with its counts (nginx
@@ -130,6 +132,8 @@ inline constexpr std::array kUpstreamSectionDecisions = {
     FieldDecision{"line", OnChange::nothing, "where it was written"},
     FieldDecision{"health_check", OnChange::restart, "the group and its checker"},
     FieldDecision{"source_text", OnChange::restart, "the group"},
+    FieldDecision{"resolver", OnChange::restart, "the group, resolved afresh"},
+    FieldDecision{"zone", OnChange::restart, "the group (ignored otherwise: threads share state)"},
 };
 
 inline constexpr std::array kUpstreamServerDecisions = {
@@ -141,6 +145,10 @@ inline constexpr std::array kUpstreamServerDecisions = {
     FieldDecision{"max_conns", OnChange::restart, "the group"},
     FieldDecision{"backup", OnChange::restart, "the group"},
     FieldDecision{"down", OnChange::restart, "the group"},
+    FieldDecision{"resolve", OnChange::restart, "the group"},
+    FieldDecision{"service", OnChange::restart, "the group"},
+    FieldDecision{"host", OnChange::restart, "the group"},
+    FieldDecision{"port", OnChange::restart, "the group"},
 };
 
 inline constexpr std::array kHealthCheckOptionsDecisions = {
@@ -196,6 +204,7 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"tcp_nodelay", OnChange::update, "new sessions' sockets"},
     FieldDecision{"proxy_socket_keepalive", OnChange::update, "new upstream sockets"},
     FieldDecision{"proxy_bind", OnChange::update, "new upstream sockets (kProxyBindDecisions)"},
+    FieldDecision{"resolver", OnChange::update, "the listeners (their sessions' resolver)"},
 };
 
 inline constexpr std::array kLimitConnDirectiveDecisions = {

@@ -73,69 +73,127 @@ UpstreamGroup::UpstreamGroup(std::string name, BalanceMethod method,
                              std::vector<UpstreamServer> servers, RandomSource random)
     : name_(std::move(name)),
       method_(method),
-      random_(random ? std::move(random) : RandomSource(threadLocalRandom)) {
-  // ngx_stream_upstream_init_round_robin: one peer per resolved address,
-  // primary and backup servers in two lists, each in configuration order.
-  for (const UpstreamServer& server : servers) {
-    for (const common::SocketAddress& addr : server.addrs) {
-      Peer peer;
-      peer.server_name = server.name;
-      peer.addr = addr;
-      peer.addr_text = addr.toString();
-      peer.weight = server.weight;
-      peer.max_fails = server.max_fails;
-      peer.fail_timeout = server.fail_timeout;
-      peer.max_conns = server.max_conns;
-      peer.down = server.down;
-      peer.effective_weight = server.weight;
-      (server.backup ? backup_ : primary_).push_back(std::move(peer));
+      random_(random ? std::move(random) : RandomSource(threadLocalRandom)),
+      servers_(std::move(servers)) {
+  dynamic_ = std::any_of(servers_.begin(), servers_.end(),
+                         [](const UpstreamServer& sv) { return sv.resolve; });
+  resolved_.resize(servers_.size());
+  set_ = buildPeers(nullptr);
+}
+
+std::shared_ptr<Peer> UpstreamGroup::newPeer(const UpstreamServer& server, std::size_t index,
+                                             const ResolvedPeer& rp) const {
+  auto peer = std::make_shared<Peer>();
+  peer->server_index = index;
+  peer->backup = rp.backup;
+  peer->server_name = rp.name;
+  peer->addr = rp.addr;
+  peer->addr_text = rp.addr.toString();
+  peer->weight = rp.weight;
+  peer->max_fails = server.max_fails;
+  peer->fail_timeout = server.fail_timeout;
+  peer->max_conns = server.max_conns;
+  peer->down = server.down;
+  peer->effective_weight = rp.weight;
+  peer->health_checked = health_checked_;
+  peer->unhealthy = health_mandatory_;
+  if (health_mandatory_) peer->last_check_error = "not checked yet (mandatory)";
+  return peer;
+}
+
+// ngx_stream_upstream_init_round_robin: one peer per address, primary and
+// backup servers in two lists, each in configuration order.
+std::shared_ptr<const PeerSet> UpstreamGroup::buildPeers(const PeerSet* old) const {
+  auto set = std::make_shared<PeerSet>();
+  std::vector<std::shared_ptr<Peer>> reusable;
+  if (old != nullptr) {
+    reusable = old->primary;
+    reusable.insert(reusable.end(), old->backup.begin(), old->backup.end());
+  }
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    const UpstreamServer& server = servers_[i];
+    std::vector<ResolvedPeer> wanted = resolved_[i];
+    if (!server.resolve) {
+      for (const common::SocketAddress& addr : server.addrs) {
+        wanted.push_back({addr, server.name, server.weight, server.backup});
+      }
+    }
+    for (const ResolvedPeer& rp : wanted) {
+      auto same = std::find_if(reusable.begin(), reusable.end(), [&](const auto& p) {
+        return p && p->server_index == i && p->addr == rp.addr && p->server_name == rp.name &&
+               p->weight == rp.weight && p->backup == rp.backup;
+      });
+      std::shared_ptr<Peer> peer;
+      if (same != reusable.end()) {
+        peer = std::move(*same);  // taken: an address listed twice gets two peers
+      } else {
+        peer = newPeer(server, i, rp);
+      }
+      (rp.backup ? set->backup : set->primary).push_back(std::move(peer));
     }
   }
 
-  single_ = primary_.size() == 1 && backup_.empty();
-  for (const Peer& peer : primary_) {
-    ranges_.push_back(total_weight_);
-    total_weight_ += peer.weight;
+  set->single = set->primary.size() == 1 && set->backup.empty();
+  for (const auto& peer : set->primary) {
+    set->ranges.push_back(set->total_weight);
+    set->total_weight += peer->weight;
   }
 
   if (method_ == BalanceMethod::consistent_hash) {
     std::vector<KetamaRing::Member> members;
-    for (std::size_t i = 0; i < primary_.size(); ++i) {
+    for (std::size_t i = 0; i < set->primary.size(); ++i) {
       std::uint32_t id = static_cast<std::uint32_t>(i);
       for (std::size_t j = 0; j < i; ++j) {
-        if (primary_[j].server_name == primary_[i].server_name) {
-          id = server_id_[j];
+        if (set->primary[j]->server_name == set->primary[i]->server_name) {
+          id = set->server_id[j];
           break;
         }
       }
-      server_id_.push_back(id);
-      members.push_back({primary_[i].server_name, primary_[i].weight, id});
+      set->server_id.push_back(id);
+      members.push_back({set->primary[i]->server_name, set->primary[i]->weight, id});
     }
-    ring_ = KetamaRing(members);
+    set->ring = KetamaRing(members);
   }
+  return set;
+}
+
+bool UpstreamGroup::setResolved(std::size_t server_index, std::vector<ResolvedPeer> peers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (server_index >= servers_.size() || !servers_[server_index].resolve) return false;
+  if (resolved_[server_index] == peers) return false;
+  resolved_[server_index] = std::move(peers);
+  set_ = buildPeers(set_.get());
+  return true;
 }
 
 UpstreamGroup::Attempts UpstreamGroup::begin(std::string key, unsigned max_tries) const {
   Attempts a;
+  if (dynamic_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    a.hold_ = set_;
+  }
+  // A group without `resolve` servers never replaces its list: no lock.
+  a.set_ = dynamic_ ? a.hold_.get() : set_.get();
+  const PeerSet& s = *a.set_;
   // ngx_stream_upstream_init_round_robin_peer: the tried bitmap covers the
   // longer of the two lists; the budget is the number of peers not marked
   // `down` in both lists (peers->tries, ngx_stream_upstream_tries), cut to
   // proxy_next_upstream_tries.
-  std::size_t longest = std::max(primary_.size(), backup_.size());
+  std::size_t longest = std::max(s.primary.size(), s.backup.size());
   a.tried_.assign((longest + 63) / 64 + 1, 0);
-  auto up = [](const Peer& p) { return !p.down; };
-  a.tries_ = static_cast<unsigned>(std::count_if(primary_.begin(), primary_.end(), up) +
-                                   std::count_if(backup_.begin(), backup_.end(), up));
+  auto up = [](const auto& p) { return !p->down; };
+  a.tries_ = static_cast<unsigned>(std::count_if(s.primary.begin(), s.primary.end(), up) +
+                                   std::count_if(s.backup.begin(), s.backup.end(), up));
   if (max_tries != 0 && a.tries_ > max_tries) a.tries_ = max_tries;
 
   if (method_ == BalanceMethod::hash || method_ == BalanceMethod::consistent_hash) {
     a.key_ = std::move(key);
   }
   // ngx_stream_upstream_init_chash_peer: the walk starts at the first point
-  // at or after crc32(key). The ring never changes after construction, so
-  // no lock is needed to read it.
-  if (method_ == BalanceMethod::consistent_hash && !ring_.empty()) {
-    a.hash_ = static_cast<std::uint32_t>(ring_.find(crc32(a.key_)));
+  // at or after crc32(key). A published list never changes, so no lock is
+  // needed to read its ring.
+  if (method_ == BalanceMethod::consistent_hash && !s.ring.empty()) {
+    a.hash_ = static_cast<std::uint32_t>(s.ring.find(crc32(a.key_)));
   }
   return a;
 }
@@ -171,7 +229,7 @@ const Peer* UpstreamGroup::choose(Attempts& a, TimePoint now) {
 void UpstreamGroup::connected(const Attempts& a) {
   std::lock_guard<std::mutex> lock(mu_);
   if (a.current_ < 0) return;
-  Peer& peer = peersOf(a)[static_cast<std::size_t>(a.current_)];
+  Peer& peer = *peersOf(a)[static_cast<std::size_t>(a.current_)];
   // The same test as a successful release: only an attempt that began after
   // the last failure (the probe window moved `checked` past `accessed`)
   // proves the peer alive. A lone server never has fails to clear.
@@ -181,13 +239,13 @@ void UpstreamGroup::connected(const Attempts& a) {
 void UpstreamGroup::release(Attempts& a, bool failed, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (a.current_ < 0) return;
-  Peer& peer = peersOf(a)[static_cast<std::size_t>(a.current_)];
+  Peer& peer = *peersOf(a)[static_cast<std::size_t>(a.current_)];
   a.current_ = -1;
   // total_failures is for the status page only; no decision reads it.
   if (failed) ++peer.total_failures;
 
   // ngx_stream_upstream_free_round_robin_peer.
-  if (single_ && !a.backup_) {
+  if (a.set_->single && !a.backup_) {
     // A lone server is never marked failed and never retried.
     --peer.conns;
     a.tries_ = 0;
@@ -212,26 +270,30 @@ void UpstreamGroup::release(Attempts& a, bool failed, TimePoint now) {
 
 std::vector<Peer> UpstreamGroup::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Peer> all = primary_;
-  all.insert(all.end(), backup_.begin(), backup_.end());
+  std::vector<Peer> all;
+  for (const auto& peer : set_->primary) all.push_back(*peer);
+  for (const auto& peer : set_->backup) all.push_back(*peer);
   return all;
 }
 
 void UpstreamGroup::enableHealthChecks(bool mandatory) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto* list : {&primary_, &backup_}) {
-    for (Peer& peer : *list) {
-      peer.health_checked = true;
-      peer.unhealthy = mandatory;
-      if (mandatory) peer.last_check_error = "not checked yet (mandatory)";
+  health_checked_ = true;  // for peers a later answer adds
+  health_mandatory_ = mandatory;
+  for (const auto* list : {&set_->primary, &set_->backup}) {
+    for (const auto& peer : *list) {
+      peer->health_checked = true;
+      peer->unhealthy = mandatory;
+      if (mandatory) peer->last_check_error = "not checked yet (mandatory)";
     }
   }
 }
 
 void UpstreamGroup::recordHealthCheck(std::size_t index, bool unhealthy, std::string error) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (index >= primary_.size() + backup_.size()) return;
-  Peer& peer = index < primary_.size() ? primary_[index] : backup_[index - primary_.size()];
+  const PeerSet& s = *set_;
+  if (index >= s.primary.size() + s.backup.size()) return;
+  Peer& peer = index < s.primary.size() ? *s.primary[index] : *s.backup[index - s.primary.size()];
   ++peer.health_checks;
   if (!error.empty()) ++peer.health_check_fails;
   if (unhealthy && !peer.unhealthy) ++peer.unhealthy_times;
@@ -259,10 +321,10 @@ void UpstreamGroup::switchToBackup(Attempts& a) {
 
 // ngx_stream_upstream_get_round_robin_peer.
 Peer* UpstreamGroup::getRoundRobin(Attempts& a, TimePoint now) {
-  std::vector<Peer>& peers = peersOf(a);
-  if (!a.backup_ && single_) {
+  const PeerList& peers = peersOf(a);
+  if (!a.backup_ && a.set_->single) {
     // The single-peer shortcut checks neither fails nor the tried bit.
-    Peer& peer = peers[0];
+    Peer& peer = *peers[0];
     if (!peer.down && !failingCheck(peer) && !full(peer)) {
       a.current_ = 0;
       ++peer.conns;
@@ -273,7 +335,7 @@ Peer* UpstreamGroup::getRoundRobin(Attempts& a, TimePoint now) {
     return peer;
   }
 
-  if (!a.backup_ && !backup_.empty()) {
+  if (!a.backup_ && !a.set_->backup.empty()) {
     switchToBackup(a);
     return getRoundRobin(a, now);
   }
@@ -283,12 +345,12 @@ Peer* UpstreamGroup::getRoundRobin(Attempts& a, TimePoint now) {
 // ngx_stream_upstream_get_peer: smooth weighted round robin. Every usable peer
 // gains its effective weight; the richest is chosen and pays the total. With
 // weights 5,1,1 this gives a a b a c a a.
-Peer* UpstreamGroup::getSmoothWeighted(Attempts& a, std::vector<Peer>& peers, TimePoint now) {
+Peer* UpstreamGroup::getSmoothWeighted(Attempts& a, const PeerList& peers, TimePoint now) {
   Peer* best = nullptr;
   std::size_t best_i = 0;
   int total = 0;
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    Peer& peer = peers[i];
+    Peer& peer = *peers[i];
     if (tried(a, i) || !usable(peer, now)) continue;
 
     peer.current_weight += peer.effective_weight;
@@ -314,9 +376,9 @@ Peer* UpstreamGroup::getSmoothWeighted(Attempts& a, std::vector<Peer>& peers, Ti
 // weight (compared as conns_a * weight_b < conns_b * weight_a), smooth round
 // robin among the peers that tie, then the backup list.
 Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
-  if (!a.backup_ && single_) return getRoundRobin(a, now);
+  if (!a.backup_ && a.set_->single) return getRoundRobin(a, now);
 
-  std::vector<Peer>& peers = peersOf(a);
+  const PeerList& peers = peersOf(a);
   auto load = [](const Peer& x, const Peer& y) {
     return static_cast<std::int64_t>(x.conns) * y.weight;
   };
@@ -325,7 +387,7 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   std::size_t best_i = 0;
   bool many = false;
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    Peer& peer = peers[i];
+    Peer& peer = *peers[i];
     if (tried(a, i) || !usable(peer, now)) continue;
     if (best == nullptr || load(peer, *best) < load(*best, peer)) {
       best = &peer;
@@ -337,7 +399,7 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   }
 
   if (best == nullptr) {
-    if (!a.backup_ && !backup_.empty()) {
+    if (!a.backup_ && !a.set_->backup.empty()) {
       switchToBackup(a);
       return getLeastConn(a, now);
     }
@@ -347,7 +409,7 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
   int total = 0;
   if (many) {
     for (std::size_t i = best_i; i < peers.size(); ++i) {
-      Peer& peer = peers[i];
+      Peer& peer = *peers[i];
       if (tried(a, i) || !usable(peer, now)) continue;
       if (load(peer, *best) != load(*best, peer)) continue;
 
@@ -372,7 +434,8 @@ Peer* UpstreamGroup::getLeastConn(Attempts& a, TimePoint now) {
 // found by walking the weights. Round robin takes over after 20 steps, for a
 // group of fewer than two peers, and for an empty key.
 Peer* UpstreamGroup::getHash(Attempts& a, TimePoint now) {
-  if (a.hash_tries_ > kMaxWalk || primary_.size() < 2 || a.key_.empty()) {
+  const PeerSet& s = *a.set_;
+  if (a.hash_tries_ > kMaxWalk || s.primary.size() < 2 || a.key_.empty()) {
     return getRoundRobin(a, now);
   }
 
@@ -383,14 +446,14 @@ Peer* UpstreamGroup::getHash(Attempts& a, TimePoint now) {
     a.hash_ += (crc.final() >> 16) & 0x7fff;
     ++a.rehash_;
 
-    std::uint32_t w = a.hash_ % static_cast<std::uint32_t>(total_weight_);
+    std::uint32_t w = a.hash_ % static_cast<std::uint32_t>(s.total_weight);
     std::size_t p = 0;
-    while (w >= static_cast<std::uint32_t>(primary_[p].weight)) {
-      w -= static_cast<std::uint32_t>(primary_[p].weight);
+    while (w >= static_cast<std::uint32_t>(s.primary[p]->weight)) {
+      w -= static_cast<std::uint32_t>(s.primary[p]->weight);
       ++p;
     }
 
-    Peer& peer = primary_[p];
+    Peer& peer = *s.primary[p];
     if (!tried(a, p) && usable(peer, now)) {
       take(a, peer, p, now);
       return &peer;
@@ -404,19 +467,20 @@ Peer* UpstreamGroup::getHash(Attempts& a, TimePoint now) {
 // server (a name may have resolved to several addresses). Round robin takes
 // over after 20 steps, for a single peer, and for an empty key.
 Peer* UpstreamGroup::getConsistentHash(Attempts& a, TimePoint now) {
-  if (a.hash_tries_ > kMaxWalk || single_ || a.key_.empty()) return getRoundRobin(a, now);
-  if (primary_.empty() || ring_.empty()) return nullptr;
+  const PeerSet& s = *a.set_;
+  if (a.hash_tries_ > kMaxWalk || s.single || a.key_.empty()) return getRoundRobin(a, now);
+  if (s.primary.empty() || s.ring.empty()) return nullptr;
 
   for (;;) {
-    std::uint32_t server = ring_.serverAt(a.hash_);
+    std::uint32_t server = s.ring.serverAt(a.hash_);
 
     Peer* best = nullptr;
     std::size_t best_i = 0;
     int total = 0;
-    for (std::size_t i = 0; i < primary_.size(); ++i) {
-      Peer& peer = primary_[i];
+    for (std::size_t i = 0; i < s.primary.size(); ++i) {
+      Peer& peer = *s.primary[i];
       if (tried(a, i) || !usable(peer, now)) continue;
-      if (server_id_[i] != server) continue;
+      if (s.server_id[i] != server) continue;
 
       peer.current_weight += peer.effective_weight;
       total += peer.effective_weight;
@@ -441,13 +505,13 @@ Peer* UpstreamGroup::getConsistentHash(Attempts& a, TimePoint now) {
 
 // ngx_stream_upstream_peek_random_peer: a weighted pick, by binary search of
 // the cumulative weights.
-std::size_t UpstreamGroup::peekRandom() {
-  std::uint32_t x = random_() % static_cast<std::uint32_t>(total_weight_);
+std::size_t UpstreamGroup::peekRandom(const PeerSet& s) {
+  std::uint32_t x = random_() % static_cast<std::uint32_t>(s.total_weight);
   std::size_t i = 0;
-  std::size_t j = primary_.size();
+  std::size_t j = s.primary.size();
   while (j - i > 1) {
     std::size_t k = (i + j) / 2;
-    if (x < static_cast<std::uint32_t>(ranges_[k])) {
+    if (x < static_cast<std::uint32_t>(s.ranges[k])) {
       j = k;
     } else {
       i = k;
@@ -460,11 +524,12 @@ std::size_t UpstreamGroup::peekRandom() {
 // on a tried or unusable peer; round robin after 20 draws or for a group of
 // fewer than two peers.
 Peer* UpstreamGroup::getRandom(Attempts& a, TimePoint now) {
-  if (a.hash_tries_ > kMaxWalk || primary_.size() < 2) return getRoundRobin(a, now);
+  const PeerSet& s = *a.set_;
+  if (a.hash_tries_ > kMaxWalk || s.primary.size() < 2) return getRoundRobin(a, now);
 
   for (;;) {
-    std::size_t i = peekRandom();
-    Peer& peer = primary_[i];
+    std::size_t i = peekRandom(s);
+    Peer& peer = *s.primary[i];
     if (!tried(a, i) && usable(peer, now)) {
       take(a, peer, i, now);
       return &peer;
@@ -477,13 +542,14 @@ Peer* UpstreamGroup::getRandom(Attempts& a, TimePoint now) {
 // usable peers and keep the second unless it carries more connections per
 // unit of weight than the first.
 Peer* UpstreamGroup::getRandomTwo(Attempts& a, TimePoint now) {
-  if (a.hash_tries_ > kMaxWalk || primary_.size() < 2) return getRoundRobin(a, now);
+  const PeerSet& s = *a.set_;
+  if (a.hash_tries_ > kMaxWalk || s.primary.size() < 2) return getRoundRobin(a, now);
 
   Peer* prev = nullptr;
   std::size_t prev_i = 0;
   for (;;) {
-    std::size_t i = peekRandom();
-    Peer& peer = primary_[i];
+    std::size_t i = peekRandom(s);
+    Peer& peer = *s.primary[i];
     bool candidate = &peer != prev && !tried(a, i) && usable(peer, now);
     if (candidate) {
       if (prev != nullptr) {

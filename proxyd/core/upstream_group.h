@@ -4,6 +4,14 @@
 //
 // nginx keeps this state per worker process; ours is per proxyd process and
 // shared by all worker threads, so the group is internally locked.
+//
+// Servers with `resolve` change their addresses while running. The peers of
+// the group are an immutable list (PeerSet) of shared Peer objects; a new
+// answer publishes a new list under the lock, reusing the Peer of every
+// address that stays, so its live state (fails, conns, counters, its place
+// on the consistent-hash ring, which is built from server names) goes on. A
+// session walks the list it began with to its end: its indices stay valid,
+// and what it records lands on the shared Peers the new list has too.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +39,8 @@ enum class BalanceMethod {
 
 // One resolved address of a server: what nginx calls a peer.
 struct Peer {
+  std::size_t server_index = 0;  // in the group's configuration order
+  bool backup = false;
   std::string server_name;  // the server as written; the ketama ring is built from it
   common::SocketAddress addr;
   std::string addr_text;  // addr.toString(), for $upstream_addr
@@ -61,6 +71,34 @@ struct Peer {
   std::string last_check_error;          // why the last check failed; empty if it passed
 };
 
+// A run-time answer for one server: an address it stands for now.
+struct ResolvedPeer {
+  common::SocketAddress addr;  // with the port to connect to
+  std::string name;            // the server's name, or the SRV target
+  int weight = 1;
+  bool backup = false;  // an SRV record of a priority other than the lowest
+  bool operator==(const ResolvedPeer&) const = default;
+};
+
+// The peers of a group at one moment, and what the balancers derive from
+// them. Never changed once published; the Peers' live state is (under the
+// group's lock).
+struct PeerSet {
+  std::vector<std::shared_ptr<Peer>> primary;
+  std::vector<std::shared_ptr<Peer>> backup;
+  // nginx's peers->single: one primary peer and no backup. Such a group
+  // never counts failures and never retries.
+  bool single = false;
+  // Sum of the primary peers' weights, down ones included (peers->total_weight).
+  int total_weight = 0;
+  // consistent_hash: the ring, and for each primary peer the id of its
+  // server (peers written identically share one, as nginx compares names).
+  KetamaRing ring;
+  std::vector<std::uint32_t> server_id;
+  // random: the weight of the primary peers before each one (nginx's ranges).
+  std::vector<int> ranges;
+};
+
 class UpstreamGroup {
  public:
   // Random numbers for `random`; tests inject a deterministic source.
@@ -88,6 +126,10 @@ class UpstreamGroup {
 
    private:
     friend class UpstreamGroup;
+    // The peer list the session walks: the group's own for a group without
+    // `resolve` servers (it never changes), else the one held.
+    const PeerSet* set_ = nullptr;
+    std::shared_ptr<const PeerSet> hold_;
     std::vector<std::uint64_t> tried_;  // one bit per peer of the list being walked
     bool backup_ = false;               // walking the backup servers now
     int current_ = -1;                  // index of the peer of the running try, -1 if none
@@ -135,16 +177,43 @@ class UpstreamGroup {
   void enableHealthChecks(bool mandatory);
   void recordHealthCheck(std::size_t index, bool unhealthy, std::string error);
 
+  // The servers as configured, in order (resolve ones included).
+  const std::vector<UpstreamServer>& servers() const { return servers_; }
+  // Whether some server is resolved at run time.
+  bool resolvesAtRunTime() const { return dynamic_; }
+  // A new answer for the `resolve` server at `server_index`: its peers
+  // become `peers` (none: it has no address now). Peers whose address, name,
+  // weight and list are unchanged keep their state; the others start fresh,
+  // as nginx's zone resolver adds and removes them. Returns whether the peer
+  // list changed.
+  bool setResolved(std::size_t server_index, std::vector<ResolvedPeer> peers);
+
  private:
+  using PeerList = std::vector<std::shared_ptr<Peer>>;
   std::string name_;
   BalanceMethod method_;
   RandomSource random_;
+  std::vector<UpstreamServer> servers_;
+  bool dynamic_ = false;
   mutable std::mutex mu_;
-  std::vector<Peer> primary_;
-  std::vector<Peer> backup_;
+  // The current peers; replaced (never changed) under mu_ when a `resolve`
+  // server's answer changes, so a group without one reads it unlocked.
+  std::shared_ptr<const PeerSet> set_;
+  // The latest answer of each server resolved at run time (by index).
+  std::vector<std::vector<ResolvedPeer>> resolved_;
+  bool health_checked_ = false;
+  bool health_mandatory_ = false;
+
+  // Builds the peer list from servers_ and resolved_, reusing the Peers of
+  // `old` that stay (null at construction).
+  std::shared_ptr<const PeerSet> buildPeers(const PeerSet* old) const;
+  std::shared_ptr<Peer> newPeer(const UpstreamServer& server, std::size_t index,
+                                const ResolvedPeer& rp) const;
   // The balancers, nginx's get_*_peer functions; all run with mu_ held. Each
   // returns the chosen peer with conns counted, or nullptr.
-  std::vector<Peer>& peersOf(const Attempts& a) { return a.backup_ ? backup_ : primary_; }
+  static const PeerList& peersOf(const Attempts& a) {
+    return a.backup_ ? a.set_->backup : a.set_->primary;
+  }
   static bool tried(const Attempts& a, std::size_t i) { return a.tried_[i / 64] >> (i % 64) & 1; }
   static void markTried(Attempts& a, std::size_t i) {
     a.tried_[i / 64] |= std::uint64_t{1} << (i % 64);
@@ -152,25 +221,13 @@ class UpstreamGroup {
   static void take(Attempts& a, Peer& peer, std::size_t i, common::TimePoint now);
   void switchToBackup(Attempts& a);
   Peer* getRoundRobin(Attempts& a, common::TimePoint now);
-  Peer* getSmoothWeighted(Attempts& a, std::vector<Peer>& peers, common::TimePoint now);
+  Peer* getSmoothWeighted(Attempts& a, const PeerList& peers, common::TimePoint now);
   Peer* getLeastConn(Attempts& a, common::TimePoint now);
   Peer* getHash(Attempts& a, common::TimePoint now);
   Peer* getConsistentHash(Attempts& a, common::TimePoint now);
   Peer* getRandom(Attempts& a, common::TimePoint now);
   Peer* getRandomTwo(Attempts& a, common::TimePoint now);
-  std::size_t peekRandom();
-
-  // nginx's peers->single: one primary peer and no backup. Such a group
-  // never counts failures and never retries.
-  bool single_ = false;
-  // Sum of the primary peers' weights, down ones included (peers->total_weight).
-  int total_weight_ = 0;
-  // consistent_hash: the ring, and for each primary peer the id of its
-  // server (peers written identically share one, as nginx compares names).
-  KetamaRing ring_;
-  std::vector<std::uint32_t> server_id_;
-  // random: the weight of the primary peers before each one (nginx's ranges).
-  std::vector<int> ranges_;
+  std::size_t peekRandom(const PeerSet& s);
 };
 
 }  // namespace proxyd

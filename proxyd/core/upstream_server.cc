@@ -24,9 +24,29 @@ Result<std::int64_t> parseParam(std::string_view what, std::string_view value) {
   return common::parseLimited(limitOf("upstream", "server", what), value, what);
 }
 
+// service=NAME: nginx's checks (ngx_stream_upstream_server), then the SRV
+// name is kept for the resolver: "_http._tcp.NAME" from service=http, or the
+// service as written when it starts with '_' ("_sip._udp").
+Result<UpstreamServer> runTimeService(UpstreamServer server, std::string_view addr) {
+  if (!server.resolve) {
+    return Result<UpstreamServer>::fail(
+        fmt::format("service upstream \"{}\" requires \"resolve\" parameter", addr));
+  }
+  if (addr.find(':') != std::string_view::npos) {
+    return Result<UpstreamServer>::fail(
+        fmt::format("service upstream \"{}\" may not have port", addr));
+  }
+  if (common::SocketAddress::fromNumeric(addr, 0)) {
+    return Result<UpstreamServer>::fail(
+        fmt::format("service upstream \"{}\" requires domain name", addr));
+  }
+  server.host = std::string(addr);
+  return server;
+}
+
 }  // namespace
 
-Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
+Result<UpstreamServer> parseUpstreamServer(std::string_view text, const common::Host& host) {
   std::vector<std::string> words = splitWords(text);
   if (words.empty()) return Result<UpstreamServer>::fail("no address in \"server\"");
 
@@ -61,10 +81,15 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
       server.backup = true;
     } else if (w == "down") {
       server.down = true;
+    } else if (w == "resolve") {
+      server.resolve = true;
+    } else if (startsWith(w, "service=")) {
+      server.service = std::string(w.substr(8));
+      if (server.service.empty()) return Result<UpstreamServer>::fail("service is empty");
     } else {
       return Result<UpstreamServer>::fail(
           fmt::format("invalid parameter \"{}\" (expected weight=, max_fails=, fail_timeout=, "
-                      "max_conns=, backup or down)",
+                      "max_conns=, backup, down, resolve or service=)",
                       w));
     }
   }
@@ -78,6 +103,7 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
     server.addrs.push_back(*a);
     return server;
   }
+  if (!server.service.empty()) return runTimeService(std::move(server), words[0]);
   auto hp = common::splitHostPort(words[0], /*port_required=*/true);
   if (!hp) return Result<UpstreamServer>::fail(hp.error());  // names the address already
   if (hp->host.empty()) {
@@ -87,7 +113,15 @@ Result<UpstreamServer> parseUpstreamServer(std::string_view text) {
   if (!port || *port == 0) {
     return Result<UpstreamServer>::fail(fmt::format("invalid port in upstream \"{}\"", words[0]));
   }
-  auto addrs = common::resolve(hp->host, static_cast<std::uint16_t>(*port));
+  if (server.resolve && !common::SocketAddress::fromNumeric(hp->host, 0)) {
+    // As nginx 1.27.3: not looked up at load at all; the resolver gives the
+    // addresses once running (until then the group has none).
+    server.host = hp->host;
+    server.port = static_cast<std::uint16_t>(*port);
+    return server;
+  }
+  server.resolve = false;  // an address literal never changes
+  auto addrs = host.resolveName(hp->host, static_cast<std::uint16_t>(*port));
   if (!addrs) {
     // nginx: host not found in upstream "NAME"; we add the resolver's reason.
     return Result<UpstreamServer>::fail(

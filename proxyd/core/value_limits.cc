@@ -22,6 +22,7 @@ constexpr ValueLimit kLimits[] = {
     {"main", "worker_connections", "", count, 1, 1 << 24, "connections per worker"},
     {"main", "worker_rlimit_nofile", "", count, 16, 1 << 30, "Linux's fs.nr_open ceiling"},
     {"main", "worker_shutdown_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    {"main", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
     // [server NAME]
     {"server", "proxy_connect_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     {"server", "proxy_timeout", "", duration, 0, kMaxTimerMs, "timer"},
@@ -45,6 +46,8 @@ constexpr ValueLimit kLimits[] = {
     {"server", "proxy_upload_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
     {"server", "proxy_download_rate", "", size, 0, std::int64_t{64} << 30, "0: no limit"},
     {"server", "proxy_protocol_timeout", "", duration, 0, kMaxTimerMs, "timer"},
+    {"server", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
+    {"upstream", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},
@@ -81,6 +84,10 @@ constexpr TextKey kText[] = {
     {"upstream", "balance"},
     {"upstream", "server", "backup"},
     {"upstream", "server", "down"},
+    {"upstream", "server", "resolve"},
+    {"upstream", "server", "service"},
+    {"upstream", "resolver"},
+    {"upstream", "zone"},
     {"upstream", "health_check", "type"},
     {"upstream", "health_check", "uri"},
     {"upstream", "health_check", "expect"},
@@ -121,6 +128,8 @@ constexpr TextKey kText[] = {
     {"server", "tcp_nodelay"},
     {"server", "proxy_socket_keepalive"},
     {"server", "proxy_bind"},
+    {"server", "resolver"},
+    {"main", "resolver"},
     // [geo $NAME], [split_clients $NAME]: their sizes are bounded in
     // geo_table.h, geo_section.h and split_clients_section.h.
     {"geo", "source"},

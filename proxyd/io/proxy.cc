@@ -230,6 +230,9 @@ common::Result<void> Proxy::start() {
   auto checkers = healthChecksFor(**gen);
   if (!checkers) return R::fail(checkers.error());
   health_checkers_ = std::move(*checkers);
+  auto resolver = resolverFor(**gen);
+  if (!resolver) return R::fail(resolver.error());
+  upstream_resolver_ = std::move(*resolver);
   if (initial_cfg_.status) {
     auto page = openStatusPage(*initial_cfg_.status);
     if (!page) return R::fail(page.error());
@@ -342,6 +345,18 @@ common::Result<std::vector<std::unique_ptr<HealthChecker>>> Proxy::healthChecksF
     }
   }
   return startHealthChecks(base_.get(), gen.cfg, fresh, *log_);
+}
+
+// Run-time DNS for the groups of `gen` with `resolve` servers.
+common::Result<std::unique_ptr<UpstreamResolver>> Proxy::resolverFor(const Generation& gen) {
+  auto resolver = std::make_unique<UpstreamResolver>(base_.get(), *log_);
+  for (const GroupRuntime& g : gen.groups) {
+    if (auto r = resolver->add(g.section, g.group); !r) {
+      return common::Result<std::unique_ptr<UpstreamResolver>>::fail(
+          fmt::format("upstream \"{}\": {}", g.section.name, r.error()));
+    }
+  }
+  return resolver;
 }
 
 std::string Proxy::summary() const {
@@ -468,6 +483,9 @@ common::Result<Proxy::Staged> Proxy::stage(const ProxyConfig& cfg, const ReloadP
   auto fresh = healthChecksFor(*st.gen);
   if (!fresh) return R::fail(fresh.error());
   st.checkers = std::move(*fresh);
+  auto resolver = resolverFor(*st.gen);
+  if (!resolver) return R::fail(resolver.error());
+  st.resolver = std::move(*resolver);
   return st;
 }
 
@@ -525,6 +543,7 @@ void Proxy::commit(const ReloadPlan& plan, Staged st) {
     status_ = std::move(st.status);  // closes the old page, if any
   }
   current_ = std::move(st.gen);
+  upstream_resolver_ = std::move(st.resolver);  // kept groups are looked up afresh
   ++generation_;
   ++reloads_ok_;
   last_reload_ = std::chrono::system_clock::now();
@@ -636,14 +655,10 @@ GroupSnapshot groupSnapshot(const GroupRuntime& g, std::chrono::steady_clock::ti
   GroupSnapshot gs;
   gs.name = g.section.name;
   gs.method = balanceMethodName(g.section.method);
-  std::size_t primary = 0;
-  for (const UpstreamServer& sv : g.section.servers) {
-    if (!sv.backup) primary += sv.addrs.size();
-  }
   std::vector<Peer> peers = g.group->snapshot();
   for (std::size_t i = 0; i < peers.size(); ++i) {
     PeerSnapshot ps = describePeer(peers[i], mono, wall);
-    ps.backup = i >= primary;
+    ps.backup = peers[i].backup;
     if (auto e = g.errors->get(ps.addr)) {
       ps.last_error = e->text;
       ps.last_error_time = unixNow(e->when);

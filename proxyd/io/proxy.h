@@ -29,6 +29,7 @@
 #include "proxyd/io/health_checker.h"
 #include "proxyd/io/status_page.h"
 #include "proxyd/io/unix_socket_file.h"
+#include "proxyd/io/upstream_resolver.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -91,6 +92,7 @@ class Proxy {
     bool status_kept = false;                                  // the page goes on, new rules
     std::unique_ptr<StatusPage> status;                        // else the new page, if any
     std::vector<std::unique_ptr<HealthChecker>> checkers;      // for groups without one
+    std::unique_ptr<UpstreamResolver> resolver;                // its `resolve` servers
   };
   void reload();
   std::optional<ProxyConfig> loadForReload();
@@ -108,6 +110,7 @@ class Proxy {
   common::Result<std::unique_ptr<StatusPage>> openStatusPage(const StatusSection& cfg);
   common::Result<std::vector<std::unique_ptr<HealthChecker>>> healthChecksFor(
       const Generation& gen);
+  common::Result<std::unique_ptr<UpstreamResolver>> resolverFor(const Generation& gen);
   void applyRlimit(int nofile);
   void gracefulStop();
   void fastStop();
@@ -130,6 +133,7 @@ class Proxy {
   StatusPageStats status_stats_;  // before status_: the page counts into it
   std::unique_ptr<StatusPage> status_;
   std::vector<std::unique_ptr<HealthChecker>> health_checkers_;
+  std::unique_ptr<UpstreamResolver> upstream_resolver_;  // the current generation's
   std::vector<common::EventPtr> signals_;
   common::EventPtr stop_check_;
   common::EventPtr shutdown_timer_;

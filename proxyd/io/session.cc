@@ -347,10 +347,52 @@ void Session::routeByValue() {
       routing().group = own.get();
       return beginUpstream(std::nullopt, 0);
     }
+    case PassTarget::Kind::name:
+      if (block_->section.resolver.resolver) return resolvePassName(target.host, target.port);
+      logError(common::LogLevel::error, target.error);
+      return finish(500);
     case PassTarget::Kind::error:
       logError(common::LogLevel::error, target.error);
       return finish(500);
   }
+}
+
+// nginx 1.22's ngx_stream_proxy_handler with a resolver: the name is looked
+// up for this session (its A/AAAA answer, within resolver_timeout), the
+// client's data waiting in the kernel meanwhile.
+void Session::resolvePassName(const std::string& host, std::uint16_t port) {
+  DnsClient* dns = worker_.dnsClient(block_->section.resolver);
+  if (dns == nullptr) return finish(500);  // logged by the worker
+  auto& lookup = routing().lookup;
+  lookup = std::make_shared<char>();
+  std::weak_ptr<char> alive = lookup;
+  dns->resolveHost(host, [this, alive, host, port](DnsClient::HostAnswer a) {
+    if (alive.expired()) return;  // the session has ended
+    passNameResolved(host, port, a.state, a.addrs);
+  });
+}
+
+// ngx_stream_proxy_resolve_handler: an error ends the session with status
+// 500 (nginx 1.22's NGX_STREAM_INTERNAL_SERVER_ERROR, checked side by side);
+// the addresses become a round-robin group of their own (tried in turn).
+void Session::passNameResolved(const std::string& host, std::uint16_t port, int state,
+                               const std::vector<common::SocketAddress>& addrs) {
+  routing().lookup.reset();
+  if (state != kResolveOk) {
+    logError(common::LogLevel::error, notResolvedText(host, state));
+    return finish(500);
+  }
+  UpstreamServer server;
+  server.name = fmt::format("{}:{}", host, port);
+  for (common::SocketAddress addr : addrs) {
+    addr.setPort(port);
+    server.addrs.push_back(addr);
+  }
+  auto& own = routing().own_group;
+  own = std::make_unique<UpstreamGroup>(host, BalanceMethod::round_robin,
+                                        std::vector<UpstreamServer>{std::move(server)});
+  routing().group = own.get();
+  beginUpstream(std::nullopt, block_->section.next_upstream_tries);
 }
 
 // Picks the next peer and starts a non-blocking connect (nginx's

@@ -89,6 +89,9 @@ class Session {
     PeerErrors* peer_errors = nullptr;         // none for a group of one address
     std::unique_ptr<UpstreamGroup> own_group;  // proxy_pass $var gave an address
     std::string unsent;                        // return: what the client has not taken yet
+    // proxy_pass $var gave a name: alive while its lookup runs; the answer
+    // of a session that has ended finds it gone.
+    std::shared_ptr<char> lookup;
   };
 
   static void onClientEvent(evutil_socket_t, short what, void* arg);
@@ -115,6 +118,9 @@ class Session {
   void discardPeeked();
   void continueReturn();
   void routeByValue();
+  void resolvePassName(const std::string& host, std::uint16_t port);
+  void passNameResolved(const std::string& host, std::uint16_t port, int state,
+                        const std::vector<common::SocketAddress>& addrs);
   void beginUpstream(const std::optional<Template>& hash_key, unsigned max_tries);
   Routing& routing();
   // The group of this session: the block's, or what proxy_pass $var chose.

@@ -246,6 +246,22 @@ void Worker::sendAccessSyslog(const SyslogTarget& target, std::string_view line,
   if (auto report = sender->lossReport()) errors.warn("{}", *report);
 }
 
+DnsClient* Worker::dnsClient(const ResolverSettings& settings) {
+  for (auto& [known, client] : dns_clients_) {
+    if (known.resolver == settings.resolver && known.timeout == settings.timeout) {
+      return client.get();
+    }
+  }
+  if (!settings.resolver) return nullptr;
+  auto client = DnsClient::create(base_.get(), *settings.resolver, settings.timeout);
+  if (!client) {
+    log_.alert("{}", client.error());
+    return nullptr;
+  }
+  dns_clients_.emplace_back(settings, std::move(*client));
+  return dns_clients_.back().second.get();
+}
+
 char* Worker::scratch(size_t size) {
   if (scratch_.size() < size) scratch_.resize(size);
   return scratch_.data();

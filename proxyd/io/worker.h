@@ -29,6 +29,7 @@
 #include "proxyd/core/stats.h"
 #include "proxyd/core/virtual_servers.h"
 #include "proxyd/io/access_log.h"
+#include "proxyd/io/dns_client.h"
 #include "proxyd/io/syslog_sender.h"
 
 namespace proxyd {
@@ -128,6 +129,11 @@ class Worker {
   char* scratch(size_t size);
   BufferPool& buffers() { return buffers_; }
 
+  // proxy_pass $var names: this worker's lookups for one [server]'s
+  // resolver, made on first use (one per distinct resolver and timeout);
+  // nullptr, logged, when c-ares cannot start.
+  DnsClient* dnsClient(const ResolverSettings& settings);
+
   // Session ownership: the worker's list holds every session; a session
   // ends itself with destroy(), which erases its node.
   Session& openSession(const std::shared_ptr<const VirtualServers>& servers,
@@ -175,6 +181,7 @@ class Worker {
   std::map<std::string, std::unique_ptr<SyslogSender>> syslog_senders_;  // by target text
   std::vector<char> scratch_;
   BufferPool buffers_;
+  std::vector<std::pair<ResolverSettings, std::unique_ptr<DnsClient>>> dns_clients_;
   // Declared after base_ so that sessions (and their events) go first.
   std::list<Session> sessions_;
   std::uint64_t connections_ = 0;

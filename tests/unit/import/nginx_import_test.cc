@@ -168,7 +168,7 @@ stream {
         ' it\'s';
     upstream "up one" {
         least_conn;
-        server 127.0.0.1:81 weight=2 max_conns=10 resolve;
+        server 127.0.0.1:81 weight=2 max_conns=10 slow_start=10s;
         server 127.0.0.1:82 backup;
     }
     upstream two {
@@ -213,7 +213,8 @@ stream {
   CHECK(one->servers[0].weight == 2);
   CHECK(one->servers[0].max_conns == 10);
   CHECK(one->servers[1].backup);
-  CHECK(l.hasWarning(main_conf + ":14: warning: server 127.0.0.1:81: parameter \"resolve\""));
+  CHECK(
+      l.hasWarning(main_conf + ":14: warning: server 127.0.0.1:81: parameter \"slow_start=10s\""));
   const auto* two = l.cfg.findUpstream("two");
   REQUIRE(two);
   CHECK(two->method == proxyd::BalanceMethod::random_two);

@@ -138,6 +138,12 @@ void change(std::map<std::string, proxyd::Escape>& v) {
 void change(proxyd::AccessLogBuffering& v) {
   v.size += 4096;
 }
+void change(std::uint16_t& v) {
+  ++v;
+}
+void change(proxyd::ResolverSettings& v) {
+  v.timeout += std::chrono::seconds(1);
+}
 void change(proxyd::MainSection& v) {
   change(v.worker_connections);
 }
@@ -328,7 +334,8 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, proxy_protocol),
        MUTATE(S, tcp_nodelay),
        MUTATE(S, proxy_socket_keepalive),
-       MUTATE(S, proxy_bind)},
+       MUTATE(S, proxy_bind),
+       MUTATE(S, resolver)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
@@ -442,13 +449,14 @@ TEST_CASE("proxyd reload plan: every field of an [upstream]", "[reload_plan]") {
   eachField<U>(
       proxyd::kUpstreamSectionDecisions,
       {MUTATE(U, name), MUTATE(U, method), MUTATE(U, hash_key), MUTATE(U, servers), MUTATE(U, line),
-       MUTATE(U, health_check), MUTATE(U, source_text)},
+       MUTATE(U, health_check), MUTATE(U, source_text), MUTATE(U, resolver), MUTATE(U, zone)},
       [](proxyd::ProxyConfig& c) -> U& { return c.upstreams.front(); }, checkApi);
   using V = proxyd::UpstreamServer;
   eachField<V>(
       proxyd::kUpstreamServerDecisions,
       {MUTATE(V, name), MUTATE(V, addrs), MUTATE(V, weight), MUTATE(V, max_fails),
-       MUTATE(V, fail_timeout), MUTATE(V, max_conns), MUTATE(V, backup), MUTATE(V, down)},
+       MUTATE(V, fail_timeout), MUTATE(V, max_conns), MUTATE(V, backup), MUTATE(V, down),
+       MUTATE(V, resolve), MUTATE(V, service), MUTATE(V, host), MUTATE(V, port)},
       [](proxyd::ProxyConfig& c) -> V& { return c.upstreams.front().servers.front(); }, checkApi);
   using H = proxyd::HealthCheckOptions;
   eachField<H>(
@@ -474,7 +482,8 @@ TEST_CASE("proxyd reload plan: every field of [status] and [main]", "[reload_pla
       proxyd::kMainSectionDecisions,
       {MUTATE(M, worker_processes), MUTATE(M, worker_connections), MUTATE(M, error_log),
        MUTATE(M, pid_path), MUTATE(M, worker_rlimit_nofile), MUTATE(M, worker_shutdown_timeout),
-       MUTATE(M, limit_conn_zones)},
+       MUTATE(M, limit_conn_zones),
+       MUTATE(M, resolver)},
       [](proxyd::ProxyConfig& c) -> M& { return c.main; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         // [main] is the process's: no listener, group or page restarts.

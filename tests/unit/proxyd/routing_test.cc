@@ -103,6 +103,11 @@ TEST_CASE("proxy_pass values: a group, an address, or nginx's error", "[routing]
     CHECK(target("api.example:6443").error == "no resolver defined to resolve api.example");
     // Not a dotted quad for nginx: a name.
     CHECK(target("192.0.2.300:80").error == "no resolver defined to resolve 192.0.2.300");
+    // A name with a port is for the resolver, when the [server] has one.
+    auto named = target("api.example:6443");
+    CHECK(named.kind == K::name);
+    CHECK(named.host == "api.example");
+    CHECK(named.port == 6443);
     for (const char* v : {"nosuch", "", "a:x"}) CHECK(target(v).kind == K::error);
   }
 }

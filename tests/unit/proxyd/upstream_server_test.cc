@@ -43,7 +43,7 @@ TEST_CASE("upstream server: bad parameters are named as nginx names them", "[ups
   REQUIRE_FALSE(typo.ok());
   CHECK(typo.error() ==
         "invalid parameter \"wieght=2\" (expected weight=, max_fails=, fail_timeout=, "
-        "max_conns=, backup or down)");
+        "max_conns=, backup, down, resolve or service=)");
 
   auto zero = parseUpstreamServer("192.0.2.11:6443 weight=0");
   REQUIRE_FALSE(zero.ok());

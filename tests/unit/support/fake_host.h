@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/host.h"
 
@@ -32,6 +33,8 @@ class FakeHost final : public common::Host {
   std::map<std::string, std::string> links;  // path -> where it resolves to
   std::string host_name = "fake-host";
   unsigned cpus = 3;
+  // Names the load-time lookup knows (resolveName); others do not resolve.
+  std::map<std::string, std::vector<std::string>> names;  // name -> numeric addresses
 
   // A root-owned 0755 directory for `path` and each of its parents, and the
   // file itself with `mode`.
@@ -45,6 +48,19 @@ class FakeHost final : public common::Host {
   }
 
   bool hasInterface(const std::string& name) const override { return interfaces.count(name); }
+  common::Result<std::vector<common::SocketAddress>> resolveName(
+      const std::string& name, std::uint16_t port) const override {
+    using R = common::Result<std::vector<common::SocketAddress>>;
+    if (auto numeric = common::SocketAddress::fromNumeric(name, port)) {
+      return std::vector<common::SocketAddress>{*numeric};
+    }
+    auto it = names.find(name);
+    if (it == names.end()) return R::fail("cannot resolve \"" + name + "\": not in the fake host");
+    std::vector<common::SocketAddress> out;
+    for (const std::string& a : it->second)
+      out.push_back(*common::SocketAddress::fromNumeric(a, port));
+    return out;
+  }
   std::optional<bool> hasLocalAddress(const common::IpAddress& a) const override {
     return addresses.count(a) != 0;
   }
