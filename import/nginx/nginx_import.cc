@@ -205,11 +205,18 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",       "proxy_timeout",
-    "proxy_buffer_size",           "proxy_half_close",
-    "proxy_next_upstream",         "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout", "ssl_preread",
-    "preread_buffer_size",         "preread_timeout",
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout",
+    "ssl_preread",
+    "preread_buffer_size",
+    "preread_timeout",
+    "proxy_requests",
+    "proxy_responses",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -746,7 +753,8 @@ class Importer : importer::ConfWalk {
           expect(d, 9, 9, "on|off");
         }
       }
-    } else if (n == "proxy_next_upstream_tries") {
+    } else if (n == "proxy_next_upstream_tries" || n == "proxy_requests" ||
+               n == "proxy_responses") {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
     }
     if (!value || !writable(d, n, *value)) return true;
@@ -985,18 +993,18 @@ class Importer : importer::ConfWalk {
     }
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
-      if (p == "udp" || p == "ssl") {
+      if (p == "ssl") {
         msg_.warning(d.file, d.line,
                      fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
                                  "passes TLS through untouched): the listen is dropped",
-                                 a, p, p == "udp" ? "UDP" : "TLS termination"));
+                                 a, p, "TLS termination"));
         return std::nullopt;
       }
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server") {
-        params = " default_server";
+      if (d.args[i] == "default_server" || d.args[i] == "udp") {
+        params += " " + d.args[i];
         continue;
       }
       msg_.warning(d.file, d.line,

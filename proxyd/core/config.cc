@@ -512,6 +512,10 @@ class Loader {
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
+    w.on("proxy_requests", numberInto("server", sv.proxy_requests));
+    w.on("proxy_responses", [&](const IniEntry& e) {
+      if (auto n = number("server", e)) sv.proxy_responses = static_cast<unsigned>(*n);
+    });
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.

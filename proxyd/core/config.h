@@ -112,6 +112,10 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  // UDP (listen ... udp, udp_exchange.h): nginx's proxy_requests (0: no
+  // limit) and proxy_responses (none: no limit, nginx's default).
+  unsigned proxy_requests = 0;
+  std::optional<unsigned> proxy_responses;
   bool operator==(const ServerSection&) const = default;
 };
 

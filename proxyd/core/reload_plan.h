@@ -174,6 +174,8 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"proxy_requests", OnChange::update, "the listeners (new UDP sessions)"},
+    FieldDecision{"proxy_responses", OnChange::update, "the listeners (new UDP sessions)"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

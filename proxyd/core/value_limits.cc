@@ -41,6 +41,9 @@ constexpr ValueLimit kLimits[] = {
     {"server", "listen", "so_keepalive_idle", duration, 1000, 32767000, "TCP_KEEPIDLE"},
     {"server", "listen", "so_keepalive_interval", duration, 1000, 32767000, "TCP_KEEPINTVL"},
     {"server", "listen", "so_keepalive_count", count, 1, 127, "TCP_KEEPCNT"},
+    // ngx_conf_set_num_slot; nginx's "no limit" for proxy_responses is 2^31 - 1.
+    {"server", "proxy_requests", "", count, 0, 2147483647, "0: no limit"},
+    {"server", "proxy_responses", "", count, 0, 2147483647, "none: no limit"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},

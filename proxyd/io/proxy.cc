@@ -567,6 +567,8 @@ WorkerSnapshot workerSnapshot(const WorkerCounters& c, std::int64_t now_ns) {
   ws.active = c.active.get();
   ws.accept_pauses = c.accept_pauses.get();
   ws.access_log_lost_lines = c.access_log_lost_lines.get();
+  ws.udp_sessions = c.udp_sessions.get();
+  ws.udp_dropped = c.udp_dropped.get();
   ws.heartbeat_age =
       static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
   return ws;
