@@ -49,7 +49,6 @@ bool isLoopback(const common::SocketAddress& addr) {
 // refused at load rather than taken and ignored.
 std::string notYetBuilt(const ListenDirective& l) {
   if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
-  if (l.udp) return "parameter \"udp\" is not supported yet";
   if (l.ssl) return "parameter \"ssl\" is not supported yet";
   if (l.proxy_protocol) return "parameter \"proxy_protocol\" is not supported yet";
   return {};

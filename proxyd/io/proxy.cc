@@ -18,6 +18,7 @@
 #include "proxyd/core/status_http.h"
 #include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/listener.h"
+#include "proxyd/io/udp_listener.h"
 
 namespace proxyd {
 
@@ -25,8 +26,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kStopCheck{50};
 
-std::string addrKey(const common::SocketAddress& a) {
-  return a.toString();
+// A listener is (address, transport): TCP and UDP may share a port.
+std::string addrKey(const common::SocketAddress& a, bool udp) {
+  return udp ? a.toString() + " udp" : a.toString();
 }
 
 int countOpenFds() {
@@ -148,7 +150,7 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const AddressServers& a : serversByAddress(cfg)) {
     std::vector<std::shared_ptr<const ServerBlock>> blocks;
     for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
-    gen->addresses.emplace_back(a.addr, makeVirtualServers(std::move(blocks), a.default_pos));
+    gen->addresses.push_back({a.addr, a.udp, makeVirtualServers(std::move(blocks), a.default_pos)});
   }
   return gen;
 }
@@ -249,9 +251,9 @@ common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::open
   std::map<std::string, std::vector<common::UniqueFd>> fds;
   for (const ListenStep& l : listeners) {
     if (l.step != ReloadStep::start) continue;
-    auto& list = fds[addrKey(l.addr)];
+    auto& list = fds[addrKey(l.addr, l.listen.udp)];
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-      auto fd = Listener::open(l.addr);
+      auto fd = l.listen.udp ? UdpListener::open(l.addr) : Listener::open(l.addr);
       if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
       list.push_back(std::move(*fd));
     }
@@ -269,14 +271,15 @@ void Proxy::deploy(const Generation& gen,
       ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? workerDescriptorCeiling(rl.rlim_cur) : 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     auto plan = std::make_shared<std::vector<ListenerPlan>>();
-    for (const auto& [addr, servers] : gen.addresses) {
+    for (const auto& a : gen.addresses) {
       ListenerPlan p;
-      p.addr = addr;
-      p.servers = servers;
-      auto it = fds.find(addrKey(addr));
+      p.addr = a.addr;
+      p.udp = a.udp;
+      p.servers = a.servers;
+      auto it = fds.find(addrKey(a.addr, a.udp));
       if (it != fds.end()) p.fd = std::move(it->second[i]);
       plan->push_back(std::move(p));
-      if (i == 0) now_listening.push_back(addr);
+      if (i == 0) now_listening.push_back(a.addr);
     }
     Worker* w = workers_[i].get();
     int limit = gen.cfg.main.worker_connections;

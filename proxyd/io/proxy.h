@@ -45,7 +45,12 @@ struct Generation {
   std::vector<GroupRuntime> groups;
   std::vector<std::shared_ptr<const ServerBlock>> blocks;
   // Every listening address with the [server]s on it (serversByAddress order).
-  std::vector<std::pair<common::SocketAddress, std::shared_ptr<const VirtualServers>>> addresses;
+  struct Listening {
+    common::SocketAddress addr;
+    bool udp = false;  // `listen ... udp`
+    std::shared_ptr<const VirtualServers> servers;
+  };
+  std::vector<Listening> addresses;
 };
 
 // Builds the ready-to-run form of `cfg`. A group the plan keeps (`groups`,

@@ -299,8 +299,8 @@ void UdpSession::onTimeout() {
     return finish(200);
   }
   upstream_failed_ = true;
-  logError(common::LogLevel::error, common::SysError{"upstream timed out", ETIMEDOUT}.message() +
-                                        " while proxying connection");
+  logError(common::LogLevel::error, fmt::format("upstream timed out ({}) while proxying connection",
+                                                common::SysError::errnoReason(ETIMEDOUT)));
   finish(502);
 }
 

@@ -178,7 +178,9 @@ def wait_lines(proxy: "lab.Proxy", path: str, count: int, timeout: float = 5.0) 
 
 def start_udp_stream(proxy: "lab.Proxy", body: str, udp_ports: list, tcp_ports: Optional[list]
                      = None, timeout: float = 5.0, **kw) -> "lab.Proxy":
-    """proxy.start_stream, then waits for the UDP ports to be bound."""
+    """proxy.start_stream with the error log at info (nginx's UDP session
+    lines are info), then waits for the UDP ports to be bound."""
+    kw.setdefault("main", "error_log @DIR@/error.log info;\n")
     proxy.start_stream(body, tcp_ports or [], timeout=timeout, **kw)
     if lab.wait_for(lambda: all(udp_bound(p) for p in udp_ports), timeout, 0.02) is None:
         diag = proxy.diagnostics()

@@ -21,6 +21,17 @@ TEST_CASE("config udp: proxy_responses and proxy_requests default to no limit") 
   REQUIRE_FALSE(diag.hasErrors());
   CHECK_FALSE(cfg.servers[0].proxy_responses.has_value());
   CHECK(cfg.servers[0].proxy_requests == 0);
+  REQUIRE(cfg.servers[0].listen.size() == 1);
+  CHECK(cfg.servers[0].listen[0].udp);
+}
+
+TEST_CASE("config udp: TCP and UDP listeners on one port are two sockets") {
+  common::Diagnostics diag;
+  auto cfg = load("listen = 127.0.0.1:5353\n", diag);
+  INFO(test_support::diagnosticText(diag));
+  REQUIRE_FALSE(diag.hasErrors());
+  REQUIRE(cfg.servers[0].listen.size() == 2);
+  CHECK_FALSE(cfg.servers[0].listen[0].sameSocket(cfg.servers[0].listen[1]));
 }
 
 TEST_CASE("config udp: proxy_responses 0 is a value, not the default") {
@@ -34,8 +45,8 @@ TEST_CASE("config udp: proxy_responses 0 is a value, not the default") {
 }
 
 TEST_CASE("config udp: values out of nginx's range are refused at load") {
-  for (const char* bad : {"proxy_responses = -1\n", "proxy_requests = 2147483648\n",
-                          "proxy_responses = many\n"}) {
+  for (const char* bad :
+       {"proxy_responses = -1\n", "proxy_requests = 2147483648\n", "proxy_responses = many\n"}) {
     common::Diagnostics diag;
     load(bad, diag);
     INFO(bad);
