@@ -14,7 +14,7 @@ PROXY_IMPL=nginx to check them against it.
 """
 
 import os
-import socket
+import signal
 import sys
 import time
 import unittest
@@ -176,6 +176,19 @@ class Udp(unittest.TestCase):
         with u.UdpClient(port) as c:
             first = [c.ask(b"q")[0].split(b":")[0] for _ in range(3)]
         self.assertEqual(len(set(first)), 1, first)
+
+    def test_reload_keeps_the_udp_socket_and_its_session(self):
+        e = self.echo("e")
+        proxy, port = self.start(f"server {e.addr};", "proxy_timeout 3s;")
+        with u.UdpClient(port) as c:
+            self.assertEqual(c.ask(b"before"), [b"e:0:before"])
+            os.kill(proxy.pid, signal.SIGHUP)
+            time.sleep(0.5)  # the reload is applied by the workers' loops
+            self.assertEqual(c.ask(b"after"), [b"e:0:after"])
+        # proxyd keeps the socket, and the session on it (one upstream
+        # socket); nginx's new workers start a new session.
+        self.assertEqual(len(e.peers()), 1 if IMPL == "proxyd" else 2)
+        self.assertIsNone(proxy.proc.poll())
 
     def test_tcp_and_udp_share_a_port(self):
         e = self.echo("udp")
