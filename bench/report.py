@@ -23,6 +23,7 @@ THROUGHPUT = [
     ("bulk64m", "mib_per_s", "bulk 64 MiB responses (2 conns)", "MiB/s", True, 1.10),
     ("sni_rps", "req_per_s", "TLS requests/s through ssl_preread + map (keep-alive)", "req/s", True, 1.10),
     ("sni_cps", "req_per_s", "TLS connections/s through ssl_preread + map (a ClientHello each)", "conn/s", True, 1.10),
+    ("udp", "req_per_s", "UDP requests/s (DNS-like, a session per query; no HAProxy: Debian's has no UDP)", "req/s", True, 1.10),
     ("idle", "rss_kib_per_session", "memory per idle session (RSS delta)", "KiB", False, 0.50),
     ("idle", "pss_kib_per_session", "memory per idle session (PSS delta)", "KiB", False, 0.50),
 ]
@@ -33,9 +34,10 @@ CPU = [
     ("bulk64m", "cpu_us_per_mib", "proxy CPU per MiB (bulk 64 MiB)", "µs/MiB"),
     ("sni_rps", "cpu_us_per_req", "proxy CPU per TLS request (ssl_preread + map)", "µs/req"),
     ("sni_cps", "cpu_us_per_req", "proxy CPU per TLS connection (ssl_preread + map)", "µs/conn"),
+    ("udp", "cpu_us_per_req", "proxy CPU per UDP query (a session each)", "µs/req"),
 ]
 UTIL = [("rps", "rps"), ("cps", "cps"), ("bulk1m", "bulk 1 MiB"), ("bulk64m", "bulk 64 MiB"),
-        ("sni_rps", "TLS rps"), ("sni_cps", "TLS cps")]
+        ("sni_rps", "TLS rps"), ("sni_cps", "TLS cps"), ("udp", "UDP queries")]
 
 
 def fmt(v):

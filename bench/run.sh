@@ -14,8 +14,11 @@
 #   BENCH_IDLE_SESSIONS=N    idle sessions for the memory scenario (default 2000)
 #   BENCH_PIN=0              do not pin (default 1: proxy on BENCH_PROXY_CPU, wrk+backends on BENCH_LOAD_CPU)
 #   BENCH_PROXY_CPU=1 BENCH_LOAD_CPU=0
-#   BENCH_SCENARIOS="rps cps bulk1m bulk64m sni_rps sni_cps"   subset of throughput scenarios
-#                            (sni_*: TLS to the backend through ssl_preread + a map on the SNI)
+#   BENCH_SCENARIOS="rps cps bulk1m bulk64m sni_rps sni_cps udp"   subset of throughput scenarios
+#                            (sni_*: TLS to the backend through ssl_preread + a map on the SNI;
+#                            udp: DNS-like queries through `listen ... udp`, nginx and proxyd only:
+#                            Debian's HAProxy has no UDP proxying)
+#   BENCH_UDP_CLIENTS=N      client sockets of the udp scenario, one query in flight each (default 32)
 #   BENCH_IMPLS="direct nginx haproxy proxyd"   subset of implementations (direct = no proxy)
 #   BENCH_STRACE=0           skip the strace syscall-count runs
 #   BENCH_OUT_DIR=DIR        where results.md / raw.tsv go
@@ -39,7 +42,8 @@ IDLE_N=${BENCH_IDLE_SESSIONS:-2000}
 PIN=${BENCH_PIN:-1}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
-SCENARIOS=${BENCH_SCENARIOS:-"rps cps bulk1m bulk64m sni_rps sni_cps"}
+SCENARIOS=${BENCH_SCENARIOS:-"rps cps bulk1m bulk64m sni_rps sni_cps udp"}
+UDP_CLIENTS=${BENCH_UDP_CLIENTS:-32}
 IMPLS=${BENCH_IMPLS:-"direct nginx haproxy proxyd"}
 DO_STRACE=${BENCH_STRACE:-1}
 OUT_DIR=${BENCH_OUT_DIR:-$(dirname "$(dirname "$PROXYD")")/bench}
@@ -124,6 +128,9 @@ declare -A P_PROXY_HTTP=([nginx]=$((BASE + 10)) [haproxy]=$((BASE + 20)) [proxyd
 # through its preread of the ClientHello and a map on the SNI.
 declare -A P_PROXY_SNI=([nginx]=$((BASE + 13)) [haproxy]=$((BASE + 23)) [proxyd]=$((BASE + 33)) [direct]=$P_HTTPS)
 declare -A P_PROXY_MEM=([nginx]=$((BASE + 12)) [haproxy]=$((BASE + 22)) [proxyd]=$((BASE + 32)))
+# The udp scenario: a UDP echo backend and each proxy's `listen ... udp`.
+P_UDP_ECHO=$((BASE + 3))
+declare -A P_PROXY_UDP=([nginx]=$((BASE + 14)) [proxyd]=$((BASE + 34)) [direct]=$P_UDP_ECHO)
 
 wait_listen() {  # port seconds
   local i
@@ -171,6 +178,7 @@ http {
 EOF
 spawn "$WORK/backend/nginx.out" "${PIN_LOAD[@]}" "$NGINX" -p "$WORK/backend" -c "$WORK/backend/nginx.conf" -e "$WORK/backend/error.log"
 spawn "$WORK/backend/echo.out" "${PIN_LOAD[@]}" python3 "$HERE/echo_server.py" 127.0.0.1 "$P_ECHO"
+spawn "$WORK/backend/udp-echo.out" "${PIN_LOAD[@]}" python3 "$HERE/udp_load.py" echo 127.0.0.1 "$P_UDP_ECHO"
 wait_listen "$P_HTTP" 10 || { cat "$WORK/backend/nginx.out" "$WORK/backend/error.log" >&2; die "backend nginx did not start"; }
 wait_listen "$P_ECHO" 10 || { cat "$WORK/backend/echo.out" >&2; die "echo backend did not start"; }
 
@@ -499,6 +507,72 @@ run_strace() {
   printf '  strace %-6s %-8s %.2f syscalls/request (%s)\n' "$sc" "$impl" "$(awk -v t="$total" -v r="$req" 'BEGIN{print t / r}')" "$(cat "$WORK/out/strace-top-$sc-$impl.txt")"
 }
 
+# udp_bound PORT SECONDS: waits for a UDP socket on PORT.
+udp_bound() {
+  local i
+  for i in $(seq 1 $(( $2 * 10 ))); do
+    [ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# run_udp REP IMPL: a fresh proxy with one `listen ... udp` in front of the UDP
+# echo backend (proxy_responses 1: a session per query, as a DNS proxy is
+# set up), UDP_CLIENTS closed-loop clients for DUR seconds.
+run_udp() {
+  local rep=$1 impl=$2 dir="$WORK/udp-$1-$2" port=${P_PROXY_UDP[$2]} pg="" pids=""
+  mkdir -p "$dir"
+  case $impl in
+    nginx)
+      printf 'load_module %s;\nworker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log error;\nevents { worker_connections 8192; }\nstream { server { listen 127.0.0.1:%d udp; proxy_pass 127.0.0.1:%d; proxy_responses 1; proxy_timeout 10s; } }\n' \
+        "$STREAM_MODULE" "$dir" "$dir" "$port" "$P_UDP_ECHO" >"$dir/nginx.conf"
+      spawn "$dir/out.log" "${PIN_PROXY[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ;;
+    proxyd)
+      printf '[main]\nworker_processes = 1\nworker_connections = 8192\nerror_log = %s/error.log error\npid = %s/proxyd.pid\n\n[server udp]\nlisten = 127.0.0.1:%d udp\nproxy_pass = 127.0.0.1:%d\nproxy_responses = 1\nproxy_timeout = 10s\n' \
+        "$dir" "$dir" "$port" "$P_UDP_ECHO" >"$dir/proxyd.ini"
+      spawn "$dir/out.log" "${PIN_PROXY[@]}" "$PROXYD" -c "$dir/proxyd.ini" ;;
+  esac
+  if [ "$impl" != direct ]; then
+    pg=$SPAWNED_PID
+    if ! udp_bound "$port" 10; then
+      anomaly "rep $rep udp $impl: did not bind its UDP port: $(tail -3 "$dir/out.log" "$dir/error.log" 2>/dev/null | tr '\n' '|')"
+      stop_group "$pg"; return 1
+    fi
+    pids=$pg
+    [ "$impl" = nginx ] && { sleep 0.3; pids="$pg $(pgrep -P "$pg" | tr '\n' ' ')"; }
+  fi
+  local c0 c1 t0 t1 out="$WORK/out/udp-$rep-$impl.txt"
+  # shellcheck disable=SC2086
+  c0=$( [ -n "$pids" ] && cpu_ticks $pids || echo 0 )
+  t0=$(date +%s%N)
+  timeout -k 5 $((DUR + 30)) "${PIN_LOAD[@]}" python3 "$HERE/udp_load.py" load 127.0.0.1 "$port" "$UDP_CLIENTS" "$DUR" >"$out" 2>&1
+  t1=$(date +%s%N)
+  # shellcheck disable=SC2086
+  c1=$( [ -n "$pids" ] && cpu_ticks $pids || echo 0 )
+  [ -n "$pg" ] && stop_group "$pg"
+  local line
+  line=$(grep '^UDPRESULT' "$out" | tail -1)
+  if [ -z "$line" ]; then
+    anomaly "rep $rep udp $impl: no result: $(tail -3 "$out" | tr '\n' '|')"; return 1
+  fi
+  local local_requests local_duration_us local_timeouts local_p50_us local_p99_us
+  eval "$(echo "$line" | sed 's/^UDPRESULT //' | tr ' ' '\n' | sed 's/^\([a-z0-9_]*\)=/local_\1=/')"
+  record "$rep" udp "$impl" requests "$local_requests"
+  record "$rep" udp "$impl" errors "$local_timeouts"
+  record "$rep" udp "$impl" p50_us "$local_p50_us"
+  record "$rep" udp "$impl" p99_us "$local_p99_us"
+  record "$rep" udp "$impl" req_per_s "$(awk -v r="$local_requests" -v d="$local_duration_us" 'BEGIN{printf "%.1f", (d > 0 ? r * 1e6 / d : 0)}')"
+  if [ -n "$pids" ]; then
+    local ticks=$((c1 - c0))
+    record "$rep" udp "$impl" cpu_pct "$(awk -v t="$ticks" -v hz="$CLK_TCK" -v w=$((t1 - t0)) 'BEGIN{printf "%.1f", t / hz * 100 / (w / 1e9)}')"
+    record "$rep" udp "$impl" cpu_us_per_req "$(awk -v t="$ticks" -v hz="$CLK_TCK" -v r="$local_requests" 'BEGIN{printf "%.2f", (r > 0 ? t / hz * 1e6 / r : 0)}')"
+  fi
+  [ "${local_timeouts:-0}" -gt 0 ] && anomaly "rep $rep udp $impl: $local_timeouts queries unanswered within 1 s (resent)"
+  printf '  %-8s %-8s %10.1f req/s  p50 %s us  p99 %s us  timeouts %s\n' udp "$impl" \
+    "$(awk -v r="$local_requests" -v d="$local_duration_us" 'BEGIN{print r * 1e6 / d}')" "$local_p50_us" "$local_p99_us" "$local_timeouts"
+}
+
 # ---------------------------------------------------------------- run
 echo "proxyd bench: $(basename "$PROXYD") $("$PROXYD" -v 2>&1 | head -1) | $("$NGINX" -v 2>&1) | $("$HAPROXY" -v | head -1 | cut -d' ' -f1-3)"
 if [ "$PIN" = 1 ]; then
@@ -521,7 +595,14 @@ for rep in $(seq 1 "$REPS"); do
   rot=()
   for i in $(seq 0 $((n - 1))); do rot+=("${order[$(( (i + rep - 1) % n ))]}"); done
   for sc in $SCENARIOS; do
-    for impl in "${rot[@]}"; do run_wrk "$rep" "$sc" "$impl"; done
+    for impl in "${rot[@]}"; do
+      if [ "$sc" = udp ]; then
+        # HAProxy (Debian's 2.6) proxies no UDP.
+        [ "$impl" = haproxy ] || run_udp "$rep" "$impl"
+        continue
+      fi
+      run_wrk "$rep" "$sc" "$impl"
+    done
   done
   for impl in "${rot[@]}"; do [ "$impl" = direct ] || run_idle "$rep" "$impl"; done
 done

@@ -219,6 +219,7 @@ const std::vector<std::string> kServerKeys = {
     "tcp_nodelay",                 "proxy_socket_keepalive",
     "proxy_bind",
     "resolver",                    "resolver_timeout",
+    "proxy_requests",              "proxy_responses",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -815,7 +816,8 @@ class Importer : importer::ConfWalk {
           expect(d, 9, 9, "on|off|v2");
         }
       }
-    } else if (n == "proxy_next_upstream_tries") {
+    } else if (n == "proxy_next_upstream_tries" || n == "proxy_requests" ||
+               n == "proxy_responses") {
       if (expect(d, 1, 1, "NUMBER")) value = carried(d, limitOf("server", n), d.arg(0), n);
     } else if (n == "resolver_timeout") {
       if (expect(d, 1, 1, "TIME")) value = carried(d, limitOf("server", n), d.arg(0), n);
@@ -1092,17 +1094,17 @@ class Importer : importer::ConfWalk {
     const std::string a = d.arg(0);
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
-      if (p == "udp" || p == "ssl") {
+      if (p == "ssl") {
         msg_.warning(d.file, d.line,
                      fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
                                  "passes TLS through untouched): the listen is dropped",
-                                 a, p, p == "udp" ? "UDP" : "TLS termination"));
+                                 a, p, "TLS termination"));
         return std::nullopt;
       }
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol" ||
+      if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol" || d.args[i] == "udp" ||
           isSocketParameter(d.args[i])) {
         if (params.find(" " + d.args[i]) == std::string::npos) params += " " + d.args[i];
         continue;

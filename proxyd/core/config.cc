@@ -45,11 +45,9 @@ bool isLoopback(const common::SocketAddress& addr) {
   return false;
 }
 
-// nginx compares log format names with ngx_strcasecmp.
 // The listen parameters parsed (listen.h) whose work is still being built:
 // refused at load rather than taken and ignored.
 std::string notYetBuilt(const ListenDirective& l) {
-  if (l.udp) return "parameter \"udp\" is not supported yet";
   if (l.ssl) return "parameter \"ssl\" is not supported yet";
   return {};
 }
@@ -513,6 +511,10 @@ class Loader {
     });
     w.on("proxy_bind", [&](const IniEntry& e) { loadProxyBind(e, sv); });
     onResolverKeys(w, ctx_, "server", sv.resolver);
+    w.on("proxy_requests", numberInto("server", sv.proxy_requests));
+    w.on("proxy_responses", [&](const IniEntry& e) {
+      if (auto n = number("server", e)) sv.proxy_responses = static_cast<unsigned>(*n);
+    });
     w.run();
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.

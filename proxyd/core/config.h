@@ -138,6 +138,10 @@ struct ServerSection {
   bool proxy_socket_keepalive = false;  // SO_KEEPALIVE on the upstream socket
   std::optional<ProxyBind> proxy_bind;  // none: the kernel picks (proxy_bind off)
   ResolverSettings resolver;  // proxy_pass with variables; [main]'s unless set
+  // UDP (listen ... udp, udp_exchange.h): nginx's proxy_requests (0: no
+  // limit) and proxy_responses (none: no limit, nginx's default).
+  unsigned proxy_requests = 0;
+  std::optional<unsigned> proxy_responses;
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -205,6 +205,8 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"proxy_socket_keepalive", OnChange::update, "new upstream sockets"},
     FieldDecision{"proxy_bind", OnChange::update, "new upstream sockets (kProxyBindDecisions)"},
     FieldDecision{"resolver", OnChange::update, "the listeners (their sessions' resolver)"},
+    FieldDecision{"proxy_requests", OnChange::update, "the listeners (new UDP sessions)"},
+    FieldDecision{"proxy_responses", OnChange::update, "the listeners (new UDP sessions)"},
 };
 
 inline constexpr std::array kLimitConnDirectiveDecisions = {

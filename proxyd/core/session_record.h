@@ -51,6 +51,7 @@ struct SessionRecord {
   common::SocketAddress remote;      // client address
   common::SocketAddress local;       // $server_addr/$server_port (the listening side)
   int status = 200;                  // nginx stream $status
+  bool udp = false;                  // $protocol: a session of a `listen ... udp`
   std::uint64_t bytes_sent = 0;      // to the client
   std::uint64_t bytes_received = 0;  // from the client
   common::Duration session_time{};   // monotonic, from accept to end

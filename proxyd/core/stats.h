@@ -93,6 +93,8 @@ struct alignas(64) WorkerCounters {
   Counter active;         // sessions running now
   Counter accept_pauses;  // EMFILE/ENFILE pauses
   Counter access_log_lost_lines;  // lines a full disk (or any write error) kept out
+  Counter udp_sessions;           // UDP sessions running now (also in `active`)
+  Counter udp_dropped;            // datagrams dropped: a full socket, no room for a session
   // Monotonic time (ns since the clock's epoch) of the worker's last
   // heartbeat: the status page's GET / proves every loop alive with it.
   std::atomic<std::int64_t> heartbeat_ns{0};

@@ -241,6 +241,8 @@ OrderedJson workersJson(const std::vector<WorkerSnapshot>& all) {
                        {"handled", w.handled},
                        {"accept_pauses", w.accept_pauses},
                        {"access_log_lost_lines", w.access_log_lost_lines},
+                       {"udp_sessions", w.udp_sessions},
+                       {"udp_dropped", w.udp_dropped},
                        {"heartbeat_age_seconds", std::round(w.heartbeat_age * 1000) / 1000}});
   }
   return workers;
@@ -344,6 +346,16 @@ void addWorkerMetrics(Metrics& m, const StatsSnapshot& snap) {
            "Access log lines not written (full disk or another write error): whole lines are "
            "written or none.");
   m.sample("proxyd_access_log_lost_lines_total", "", lost_lines);
+  std::uint64_t udp_sessions = 0, udp_dropped = 0;
+  for (const WorkerSnapshot& w : snap.workers) {
+    udp_sessions += w.udp_sessions;
+    udp_dropped += w.udp_dropped;
+  }
+  m.family("proxyd_udp_sessions_active", "gauge", "UDP sessions (client addresses) now.");
+  m.sample("proxyd_udp_sessions_active", "", udp_sessions);
+  m.family("proxyd_udp_dropped_datagrams_total", "counter",
+           "Datagrams dropped: a full socket buffer, or no room for a new UDP session.");
+  m.sample("proxyd_udp_dropped_datagrams_total", "", udp_dropped);
   m.family("proxyd_worker_heartbeat_age_seconds", "gauge",
            "Seconds since each worker loop last ran its heartbeat.");
   for (std::size_t i = 0; i < snap.workers.size(); ++i) {

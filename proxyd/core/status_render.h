@@ -68,7 +68,9 @@ struct WorkerSnapshot {
   std::uint64_t active = 0;
   std::uint64_t accept_pauses = 0;
   std::uint64_t access_log_lost_lines = 0;
-  double heartbeat_age = 0;  // seconds since the worker's loop last ran its heartbeat
+  std::uint64_t udp_sessions = 0;  // UDP sessions now (also in `active`)
+  std::uint64_t udp_dropped = 0;   // datagrams dropped (full socket, no room for a session)
+  double heartbeat_age = 0;        // seconds since the worker's loop last ran its heartbeat
 };
 
 struct ProcessSnapshot {

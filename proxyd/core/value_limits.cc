@@ -48,6 +48,9 @@ constexpr ValueLimit kLimits[] = {
     {"server", "proxy_protocol_timeout", "", duration, 0, kMaxTimerMs, "timer"},
     {"server", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
     {"upstream", "resolver_timeout", "", duration, 1, kMaxTimerMs, "timer"},
+    // ngx_conf_set_num_slot; nginx's "no limit" for proxy_responses is 2^31 - 1.
+    {"server", "proxy_requests", "", count, 0, 2147483647, "0: no limit"},
+    {"server", "proxy_responses", "", count, 0, 2147483647, "none: no limit"},
     // [upstream NAME]: server = ADDRESS [weight=N] ...
     // The weight cap keeps the ketama ring (160 points per unit) in memory.
     {"upstream", "server", "weight", count, 1, 100000, "ring size"},

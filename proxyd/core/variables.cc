@@ -417,7 +417,7 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
       }
       return;
     case Variable::protocol:
-      out.append("TCP");
+      out.append(s.udp ? "UDP" : "TCP");
       return;
     case Variable::status: {
       // "%03ui".

@@ -19,6 +19,7 @@
 #include "proxyd/core/status_http.h"
 #include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/listener.h"
+#include "proxyd/io/udp_listener.h"
 
 namespace proxyd {
 
@@ -26,8 +27,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kStopCheck{50};
 
-std::string addrKey(const common::SocketAddress& a) {
-  return a.toString();
+// A listener is (address, transport): TCP and UDP may share a port.
+std::string addrKey(const common::SocketAddress& a, bool udp) {
+  return udp ? a.toString() + " udp" : a.toString();
 }
 
 int countOpenFds() {
@@ -158,8 +160,8 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const AddressServers& a : serversByAddress(cfg)) {
     std::vector<std::shared_ptr<const ServerBlock>> blocks;
     for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
-    gen->addresses.emplace_back(
-        a.addr, makeVirtualServers(std::move(blocks), a.default_pos, a.listen.proxy_protocol));
+    gen->addresses.push_back({a.addr, a.udp,
+                              makeVirtualServers(std::move(blocks), a.default_pos, a.listen.proxy_protocol)});
   }
   return gen;
 }
@@ -263,12 +265,12 @@ common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::open
   std::map<std::string, std::vector<common::UniqueFd>> fds;
   for (const ListenStep& l : listeners) {
     if (l.step != ReloadStep::start) continue;
-    auto& list = fds[addrKey(l.addr)];
+    auto& list = fds[addrKey(l.addr, l.listen.udp)];
     const ListenSocketOptions& options = l.listen.socket;
     if (l.addr.family() == AF_UNIX) {
       // A path is bound once: the workers share the one socket (each its
       // own descriptor of it), the kernel waking one of them per connection.
-      auto fd = UnixSocketFile::open(l.addr, options.backlog, files[addrKey(l.addr)], log_.get());
+      auto fd = UnixSocketFile::open(l.addr, options.backlog, files[addrKey(l.addr, false)], log_.get());
       if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
       for (std::size_t i = 1; i < workers_.size(); ++i) {
         common::UniqueFd copy(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
@@ -280,7 +282,8 @@ common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::open
     }
     std::vector<std::string> warnings;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-      auto fd = Listener::open(l.addr, options, i == 0 ? &warnings : nullptr);
+      auto fd = l.listen.udp ? UdpListener::open(l.addr)
+                             : Listener::open(l.addr, options, i == 0 ? &warnings : nullptr);
       if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
       list.push_back(std::move(*fd));
     }
@@ -299,14 +302,15 @@ void Proxy::deploy(const Generation& gen,
       ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? workerDescriptorCeiling(rl.rlim_cur) : 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     auto plan = std::make_shared<std::vector<ListenerPlan>>();
-    for (const auto& [addr, servers] : gen.addresses) {
+    for (const auto& a : gen.addresses) {
       ListenerPlan p;
-      p.addr = addr;
-      p.servers = servers;
-      auto it = fds.find(addrKey(addr));
+      p.addr = a.addr;
+      p.udp = a.udp;
+      p.servers = a.servers;
+      auto it = fds.find(addrKey(a.addr, a.udp));
       if (it != fds.end()) p.fd = std::move(it->second[i]);
       plan->push_back(std::move(p));
-      if (i == 0) now_listening.push_back(addr);
+      if (i == 0) now_listening.push_back(a.addr);
     }
     Worker* w = workers_[i].get();
     int limit = gen.cfg.main.worker_connections;
@@ -531,7 +535,7 @@ void Proxy::commit(const ReloadPlan& plan, Staged st) {
   }
   deploy(*st.gen, std::move(st.fds));
   for (const ListenStep& l : plan.listeners) {
-    auto file = socket_files_.find(addrKey(l.addr));
+    auto file = socket_files_.find(addrKey(l.addr, false));
     if (l.step != ReloadStep::stop || file == socket_files_.end()) continue;
     log_->warn("deleting socket {}", file->second.path());  // as nginx's reload
     socket_files_.erase(file);
@@ -620,6 +624,8 @@ WorkerSnapshot workerSnapshot(const WorkerCounters& c, std::int64_t now_ns) {
   ws.active = c.active.get();
   ws.accept_pauses = c.accept_pauses.get();
   ws.access_log_lost_lines = c.access_log_lost_lines.get();
+  ws.udp_sessions = c.udp_sessions.get();
+  ws.udp_dropped = c.udp_dropped.get();
   ws.heartbeat_age =
       static_cast<double>(now_ns - c.heartbeat_ns.load(std::memory_order_relaxed)) / 1e9;
   return ws;

@@ -47,7 +47,12 @@ struct Generation {
   std::vector<GroupRuntime> groups;
   std::vector<std::shared_ptr<const ServerBlock>> blocks;
   // Every listening address with the [server]s on it (serversByAddress order).
-  std::vector<std::pair<common::SocketAddress, std::shared_ptr<const VirtualServers>>> addresses;
+  struct Listening {
+    common::SocketAddress addr;
+    bool udp = false;  // `listen ... udp`
+    std::shared_ptr<const VirtualServers> servers;
+  };
+  std::vector<Listening> addresses;
   // limit_conn_zone, in [main]'s order; a reload takes over the unchanged ones.
   std::vector<std::shared_ptr<LimitConnZone>> zones;
 };

@@ -13,6 +13,7 @@
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
 #include "proxyd/io/upstream_socket.h"
+#include "proxyd/io/session_end.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -823,29 +824,7 @@ void Session::finish(int status) {
   record_.bytes_received = up_.read;
   record_.bytes_sent = down_.written;
   record_.session_time = now - start_;
-  counters_->active.sub();
-  counters_->by_status[statusIndex(status)].add();
-  counters_->client_received.add(up_.read);
-  counters_->client_sent.add(down_.written);
-  counters_->upstream_sent.add(up_.written);
-  counters_->upstream_received.add(down_.read);
-  if (!block_->access_logs.empty()) {
-    record_.end_time = std::chrono::system_clock::now();
-    for (const CompiledAccessLog& compiled : block_->access_logs) {
-      // nginx's if=: the line is skipped when the condition is "" or "0".
-      if (compiled.condition && !conditionPasses(compiled.condition->evaluate(vars_))) continue;
-      if (compiled.target.syslog) {
-        std::string line;
-        compiled.format.render(vars_, line);
-        worker_.sendAccessSyslog(*compiled.target.syslog, line, *block_->error_log);
-        continue;
-      }
-      AccessLog* log = worker_.accessLog(compiled.target);
-      if (log == nullptr) continue;
-      compiled.format.render(vars_, log->startLine());
-      log->endLine();
-    }
-  }
+  recordSessionEnd(worker_, *block_, *counters_, record_, vars_, up_.written, down_.read);
   release(up_);
   release(down_);
   logDebug("close stream connection: {}", client_.fd.get());

@@ -8,8 +8,11 @@
 
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
+#include "proxyd/io/datagram_batch.h"
 #include "proxyd/io/listener.h"
 #include "proxyd/io/session.h"
+#include "proxyd/io/udp_listener.h"
+#include "proxyd/io/udp_session.h"
 
 namespace proxyd {
 
@@ -40,6 +43,7 @@ Worker::~Worker() {
   flushAccessLogs(true);
   // Listeners and events hold the loop: they go before it.
   listeners_.clear();
+  udp_listeners_.clear();
   wake_event_.reset();
   heartbeat_.reset();
   resume_.reset();
@@ -108,12 +112,17 @@ void Worker::stamp() {
 void Worker::onHeartbeat(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Worker*>(arg);
   self->stamp();
-  if (self->draining_ && self->sessions_.empty()) self->stop();
+  if (self->draining_ && self->activeSessions() == 0) self->stop();
 }
 
 void Worker::applyListeners(std::vector<ListenerPlan> plan) {
   std::vector<std::unique_ptr<Listener>> next;
+  std::vector<std::unique_ptr<UdpListener>> next_udp;
   for (ListenerPlan& p : plan) {
+    if (p.udp) {
+      if (auto l = takeUdpListener(p)) next_udp.push_back(std::move(l));
+      continue;
+    }
     std::unique_ptr<Listener> l;
     if (p.fd) {
       l = std::make_unique<Listener>(*this, p.servers, std::move(p.fd), p.addr);
@@ -139,11 +148,35 @@ void Worker::applyListeners(std::vector<ListenerPlan> plan) {
   }
   // What is left in listeners_ was removed from the configuration.
   listeners_ = std::move(next);
+  udp_listeners_ = std::move(next_udp);
+}
+
+// The UDP socket of a plan: a new one, or the one this worker has for the
+// address (its sessions go on either way: they share the socket).
+std::unique_ptr<UdpListener> Worker::takeUdpListener(ListenerPlan& p) {
+  std::unique_ptr<UdpListener> l;
+  if (p.fd) {
+    l = std::make_unique<UdpListener>(*this, p.servers, std::move(p.fd), p.addr);
+    if (auto r = l->enable(); !r) {
+      log_.alert("{}", r.error());
+      return nullptr;
+    }
+    if (accept_paused_) l->disable();
+    return l;
+  }
+  for (auto& old : udp_listeners_) {
+    if (old && old->address() == p.addr) {
+      old->setServers(p.servers);
+      return std::move(old);
+    }
+  }
+  log_.alert("worker {}: no UDP socket to keep for {}", index_, p.addr.toString());
+  return nullptr;
 }
 
 bool Worker::admitSession() {
   if (connection_limit_ == 0 ||
-      (sessions_.size() + 1) * 2 <= static_cast<size_t>(connection_limit_)) {
+      (activeSessions() + 1) * 2 <= static_cast<size_t>(connection_limit_)) {
     return true;
   }
   auto now = std::chrono::steady_clock::now();
@@ -160,6 +193,7 @@ void Worker::pauseAccepting(const std::string& cause) {
   counters_.accept_pauses.add();
   log_.alert("{}, worker {} pauses accepting for {} ms", cause, index_, kAcceptPause.count());
   for (auto& l : listeners_) l->disable();
+  for (auto& l : udp_listeners_) l->disable();
   timeval tv = common::toTimeval(kAcceptPause);
   evtimer_add(resume_.get(), &tv);
 }
@@ -171,16 +205,24 @@ void Worker::onResume(evutil_socket_t, short, void* arg) {
   for (auto& l : self->listeners_) {
     if (auto r = l->enable(); !r) self->log_.alert("{}", r.error());
   }
+  for (auto& l : self->udp_listeners_) {
+    if (auto r = l->enable(); !r) self->log_.alert("{}", r.error());
+  }
 }
 
 void Worker::drain() {
   draining_ = true;
   listeners_.clear();
+  udp_listeners_.clear();
+  // nginx's UDP sessions do not outlive a graceful stop (ngx_stream_proxy_process
+  // on ngx_exiting).
+  while (!udp_sessions_.empty()) udp_sessions_.front().shutdown();
   if (sessions_.empty()) stop();
 }
 
 void Worker::stopNow() {
   listeners_.clear();
+  udp_listeners_.clear();
   closeAllSessions();
   stop();
 }
@@ -292,6 +334,30 @@ void Worker::destroy(Session& s) {
 
 void Worker::closeAllSessions() {
   while (!sessions_.empty()) sessions_.front().abort();
+  while (!udp_sessions_.empty()) udp_sessions_.front().abort();
+}
+
+UdpSession& Worker::openUdpSession(std::shared_ptr<const ServerBlock> block,
+                                   std::shared_ptr<UdpEndpoint> endpoint,
+                                   const common::SocketAddress& client,
+                                   const common::SocketAddress& local) {
+  udp_sessions_.emplace_front(*this, std::move(block), std::move(endpoint), client, local);
+  UdpSession& s = udp_sessions_.front();
+  s.self_ = udp_sessions_.begin();
+  counters_.active.add();
+  counters_.udp_sessions.add();
+  return s;
+}
+
+void Worker::destroy(UdpSession& s) {
+  counters_.active.sub();
+  counters_.udp_sessions.sub();
+  udp_sessions_.erase(s.self_);
+}
+
+DatagramBatch& Worker::datagrams() {
+  if (!datagrams_) datagrams_ = std::make_unique<DatagramBatch>();
+  return *datagrams_;
 }
 
 void Worker::run() {

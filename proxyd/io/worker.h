@@ -36,6 +36,10 @@ namespace proxyd {
 
 class Listener;
 class Session;
+class UdpListener;
+class UdpSession;
+class DatagramBatch;
+struct UdpEndpoint;
 
 // Direction buffers are taken only while data is held back by a slow
 // receiver, and given back when it drains, so an idle session holds none.
@@ -56,6 +60,7 @@ struct ListenerPlan {
   common::SocketAddress addr;
   std::shared_ptr<const VirtualServers> servers;
   common::UniqueFd fd;
+  bool udp = false;  // `listen ... udp`: a datagram socket (udp_listener.h)
 };
 
 class Worker {
@@ -143,7 +148,15 @@ class Worker {
   // `pass`: the [server]s of the TCP listener that takes a connection
   // passed to `addr` (pass_address.h), or none.
   std::shared_ptr<const VirtualServers> passTarget(const common::SocketAddress& addr) const;
-  size_t activeSessions() const { return sessions_.size(); }
+  size_t activeSessions() const { return sessions_.size() + udp_sessions_.size(); }
+  // UDP sessions (udp_session.h), owned here as the TCP ones.
+  UdpSession& openUdpSession(std::shared_ptr<const ServerBlock> block,
+                             std::shared_ptr<UdpEndpoint> endpoint,
+                             const common::SocketAddress& client,
+                             const common::SocketAddress& local);
+  void destroy(UdpSession& s);
+  // The recvmmsg()/sendmmsg() room of this worker's UDP sockets.
+  DatagramBatch& datagrams();
   // Ends every session at once (fast stop).
   void closeAllSessions();
 
@@ -157,6 +170,7 @@ class Worker {
   static void onLogFlush(evutil_socket_t, short, void* arg);
   void stamp();
   void stop();
+  std::unique_ptr<UdpListener> takeUdpListener(ListenerPlan& p);
 
   std::size_t index_;
   common::Log& log_;
@@ -173,6 +187,8 @@ class Worker {
   std::mutex tasks_mu_;
   std::vector<std::function<void()>> tasks_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
+  std::unique_ptr<DatagramBatch> datagrams_;  // made by the first UDP listener's read
   bool accept_paused_ = false;
   int connection_limit_ = 0;  // 0: no limit
   int fd_ceiling_ = 0;        // 0: none
@@ -184,6 +200,7 @@ class Worker {
   std::vector<std::pair<ResolverSettings, std::unique_ptr<DnsClient>>> dns_clients_;
   // Declared after base_ so that sessions (and their events) go first.
   std::list<Session> sessions_;
+  std::list<UdpSession> udp_sessions_;
   std::uint64_t connections_ = 0;
   bool running_ = false;
   bool draining_ = false;

@@ -335,7 +335,9 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, tcp_nodelay),
        MUTATE(S, proxy_socket_keepalive),
        MUTATE(S, proxy_bind),
-       MUTATE(S, resolver)},
+       MUTATE(S, resolver),
+       MUTATE(S, proxy_requests),
+       MUTATE(S, proxy_responses)},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]

@@ -30,6 +30,8 @@ StatsSnapshot sample() {
   w0.handled = 9;
   w0.active = 2;
   w0.accept_pauses = 1;
+  w0.udp_sessions = 4;
+  w0.udp_dropped = 6;
   w0.heartbeat_age = 0.1;
   WorkerSnapshot w1 = w0;
   w1.accepted = 5;
@@ -157,6 +159,8 @@ TEST_CASE("/status JSON carries listeners, groups with peer states, process info
   CHECK(g["servers"][1]["failures"] == 7);
   CHECK(g["servers"][1]["last_error"]["text"] == "connect() failed (111: Connection refused)");
   CHECK(doc["workers"][0]["accept_pauses"] == 1);
+  CHECK(doc["workers"][0]["udp_sessions"] == 4);
+  CHECK(doc["workers"][1]["udp_dropped"] == 6);
 }
 
 TEST_CASE("/metrics is Prometheus text with proxyd_ names and a cumulative histogram") {
@@ -190,6 +194,8 @@ TEST_CASE("/metrics is Prometheus text with proxyd_ names and a cumulative histo
   has("proxyd_accept_pauses_total 2");
   has("proxyd_connections_accepted_total 15");
   has("proxyd_connections_handled_total 14");
+  has("proxyd_udp_sessions_active 8");
+  has("proxyd_udp_dropped_datagrams_total 12");
   // Every sample line belongs to a family announced by # TYPE.
   std::size_t pos = 0;
   while (pos < m.size()) {
