@@ -50,7 +50,6 @@ bool isLoopback(const common::SocketAddress& addr) {
 std::string notYetBuilt(const ListenDirective& l) {
   if (l.address.family() == AF_UNIX) return "UNIX-domain sockets are not supported yet";
   if (l.udp) return "parameter \"udp\" is not supported yet";
-  if (l.ssl) return "parameter \"ssl\" is not supported yet";
   if (l.proxy_protocol) return "parameter \"proxy_protocol\" is not supported yet";
   return {};
 }
@@ -505,7 +504,9 @@ class Loader {
          [&](const IniEntry& e) { take(e, common::parseFlag(e.value), sv.ssl_preread); });
     w.on("preread_buffer_size", numberInto("server", sv.preread_buffer_size));
     w.on("preread_timeout", durationInto("server", sv.preread_timeout));
+    addTlsKeys(w, ctx_, sv.ssl, sv.proxy_ssl);
     w.run();
+    checkTlsSettings(ctx_, sv.ssl, sv.proxy_ssl, s.line, firstSslListenLine(sv.listen));
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
     if (access_log_off) {

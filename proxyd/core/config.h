@@ -19,6 +19,7 @@
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/syslog_target.h"
+#include "proxyd/core/tls_settings.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/user_variables.h"
 
@@ -112,6 +113,8 @@ struct ServerSection {
   bool ssl_preread = false;
   std::size_t preread_buffer_size = 16384;
   std::chrono::milliseconds preread_timeout{30000};
+  TlsServerSettings ssl;                          // ssl_* (tls_settings.h)
+  ProxySslSettings proxy_ssl;                     // proxy_ssl_*
   bool operator==(const ServerSection&) const = default;
 };
 

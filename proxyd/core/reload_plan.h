@@ -174,6 +174,9 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"ssl_preread", OnChange::update, "the listeners"},
     FieldDecision{"preread_buffer_size", OnChange::update, "the listeners"},
     FieldDecision{"preread_timeout", OnChange::update, "the listeners"},
+    FieldDecision{"ssl", OnChange::update,
+                  "the listeners; certificates and keys are re-read at every reload"},
+    FieldDecision{"proxy_ssl", OnChange::update, "the listeners"},
 };
 
 // One `listen`: a new address or transport is another socket (the old one

@@ -21,6 +21,9 @@
 
 namespace proxyd {
 
+class TlsServerContext;  // proxyd/io/tls_context.h
+class TlsClientContext;
+
 // One `set` of the block, compiled: the variable's index and its value.
 struct SetCommand {
   std::size_t index = 0;
@@ -46,6 +49,9 @@ struct ServerBlock {
   std::optional<Template> pass_value;
   std::optional<Template> pass_target;              // `pass`: the address of another listener
   std::shared_ptr<const RouteGroups> route_groups;  // what pass_value may name
+  // Made (and the files read) with the block: listen ... ssl, proxy_ssl.
+  std::shared_ptr<const TlsServerContext> tls;
+  std::shared_ptr<const TlsClientContext> proxy_tls;
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {

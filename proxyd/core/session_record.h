@@ -12,6 +12,7 @@
 
 #include "common/address.h"
 #include "common/clock.h"
+#include "proxyd/core/tls_info.h"
 
 namespace proxyd {
 
@@ -49,6 +50,9 @@ struct SessionRecord {
   // Before (or without) ssl_preread none, and the $ssl_preread_* variables
   // are not found; a pointer, so that sessions without preread stay small.
   std::shared_ptr<const PrereadInfo> preread;
+  // Only on a `listen ... ssl` address, once the handshake is done; the
+  // $ssl_* variables are not found otherwise.
+  std::shared_ptr<const TlsInfo> tls;
 };
 
 }  // namespace proxyd

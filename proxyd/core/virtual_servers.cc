@@ -74,7 +74,7 @@ const std::shared_ptr<const ServerBlock>* VirtualServers::choose(std::string_vie
 }
 
 std::shared_ptr<const VirtualServers> makeVirtualServers(
-    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos) {
+    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos, bool ssl) {
   auto vs = std::make_shared<VirtualServers>();
   for (std::size_t k = 0; k < blocks.size(); ++k) {
     for (const std::string& text : blocks[k]->section.server_names) {
@@ -83,6 +83,7 @@ std::shared_ptr<const VirtualServers> makeVirtualServers(
   }
   vs->blocks = std::move(blocks);
   vs->default_pos = default_pos;
+  vs->ssl = ssl;
   return vs;
 }
 

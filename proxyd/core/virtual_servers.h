@@ -42,6 +42,7 @@ struct VirtualServers {
   std::vector<std::shared_ptr<const ServerBlock>> blocks;  // file order
   std::size_t default_pos = 0;
   ServerNames names;
+  bool ssl = false;  // `listen ... ssl`: sessions here start with a TLS handshake
 
   const std::shared_ptr<const ServerBlock>& defaultBlock() const { return blocks[default_pos]; }
   // ngx_stream_ssl_preread_servername: the block named by the SNI, or
@@ -49,6 +50,7 @@ struct VirtualServers {
   const std::shared_ptr<const ServerBlock>* choose(std::string_view sni) const;
 };
 std::shared_ptr<const VirtualServers> makeVirtualServers(
-    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos);
+    std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos,
+    bool ssl = false);
 
 }  // namespace proxyd

@@ -11,6 +11,7 @@
 
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
+#include "proxyd/io/tls_context.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -38,6 +39,7 @@ Session::Session(Worker& worker, const std::shared_ptr<const VirtualServers>& se
       vars_(record_, worker.process(), block_->variables.get()) {
   // Only a session that may change [server] holds the address's set.
   if (block_->section.ssl_preread) vhosts_ = servers;
+  ssl_listen_ = servers->ssl;
   record_.server_name = block_->server_name;
   client_.fd = std::move(client);
   counters_->active.add();
@@ -74,7 +76,48 @@ void Session::start() {
     finish(403);
     return;
   }
+  if (ssl_listen_) return startHandshake();
   if (block_->section.ssl_preread) return startPreread();
+  proceed();
+}
+
+// nginx's ssl phase (ngx_stream_ssl_handler), after access and before
+// preread: the handshake under ssl_handshake_timeout, then the client
+// certificate check. A failure ends the session with 500.
+void Session::startHandshake() {
+  phase_ = Phase::handshaking;
+  client_.tls = TlsStream::accept(block_->tls->ctx(), client_.fd.get());
+  if (!client_.tls) {
+    logError(common::LogLevel::alert, "SSL_new() failed" + takeOpenSslErrors());
+    return finish(500);
+  }
+  armTimer(block_->section.ssl.handshake_timeout);
+  continueHandshake();
+}
+
+void Session::continueHandshake() {
+  switch (client_.tls->handshake()) {
+    case TlsStream::Handshake::again:
+      return;  // the next edge of the socket goes on
+    case TlsStream::Handshake::failed:
+      logError(client_.tls->errorLevel(), client_.tls->error() + " while SSL handshaking");
+      return finish(500);
+    case TlsStream::Handshake::done:
+      break;
+  }
+  const TlsServerSettings& ssl = block_->section.ssl;
+  record_.tls = std::make_shared<const TlsInfo>(describeTls(client_.tls->ssl(), ssl.verify_client));
+  if (std::string why = checkClientCertificate(client_.tls->ssl(), ssl.verify_client);
+      !why.empty()) {
+    logError(common::LogLevel::info, why + " while SSL handshaking");
+    return finish(500);
+  }
+  logDebug("SSL: {}, cipher: \"{}\"", record_.tls->protocol, record_.tls->cipher);
+  // OpenSSL may already hold the client's first data: read on at once.
+  client_.readable = true;
+  client_.writable = true;
+  // ssl_preread would find the decrypted stream, no ClientHello: declined.
+  phase_ = Phase::connecting;
   proceed();
 }
 
@@ -269,7 +312,7 @@ void Session::discardPeeked() {
 void Session::continueReturn() {
   std::string& unsent = routing_->unsent;
   while (!unsent.empty() && client_.writable) {
-    ssize_t n = ::send(client_.fd.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);
+    ssize_t n = transmit(client_, unsent.data(), unsent.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (wouldBlock(errno)) {
@@ -277,7 +320,7 @@ void Session::continueReturn() {
         break;
       }
       logError(common::LogLevel::info,
-               fmt::format("{} while returning text", common::SysError{"send()", errno}));
+               fmt::format("{} while returning text", ioError(client_, "send()")));
       return finish(500);
     }
     down_.written += static_cast<std::uint64_t>(n);
@@ -423,6 +466,12 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   if (what & (EV_READ | EV_CLOSED)) s->client_.readable = true;
   if (what & EV_CLOSED) s->client_.peer_closed = true;
   if (what & EV_WRITE) s->client_.writable = true;
+  if (s->client_.tls) {
+    if (s->phase_ == Phase::handshaking) return s->continueHandshake();
+    // TLS may wait on the other direction of the socket (a write that
+    // needs a read, or the reverse): any edge retries both.
+    s->client_.readable = s->client_.writable = true;
+  }
   if (s->phase_ == Phase::prereading) return s->preread();
   // The client is not read while connecting: its data waits in the kernel,
   // so a retry to another upstream loses nothing.
@@ -456,12 +505,18 @@ void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
     return;
   }
   if (what & EV_WRITE) s->upstream_.writable = true;
+  if (s->upstream_.tls) s->upstream_.readable = s->upstream_.writable = true;
   s->relayBoth();
 }
 
 void Session::onTimer(evutil_socket_t, short, void* arg) {
   auto* s = static_cast<Session*>(arg);
   common::TimePoint now = monoNow();
+  if (s->phase_ == Phase::handshaking) {
+    // ssl_handshake_timeout: nginx ends the session with 500, no message.
+    s->finish(500);
+    return;
+  }
   if (s->phase_ == Phase::prereading) {
     // preread_timeout: nginx ends the session with 200, no message.
     std::string_view data;
@@ -512,11 +567,11 @@ void Session::relayBoth() {
   // proxy_half_close on: pass each EOF on with shutdown(SHUT_WR) and end
   // when both directions are done.
   if (up_.eof && !up_.pending() && !up_.shut) {
-    ::shutdown(upstream_.fd.get(), SHUT_WR);
+    shutdownWrite(upstream_);
     up_.shut = true;
   }
   if (down_.eof && !down_.pending() && !down_.shut) {
-    ::shutdown(client_.fd.get(), SHUT_WR);
+    shutdownWrite(client_);
     down_.shut = true;
   }
   if (up_.shut && down_.shut) finish(200);
@@ -534,15 +589,14 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     if (flow.pending()) {
       if (!to.writable) break;
       size_t len = flow.end - flow.start;
-      ssize_t n = ::send(to.fd.get(), flow.held.get() + flow.start, len, MSG_NOSIGNAL);
+      ssize_t n = transmit(to, flow.held.get() + flow.start, len);
       if (n < 0) {
         if (wouldBlock(errno)) {
           to.writable = false;
           break;
         }
-        logError(common::LogLevel::info,
-                 fmt::format("{} while proxying {}", common::SysError{"send()", errno},
-                             to_upstream ? "to upstream" : "to client"));
+        logError(common::LogLevel::info, fmt::format("{} while proxying {}", ioError(to, "send()"),
+                                                     to_upstream ? "to upstream" : "to client"));
         result = Relay::error;
         break;
       }
@@ -558,7 +612,7 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     if (flow.eof || !from.readable) break;
 
     char* buf = worker_.scratch(cap);
-    ssize_t n = ::recv(from.fd.get(), buf, cap, 0);
+    ssize_t n = receive(from, buf, cap);
     // $upstream_first_byte_time: nginx stamps the first read from the
     // upstream that is not EAGAIN (data, EOF or an error alike). One flag
     // test per read; the clock is read once per try.
@@ -569,14 +623,16 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     if (n > 0) {
       moved = true;
       flow.read += static_cast<std::uint64_t>(n);
-      if (static_cast<size_t>(n) < cap && !from.peer_closed) from.readable = false;
+      // A short recv() drained the socket; a short SSL_read() only ended a
+      // record, and the next may be buffered already: TLS reads to EAGAIN.
+      if (static_cast<size_t>(n) < cap && !from.peer_closed && !from.tls) from.readable = false;
       ssize_t sent = 0;
       if (to.writable) {
-        sent = ::send(to.fd.get(), buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+        sent = transmit(to, buf, static_cast<size_t>(n));
         if (sent < 0) {
           if (!wouldBlock(errno)) {
             logError(common::LogLevel::info,
-                     fmt::format("{} while proxying {}", common::SysError{"send()", errno},
+                     fmt::format("{} while proxying {}", ioError(to, "send()"),
                                  to_upstream ? "to upstream" : "to client"));
             result = Relay::error;
             break;
@@ -608,14 +664,45 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
       break;
     }
     if (errno == EINTR) continue;
-    logError(common::LogLevel::info,
-             fmt::format("{} while proxying {}", common::SysError{"recv()", errno},
+    logError(from.tls ? from.tls->errorLevel() : common::LogLevel::info,
+             fmt::format("{} while proxying {}", ioError(from, "recv()"),
                          to_upstream ? "from client" : "from upstream"));
     result = Relay::error;
     break;
   }
   if (moved) last_activity_ = monoNow();
   return result;
+}
+
+// The relay's recv()/send(), through TLS on a side that has it.
+ssize_t Session::receive(Side& from, char* buf, size_t len) {
+  if (from.tls) return from.tls->read(buf, len);
+  return ::recv(from.fd.get(), buf, len, 0);
+}
+
+// A short result means the socket is full, as with send(): SSL_write()
+// returns at most a record, so TLS writes on until all is out or it waits.
+ssize_t Session::transmit(Side& to, const char* buf, size_t len) {
+  if (!to.tls) return ::send(to.fd.get(), buf, len, MSG_NOSIGNAL);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = to.tls->write(buf + done, len - done);
+    if (n <= 0) return done > 0 ? static_cast<ssize_t>(done) : n;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// What failed, as nginx words it: the SSL call's error on a TLS side.
+std::string Session::ioError(const Side& side, const char* call) const {
+  if (side.tls) return side.tls->error();
+  return common::SysError{call, errno}.message();
+}
+
+// proxy_half_close: the EOF passed on, after a close_notify on TLS.
+void Session::shutdownWrite(Side& side) {
+  if (side.tls) side.tls->shutdown();
+  ::shutdown(side.fd.get(), SHUT_WR);
 }
 
 void Session::noteFirstByte() {
@@ -670,6 +757,9 @@ void Session::finish(int status) {
   }
   release(up_);
   release(down_);
+  // ngx_ssl_shutdown: a close_notify before the close.
+  if (client_.tls) client_.tls->shutdown();
+  if (upstream_.tls) upstream_.tls->shutdown();
   logDebug("close stream connection: {}", client_.fd.get());
   worker_.destroy(*this);
 }
@@ -677,8 +767,8 @@ void Session::finish(int status) {
 void Session::logError(common::LogLevel level, const std::string& what) {
   common::Log& log = *block_->error_log;
   if (!log.enabled(level)) return;
-  if (phase_ == Phase::returning) {
-    // No proxy module in this session: nginx's context stops at the server.
+  if (phase_ == Phase::returning || phase_ == Phase::handshaking) {
+    // No proxy module in this session (yet): nginx's context stops at the server.
     log.write(level, fmt::format("*{} {}, client: {}, server: {}", record_.connection, what,
                                  record_.remote.hostText(), block_->listen_text));
     return;

@@ -25,6 +25,7 @@
 #include "proxyd/core/session_variables.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/virtual_servers.h"
+#include "proxyd/io/tls_stream.h"
 
 namespace proxyd {
 
@@ -56,6 +57,9 @@ class Session {
     bool readable = false;
     bool writable = false;
     bool peer_closed = false;  // EPOLLRDHUP seen: read until recv() says 0
+    // Spoken in TLS (listen ... ssl, proxy_ssl): the relay reads and writes
+    // through it; none on a plain side, which costs one branch.
+    std::unique_ptr<TlsStream> tls;
   };
   // One direction of data: what was read from `from` and not yet written
   // to the other side.
@@ -70,7 +74,7 @@ class Session {
     bool pending() const { return start != end; }
   };
   enum class Relay { ok, error };
-  enum class Phase { prereading, connecting, proxying, returning, done };
+  enum class Phase { handshaking, prereading, connecting, proxying, returning, done };
   // What only sessions of `set`/`return`/`proxy_pass $var` blocks need,
   // allocated by them alone.
   struct Routing {
@@ -101,6 +105,12 @@ class Session {
   PeerErrors* peerErrors() const {
     return routing_ ? routing_->peer_errors : block_->peer_errors.get();
   }
+  void startHandshake();
+  void continueHandshake();
+  ssize_t receive(Side& from, char* buf, size_t len);
+  ssize_t transmit(Side& to, const char* buf, size_t len);
+  std::string ioError(const Side& side, const char* call) const;
+  void shutdownWrite(Side& side);
   void startPreread();
   void preread();
   ssize_t peekClient(std::string_view& data);
@@ -143,6 +153,7 @@ class Session {
   bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
   bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
   std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
+  bool ssl_listen_ = false;           // accepted on a `listen ... ssl` address
   std::unique_ptr<Routing> routing_;
   UpstreamGroup::Attempts attempts_;
   const Peer* peer_ = nullptr;

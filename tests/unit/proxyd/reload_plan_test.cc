@@ -307,7 +307,9 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, server_names),
        MUTATE(S, ssl_preread),
        MUTATE(S, preread_buffer_size),
-       MUTATE(S, preread_timeout)},
+       MUTATE(S, preread_timeout),
+       test_support::Mutation<S>{"ssl", [](S& s) { change(s.ssl.ciphers); }},
+       test_support::Mutation<S>{"proxy_ssl", [](S& s) { change(s.proxy_ssl.enabled); }}},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
