@@ -23,6 +23,7 @@
 #include "common/nginx_conf_lexer.h"
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
+#include "import/nginx/nginx_import_tls.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/log_format.h"
 #include "proxyd/core/map_variable.h"
@@ -220,10 +221,11 @@ struct AccessLogEntry {
 };
 
 struct ServerSettings {
-  std::map<std::string, Entry> keys;        // kServerKeys
-  std::vector<Entry> rules;                 // allow / deny, in order
-  std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
-  std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
+  std::map<std::string, Entry> keys;              // kServerKeys
+  std::vector<Entry> rules;                       // allow / deny, in order
+  std::vector<AccessLogEntry> access_logs;        // in order; nginx allows several
+  std::vector<Entry> error_logs;                  // nginx's chain: all of them, in order
+  std::map<std::string, std::vector<Entry>> tls;  // ssl_*, proxy_ssl_* (nginx_import_tls.h)
 };
 
 struct PendingServer {
@@ -706,6 +708,10 @@ class Importer : importer::ConfWalk {
       alias.name = "proxy_buffer_size";
       return serverSetting(alias, out);
     }
+    if (importer::isTlsDirective(n)) {
+      tlsSetting(d, out);
+      return true;
+    }
     if (n == "allow" || n == "deny") {
       if (!expect(d, 1, 1, "ADDRESS|CIDR|all")) return true;
       if (d.arg(0).rfind("unix:", 0) == 0) {
@@ -921,6 +927,22 @@ class Importer : importer::ConfWalk {
     return nullptr;
   }
 
+  void tlsSetting(const Directive& d, ServerSettings& out) {
+    std::string why;
+    auto value = importer::tlsValue(d, why);
+    if (!value) {
+      msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", d.name, why));
+      return;
+    }
+    if (!writable(d, d.name, *value)) return;
+    auto& entries = out.tls[d.name];
+    if (!entries.empty() && !importer::isRepeatableTlsKey(d.name)) {
+      msg_.warning(d.file, d.line, fmt::format("\"{}\" directive is duplicate: dropped", d.name));
+      return;
+    }
+    entries.push_back(entryFrom(d.name, *value, d.file, d.line));
+  }
+
   // The server's own settings, else the stream block's (nginx's
   // inheritance), minus an access log whose format was not imported.
   void addSettings(Section& sec, const Directive& s, const ServerSettings& own,
@@ -951,6 +973,12 @@ class Importer : importer::ConfWalk {
     // A server's own error_log chain replaces the stream block's.
     for (const auto& e : own.error_logs.empty() ? defaults.error_logs : own.error_logs) {
       sec.entries.push_back(e);
+    }
+    // TLS: each directive's own lines, else the stream block's.
+    std::map<std::string, std::vector<Entry>> tls = defaults.tls;
+    for (const auto& [name, entries] : own.tls) tls[name] = entries;
+    for (const auto& [name, entries] : tls) {
+      for (const Entry& e : entries) sec.entries.push_back(e);
     }
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;
@@ -985,18 +1013,18 @@ class Importer : importer::ConfWalk {
     }
     for (size_t i = 1; i < d.args.size(); ++i) {
       const std::string& p = d.args[i];
-      if (p == "udp" || p == "ssl") {
+      if (p == "udp") {
         msg_.warning(d.file, d.line,
-                     fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
-                                 "passes TLS through untouched): the listen is dropped",
-                                 a, p, p == "udp" ? "UDP" : "TLS termination"));
+                     fmt::format("listen {} {}: UDP is not supported by proxyd: the listen is "
+                                 "dropped",
+                                 a, p));
         return std::nullopt;
       }
     }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
-      if (d.args[i] == "default_server") {
-        params = " default_server";
+      if (d.args[i] == "default_server" || d.args[i] == "ssl") {
+        params += " " + d.args[i];
         continue;
       }
       msg_.warning(d.file, d.line,
