@@ -251,4 +251,4 @@ class Tls(lab.ProxydCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    lab.main()

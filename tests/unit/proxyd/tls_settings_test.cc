@@ -60,7 +60,7 @@ TEST_CASE("tls settings: the [server] keys", "[tls][config]") {
   INFO(l.text());
   REQUIRE_FALSE(l.diag.hasErrors());
   const auto& s = l.cfg.servers[0];
-  CHECK(s.ssl_listen.size() == 1);
+  CHECK(s.listen.at(0).ssl);
   CHECK(s.ssl.certificates ==
         std::vector<std::string>{"/etc/proxyd/rsa.pem", "/c/$ssl_server_name.pem"});
   CHECK(s.ssl.certificate_keys.back() == "/c/$ssl_server_name.key");
