@@ -12,6 +12,7 @@ struct event;
 struct evconnlistener;
 struct bufferevent;
 struct ssl_ctx_st;  // SSL_CTX
+struct ssl_st;      // SSL
 struct nl_sock;
 struct nl_cache;
 struct nl_addr;
@@ -26,6 +27,7 @@ struct CHandleFree {
   void operator()(evconnlistener* l) const;
   void operator()(bufferevent* bev) const;
   void operator()(ssl_ctx_st* ctx) const;
+  void operator()(ssl_st* ssl) const;
   void operator()(nl_sock* s) const;
   void operator()(nl_cache* c) const;
   void operator()(nl_addr* a) const;    // nl_addr_put
@@ -37,6 +39,7 @@ using EventPtr = std::unique_ptr<event, CHandleFree>;
 using EvConnListenerPtr = std::unique_ptr<evconnlistener, CHandleFree>;
 using BufferEventPtr = std::unique_ptr<bufferevent, CHandleFree>;
 using SslCtxPtr = std::unique_ptr<ssl_ctx_st, CHandleFree>;
+using SslPtr = std::unique_ptr<ssl_st, CHandleFree>;
 using NlSockPtr = std::unique_ptr<nl_sock, CHandleFree>;
 using NlCachePtr = std::unique_ptr<nl_cache, CHandleFree>;
 using NlAddrPtr = std::unique_ptr<nl_addr, CHandleFree>;

@@ -24,6 +24,7 @@
 #include "import/conf_walk.h"
 #include "import/imported_ini.h"
 #include "import/nginx/limits_import.h"
+#include "import/nginx/nginx_import_tls.h"
 #include "proxyd/core/config.h"
 #include "proxyd/core/listen.h"
 #include "proxyd/core/log_format.h"
@@ -236,6 +237,7 @@ struct ServerSettings {
   std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
   std::vector<Entry> limit_conns;           // limit_conn, in order
   std::vector<Entry> real_ip_from;          // set_real_ip_from, in order
+  std::map<std::string, std::vector<Entry>> tls;  // ssl_*, proxy_ssl_* (nginx_import_tls.h)
 };
 
 struct PendingServer {
@@ -740,6 +742,10 @@ class Importer : importer::ConfWalk {
       alias.name = "proxy_buffer_size";
       return serverSetting(alias, out);
     }
+    if (importer::isTlsDirective(n)) {
+      tlsSetting(d, out);
+      return true;
+    }
     if (n == "allow" || n == "deny") {
       if (!expect(d, 1, 1, "ADDRESS|CIDR|all")) return true;
       if (d.arg(0).rfind("unix:", 0) == 0) {
@@ -1015,6 +1021,22 @@ class Importer : importer::ConfWalk {
     return nullptr;
   }
 
+  void tlsSetting(const Directive& d, ServerSettings& out) {
+    std::string why;
+    auto value = importer::tlsValue(d, why);
+    if (!value) {
+      msg_.warning(d.file, d.line, fmt::format("{}: {}: dropped", d.name, why));
+      return;
+    }
+    if (!writable(d, d.name, *value)) return;
+    auto& entries = out.tls[d.name];
+    if (!entries.empty() && !importer::isRepeatableTlsKey(d.name)) {
+      msg_.warning(d.file, d.line, fmt::format("\"{}\" directive is duplicate: dropped", d.name));
+      return;
+    }
+    entries.push_back(entryFrom(d.name, *value, d.file, d.line));
+  }
+
   // The server's own settings, else the stream block's (nginx's
   // inheritance), minus an access log whose format was not imported.
   void addSettings(Section& sec, const Directive& s, const ServerSettings& own,
@@ -1049,6 +1071,12 @@ class Importer : importer::ConfWalk {
     // limit_conn, like the access rules, only by a server that has none.
     for (const auto& e : own.limit_conns.empty() ? defaults.limit_conns : own.limit_conns) {
       sec.entries.push_back(e);
+    }
+    // TLS: each directive's own lines, else the stream block's.
+    std::map<std::string, std::vector<Entry>> tls = defaults.tls;
+    for (const auto& [name, entries] : own.tls) tls[name] = entries;
+    for (const auto& [name, entries] : tls) {
+      for (const Entry& e : entries) sec.entries.push_back(e);
     }
     // nginx's access rules are inherited only by a server that has none.
     const auto& rules = own.rules.empty() ? defaults.rules : own.rules;
@@ -1092,20 +1120,10 @@ class Importer : importer::ConfWalk {
       return std::nullopt;
     }
     const std::string a = d.arg(0);
-    for (size_t i = 1; i < d.args.size(); ++i) {
-      const std::string& p = d.args[i];
-      if (p == "ssl") {
-        msg_.warning(d.file, d.line,
-                     fmt::format("listen {} {}: {} is not supported by proxyd (a TCP proxy that "
-                                 "passes TLS through untouched): the listen is dropped",
-                                 a, p, "TLS termination"));
-        return std::nullopt;
-      }
-    }
     std::string params;
     for (size_t i = 1; i < d.args.size(); ++i) {
       if (d.args[i] == "default_server" || d.args[i] == "proxy_protocol" || d.args[i] == "udp" ||
-          isSocketParameter(d.args[i])) {
+          d.args[i] == "ssl" || isSocketParameter(d.args[i])) {
         if (params.find(" " + d.args[i]) == std::string::npos) params += " " + d.args[i];
         continue;
       }

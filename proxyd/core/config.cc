@@ -45,13 +45,6 @@ bool isLoopback(const common::SocketAddress& addr) {
   return false;
 }
 
-// The listen parameters parsed (listen.h) whose work is still being built:
-// refused at load rather than taken and ignored.
-std::string notYetBuilt(const ListenDirective& l) {
-  if (l.ssl) return "parameter \"ssl\" is not supported yet";
-  return {};
-}
-
 class SetOnlyVariable : public VariableSource {
  public:
   bool evaluate(SessionVariables&, std::string&) const override { return true; }
@@ -437,10 +430,6 @@ class Loader {
           ListenDirective l;
           if (!take(e, parseListen(e.value), l)) return;
           l.line = e.line;
-          if (std::string why = notYetBuilt(l); !why.empty()) {
-            error(e.line, fmt::format("listen: {}", why));
-            return;
-          }
           sv.listen.push_back(std::move(l));
         },
         true);
@@ -515,7 +504,9 @@ class Loader {
     w.on("proxy_responses", [&](const IniEntry& e) {
       if (auto n = number("server", e)) sv.proxy_responses = static_cast<unsigned>(*n);
     });
+    addTlsKeys(w, ctx_, sv.ssl, sv.proxy_ssl);
     w.run();
+    checkTlsSettings(ctx_, sv.ssl, sv.proxy_ssl, s.line, firstSslListenLine(sv.listen));
     // As nginx's `access_log off`: no line at all from this server, whatever
     // else is given.
     if (access_log_off) {

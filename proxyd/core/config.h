@@ -22,6 +22,7 @@
 #include "proxyd/core/proxy_protocol_options.h"
 #include "proxyd/core/resolver_keys.h"
 #include "proxyd/core/syslog_target.h"
+#include "proxyd/core/tls_settings.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/upstream_socket.h"
 #include "proxyd/core/user_variables.h"
@@ -142,6 +143,8 @@ struct ServerSection {
   // limit) and proxy_responses (none: no limit, nginx's default).
   unsigned proxy_requests = 0;
   std::optional<unsigned> proxy_responses;
+  TlsServerSettings ssl;                          // ssl_* (tls_settings.h)
+  ProxySslSettings proxy_ssl;                     // proxy_ssl_*
   bool operator==(const ServerSection&) const = default;
 };
 

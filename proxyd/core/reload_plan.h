@@ -207,6 +207,9 @@ inline constexpr std::array kServerSectionDecisions = {
     FieldDecision{"resolver", OnChange::update, "the listeners (their sessions' resolver)"},
     FieldDecision{"proxy_requests", OnChange::update, "the listeners (new UDP sessions)"},
     FieldDecision{"proxy_responses", OnChange::update, "the listeners (new UDP sessions)"},
+    FieldDecision{"ssl", OnChange::update,
+                  "the listeners; certificates and keys are re-read at every reload"},
+    FieldDecision{"proxy_ssl", OnChange::update, "the listeners"},
 };
 
 inline constexpr std::array kLimitConnDirectiveDecisions = {

@@ -22,6 +22,9 @@
 
 namespace proxyd {
 
+class TlsServerContext;  // proxyd/io/tls_context.h
+class TlsClientContext;
+
 // One `set` of the block, compiled: the variable's index and its value.
 struct SetCommand {
   std::size_t index = 0;
@@ -53,6 +56,9 @@ struct ServerBlock {
   std::optional<Template> upload_rate;
   std::optional<Template> download_rate;
   std::optional<Template> bind_value;               // proxy_bind with variables
+  // Made (and the files read) with the block: listen ... ssl, proxy_ssl.
+  std::shared_ptr<const TlsServerContext> tls;
+  std::shared_ptr<const TlsClientContext> proxy_tls;
 
   // Whether some access log (its format or its condition) needs `v`.
   bool logsUse(Variable v) const {

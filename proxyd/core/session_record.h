@@ -13,6 +13,7 @@
 #include "common/address.h"
 #include "common/clock.h"
 #include "proxyd/core/proxy_protocol.h"
+#include "proxyd/core/tls_info.h"
 
 namespace proxyd {
 
@@ -65,6 +66,9 @@ struct SessionRecord {
   LimitConnStatus limit_conn_status = LimitConnStatus::none;
   // Only on `listen ... proxy_protocol`, once the header is read.
   std::shared_ptr<const ProxyProtocolInfo> proxy_protocol;
+  // Only on a `listen ... ssl` address, once the handshake is done; the
+  // $ssl_* variables are not found otherwise.
+  std::shared_ptr<const TlsInfo> tls;
 };
 
 }  // namespace proxyd

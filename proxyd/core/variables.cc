@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "proxyd/core/proxy_protocol_tlv.h"
+#include "proxyd/core/tls_variables.h"
 
 namespace proxyd {
 namespace {
@@ -31,7 +32,7 @@ struct VariableName {
 // Every built-in variable. tests/interop builds its every-variable format
 // from this table (tests/lib/proxylab.py reads it), so a variable added here
 // is compared with nginx at once.
-constexpr std::array<VariableName, 34> kVariables{{
+constexpr std::array<VariableName, 53> kVariables{{
     {"remote_addr", Variable::remote_addr},
     {"binary_remote_addr", Variable::binary_remote_addr},
     {"remote_port", Variable::remote_port},
@@ -66,6 +67,25 @@ constexpr std::array<VariableName, 34> kVariables{{
     {"proxy_protocol_server_port", Variable::proxy_protocol_server_port},
     {"realip_remote_addr", Variable::realip_remote_addr},
     {"realip_remote_port", Variable::realip_remote_port},
+    {"ssl_protocol", Variable::ssl_protocol},
+    {"ssl_cipher", Variable::ssl_cipher},
+    {"ssl_ciphers", Variable::ssl_ciphers},
+    {"ssl_curve", Variable::ssl_curve},
+    {"ssl_curves", Variable::ssl_curves},
+    {"ssl_server_name", Variable::ssl_server_name},
+    {"ssl_session_id", Variable::ssl_session_id},
+    {"ssl_session_reused", Variable::ssl_session_reused},
+    {"ssl_alpn_protocol", Variable::ssl_alpn_protocol},
+    {"ssl_client_verify", Variable::ssl_client_verify},
+    {"ssl_client_s_dn", Variable::ssl_client_s_dn},
+    {"ssl_client_i_dn", Variable::ssl_client_i_dn},
+    {"ssl_client_serial", Variable::ssl_client_serial},
+    {"ssl_client_fingerprint", Variable::ssl_client_fingerprint},
+    {"ssl_client_cert", Variable::ssl_client_cert},
+    {"ssl_client_raw_cert", Variable::ssl_client_raw_cert},
+    {"ssl_client_v_start", Variable::ssl_client_v_start},
+    {"ssl_client_v_end", Variable::ssl_client_v_end},
+    {"ssl_client_v_remain", Variable::ssl_client_v_remain},
 }};
 
 // nginx looks variable names up case-insensitively (ngx_strncasecmp in
@@ -487,6 +507,27 @@ void appendBuiltin(std::string& out, Variable v, const SessionRecord& s, const P
       return;
     case Variable::realip_remote_port:
       appendPort(out, realipPeer(s));
+      return;
+    case Variable::ssl_protocol:
+    case Variable::ssl_cipher:
+    case Variable::ssl_ciphers:
+    case Variable::ssl_curve:
+    case Variable::ssl_curves:
+    case Variable::ssl_server_name:
+    case Variable::ssl_session_id:
+    case Variable::ssl_session_reused:
+    case Variable::ssl_alpn_protocol:
+    case Variable::ssl_client_verify:
+    case Variable::ssl_client_s_dn:
+    case Variable::ssl_client_i_dn:
+    case Variable::ssl_client_serial:
+    case Variable::ssl_client_fingerprint:
+    case Variable::ssl_client_cert:
+    case Variable::ssl_client_raw_cert:
+    case Variable::ssl_client_v_start:
+    case Variable::ssl_client_v_end:
+    case Variable::ssl_client_v_remain:
+      appendTlsVariable(out, v, s.tls.get(), escape);
       return;
     case Variable::upstream_addr:
     case Variable::upstream_bytes_sent:

@@ -49,6 +49,26 @@ enum class Variable {
   proxy_protocol_server_port,
   realip_remote_addr,
   realip_remote_port,
+  // ngx_stream_ssl_module's (tls_variables.cc), in this order.
+  ssl_protocol,
+  ssl_cipher,
+  ssl_ciphers,
+  ssl_curve,
+  ssl_curves,
+  ssl_server_name,
+  ssl_session_id,
+  ssl_session_reused,
+  ssl_alpn_protocol,
+  ssl_client_verify,
+  ssl_client_s_dn,
+  ssl_client_i_dn,
+  ssl_client_serial,
+  ssl_client_fingerprint,
+  ssl_client_cert,
+  ssl_client_raw_cert,
+  ssl_client_v_start,
+  ssl_client_v_end,
+  ssl_client_v_remain,
 };
 
 // What $nginx_version says: the nginx release whose stream module proxyd

@@ -77,7 +77,7 @@ const std::shared_ptr<const ServerBlock>* VirtualServers::choose(std::string_vie
 
 std::shared_ptr<const VirtualServers> makeVirtualServers(
     std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos,
-    bool proxy_protocol) {
+    bool proxy_protocol, bool ssl) {
   auto vs = std::make_shared<VirtualServers>();
   vs->proxy_protocol = proxy_protocol;
   for (std::size_t k = 0; k < blocks.size(); ++k) {
@@ -87,6 +87,7 @@ std::shared_ptr<const VirtualServers> makeVirtualServers(
   }
   vs->blocks = std::move(blocks);
   vs->default_pos = default_pos;
+  vs->ssl = ssl;
   return vs;
 }
 

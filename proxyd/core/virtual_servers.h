@@ -44,6 +44,7 @@ struct VirtualServers {
   ServerNames names;
   // `listen ... proxy_protocol`: every client starts with a PROXY header.
   bool proxy_protocol = false;
+  bool ssl = false;  // `listen ... ssl`: sessions here start with a TLS handshake
 
   const std::shared_ptr<const ServerBlock>& defaultBlock() const { return blocks[default_pos]; }
   // ngx_stream_ssl_preread_servername: the block named by the SNI, or
@@ -52,6 +53,6 @@ struct VirtualServers {
 };
 std::shared_ptr<const VirtualServers> makeVirtualServers(
     std::vector<std::shared_ptr<const ServerBlock>> blocks, std::size_t default_pos,
-    bool proxy_protocol = false);
+    bool proxy_protocol = false, bool ssl = false);
 
 }  // namespace proxyd

@@ -20,6 +20,7 @@
 #include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/listener.h"
 #include "proxyd/io/udp_listener.h"
+#include "proxyd/io/tls_context.h"
 
 namespace proxyd {
 
@@ -152,6 +153,7 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
     if (!sec.server_names.empty()) {
       if (auto name = parseServerName(sec.server_names.front())) block->server_name = name->text;
     }
+    if (auto r = buildTlsContexts(cfg.path, *block); !r) return R::fail(r.error());
     auto& st = stats[sec.name];
     if (!st) st = std::make_shared<ServerStats>(workers);
     block->stats = st;
@@ -160,8 +162,10 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
   for (const AddressServers& a : serversByAddress(cfg)) {
     std::vector<std::shared_ptr<const ServerBlock>> blocks;
     for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
+    bool ssl = blocks[a.default_pos]->tls != nullptr && servesTls(cfg, a);
     gen->addresses.push_back({a.addr, a.udp,
-                              makeVirtualServers(std::move(blocks), a.default_pos, a.listen.proxy_protocol)});
+                              makeVirtualServers(std::move(blocks), a.default_pos,
+                                                 a.listen.proxy_protocol, ssl)});
   }
   return gen;
 }

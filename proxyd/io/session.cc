@@ -14,6 +14,7 @@
 #include "proxyd/core/pass_address.h"
 #include "proxyd/io/upstream_socket.h"
 #include "proxyd/io/session_end.h"
+#include "proxyd/io/tls_context.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {
@@ -42,6 +43,7 @@ Session::Session(Worker& worker, const std::shared_ptr<const VirtualServers>& se
   // Only a session that may change [server] holds the address's set.
   if (block_->section.ssl_preread) vhosts_ = servers;
   expect_proxy_protocol_ = servers->proxy_protocol;
+  ssl_listen_ = servers->ssl;
   record_.server_name = block_->server_name;
   client_.fd = std::move(client);
   counters_->active.add();
@@ -86,7 +88,48 @@ void Session::postAccept() {
     finish(403);
     return;
   }
+  if (ssl_listen_) return startHandshake();
   if (block_->section.ssl_preread) return startPreread();
+  proceed();
+}
+
+// nginx's ssl phase (ngx_stream_ssl_handler), after access and before
+// preread: the handshake under ssl_handshake_timeout, then the client
+// certificate check. A failure ends the session with 500.
+void Session::startHandshake() {
+  phase_ = Phase::handshaking;
+  client_.tls = TlsStream::accept(block_->tls->ctx(), client_.fd.get());
+  if (!client_.tls) {
+    logError(common::LogLevel::alert, "SSL_new() failed" + takeOpenSslErrors());
+    return finish(500);
+  }
+  armTimer(block_->section.ssl.handshake_timeout);
+  continueHandshake();
+}
+
+void Session::continueHandshake() {
+  switch (client_.tls->handshake()) {
+    case TlsStream::Handshake::again:
+      return;  // the next edge of the socket goes on
+    case TlsStream::Handshake::failed:
+      logError(client_.tls->errorLevel(), client_.tls->error() + " while SSL handshaking");
+      return finish(500);
+    case TlsStream::Handshake::done:
+      break;
+  }
+  const TlsServerSettings& ssl = block_->section.ssl;
+  record_.tls = std::make_shared<const TlsInfo>(describeTls(client_.tls->ssl(), ssl.verify_client));
+  if (std::string why = checkClientCertificate(client_.tls->ssl(), ssl.verify_client);
+      !why.empty()) {
+    logError(common::LogLevel::info, why + " while SSL handshaking");
+    return finish(500);
+  }
+  logDebug("SSL: {}, cipher: \"{}\"", record_.tls->protocol, record_.tls->cipher);
+  // OpenSSL may already hold the client's first data: read on at once.
+  client_.readable = true;
+  client_.writable = true;
+  // ssl_preread would find the decrypted stream, no ClientHello: declined.
+  phase_ = Phase::connecting;
   proceed();
 }
 
@@ -310,7 +353,7 @@ void Session::discardPeeked() {
 void Session::continueReturn() {
   std::string& unsent = routing_->unsent;
   while (!unsent.empty() && client_.writable) {
-    ssize_t n = ::send(client_.fd.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);
+    ssize_t n = transmit(client_, unsent.data(), unsent.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (wouldBlock(errno)) {
@@ -318,7 +361,7 @@ void Session::continueReturn() {
         break;
       }
       logError(common::LogLevel::info,
-               fmt::format("{} while returning text", common::SysError{"send()", errno}));
+               fmt::format("{} while returning text", ioError(client_, "send()")));
       return finish(500);
     }
     down_.written += static_cast<std::uint64_t>(n);
@@ -534,6 +577,12 @@ void Session::onClientEvent(evutil_socket_t, short what, void* arg) {
   if (what & (EV_READ | EV_CLOSED)) s->client_.readable = true;
   if (what & EV_CLOSED) s->client_.peer_closed = true;
   if (what & EV_WRITE) s->client_.writable = true;
+  if (s->client_.tls) {
+    if (s->phase_ == Phase::handshaking) return s->continueHandshake();
+    // TLS may wait on the other direction of the socket (a write that
+    // needs a read, or the reverse): any edge retries both.
+    s->client_.readable = s->client_.writable = true;
+  }
   if (s->phase_ == Phase::prereading) return s->preread();
   if (s->phase_ == Phase::reading_proxy_protocol) return s->readProxyProtocol();
   // The client is not read while connecting: its data waits in the kernel,
@@ -568,12 +617,18 @@ void Session::onUpstreamEvent(evutil_socket_t fd, short what, void* arg) {
     return;
   }
   if (what & EV_WRITE) s->upstream_.writable = true;
+  if (s->upstream_.tls) s->upstream_.readable = s->upstream_.writable = true;
   s->relayBoth();
 }
 
 void Session::onTimer(evutil_socket_t, short, void* arg) {
   auto* s = static_cast<Session*>(arg);
   common::TimePoint now = monoNow();
+  if (s->phase_ == Phase::handshaking) {
+    // ssl_handshake_timeout: nginx ends the session with 500, no message.
+    s->finish(500);
+    return;
+  }
   if (s->phase_ == Phase::prereading) {
     // preread_timeout: nginx ends the session with 200, no message.
     std::string_view data;
@@ -632,11 +687,11 @@ void Session::relayBoth() {
   // proxy_half_close on: pass each EOF on with shutdown(SHUT_WR) and end
   // when both directions are done.
   if (up_.eof && !up_.pending() && !up_.shut) {
-    ::shutdown(upstream_.fd.get(), SHUT_WR);
+    shutdownWrite(upstream_);
     up_.shut = true;
   }
   if (down_.eof && !down_.pending() && !down_.shut) {
-    ::shutdown(client_.fd.get(), SHUT_WR);
+    shutdownWrite(client_);
     down_.shut = true;
   }
   if (up_.shut && down_.shut) finish(200);
@@ -654,15 +709,14 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
     if (flow.pending()) {
       if (!to.writable) break;
       size_t len = flow.end - flow.start;
-      ssize_t n = ::send(to.fd.get(), flow.held.get() + flow.start, len, MSG_NOSIGNAL);
+      ssize_t n = transmit(to, flow.held.get() + flow.start, len);
       if (n < 0) {
         if (wouldBlock(errno)) {
           to.writable = false;
           break;
         }
-        logError(common::LogLevel::info,
-                 fmt::format("{} while proxying {}", common::SysError{"send()", errno},
-                             to_upstream ? "to upstream" : "to client"));
+        logError(common::LogLevel::info, fmt::format("{} while proxying {}", ioError(to, "send()"),
+                                                     to_upstream ? "to upstream" : "to client"));
         result = Relay::error;
         break;
       }
@@ -683,7 +737,7 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
       if (want == 0) break;  // paused: the rate timer resumes this side
     }
     char* buf = worker_.scratch(cap);
-    ssize_t n = ::recv(from.fd.get(), buf, want, 0);
+    ssize_t n = receive(from, buf, want);
     // $upstream_first_byte_time: nginx stamps the first read from the
     // upstream that is not EAGAIN (data, EOF or an error alike). One flag
     // test per read; the clock is read once per try.
@@ -698,14 +752,16 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
         auto& limiter = to_upstream ? rates_->up : rates_->down;
         if (limiter) limiter->consumed(monoNow(), static_cast<std::size_t>(n));
       }
-      if (static_cast<size_t>(n) < want && !from.peer_closed) from.readable = false;
+      // A short recv() drained the socket; a short SSL_read() only ended a
+      // record, and the next may be buffered already: TLS reads to EAGAIN.
+      if (static_cast<size_t>(n) < want && !from.peer_closed && !from.tls) from.readable = false;
       ssize_t sent = 0;
       if (to.writable) {
-        sent = ::send(to.fd.get(), buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+        sent = transmit(to, buf, static_cast<size_t>(n));
         if (sent < 0) {
           if (!wouldBlock(errno)) {
             logError(common::LogLevel::info,
-                     fmt::format("{} while proxying {}", common::SysError{"send()", errno},
+                     fmt::format("{} while proxying {}", ioError(to, "send()"),
                                  to_upstream ? "to upstream" : "to client"));
             result = Relay::error;
             break;
@@ -737,8 +793,8 @@ Session::Relay Session::relay(Side& from, Side& to, Flow& flow, bool to_upstream
       break;
     }
     if (errno == EINTR) continue;
-    logError(common::LogLevel::info,
-             fmt::format("{} while proxying {}", common::SysError{"recv()", errno},
+    logError(from.tls ? from.tls->errorLevel() : common::LogLevel::info,
+             fmt::format("{} while proxying {}", ioError(from, "recv()"),
                          to_upstream ? "from client" : "from upstream"));
     result = Relay::error;
     break;
@@ -797,6 +853,37 @@ void Session::onRateTimer(evutil_socket_t, short, void* arg) {
   if (s->phase_ == Phase::proxying) s->relayBoth();
 }
 
+// The relay's recv()/send(), through TLS on a side that has it.
+ssize_t Session::receive(Side& from, char* buf, size_t len) {
+  if (from.tls) return from.tls->read(buf, len);
+  return ::recv(from.fd.get(), buf, len, 0);
+}
+
+// A short result means the socket is full, as with send(): SSL_write()
+// returns at most a record, so TLS writes on until all is out or it waits.
+ssize_t Session::transmit(Side& to, const char* buf, size_t len) {
+  if (!to.tls) return ::send(to.fd.get(), buf, len, MSG_NOSIGNAL);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = to.tls->write(buf + done, len - done);
+    if (n <= 0) return done > 0 ? static_cast<ssize_t>(done) : n;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// What failed, as nginx words it: the SSL call's error on a TLS side.
+std::string Session::ioError(const Side& side, const char* call) const {
+  if (side.tls) return side.tls->error();
+  return common::SysError{call, errno}.message();
+}
+
+// proxy_half_close: the EOF passed on, after a close_notify on TLS.
+void Session::shutdownWrite(Side& side) {
+  if (side.tls) side.tls->shutdown();
+  ::shutdown(side.fd.get(), SHUT_WR);
+}
+
 void Session::noteFirstByte() {
   awaiting_first_byte_ = false;
   record_.upstreams.back().first_byte_time = monoNow() - try_start_;
@@ -827,6 +914,9 @@ void Session::finish(int status) {
   recordSessionEnd(worker_, *block_, *counters_, record_, vars_, up_.written, down_.read);
   release(up_);
   release(down_);
+  // ngx_ssl_shutdown: a close_notify before the close.
+  if (client_.tls) client_.tls->shutdown();
+  if (upstream_.tls) upstream_.tls->shutdown();
   logDebug("close stream connection: {}", client_.fd.get());
   worker_.destroy(*this);
 }
@@ -841,7 +931,8 @@ void Session::logError(common::LogLevel level, const std::string& what) {
                                  block_->listen_text));
     return;
   }
-  if (phase_ == Phase::returning || phase_ == Phase::reading_proxy_protocol) {
+  if (phase_ == Phase::returning || phase_ == Phase::reading_proxy_protocol ||
+      phase_ == Phase::handshaking) {
     // No proxy module in this session (yet): nginx's context stops at the server.
     log.write(level, fmt::format("*{} {}, client: {}, server: {}", record_.connection, what,
                                  record_.remote.hostText(), block_->listen_text));

@@ -27,6 +27,7 @@
 #include "proxyd/core/session_variables.h"
 #include "proxyd/core/upstream_group.h"
 #include "proxyd/core/virtual_servers.h"
+#include "proxyd/io/tls_stream.h"
 
 namespace proxyd {
 
@@ -58,6 +59,9 @@ class Session {
     bool readable = false;
     bool writable = false;
     bool peer_closed = false;  // EPOLLRDHUP seen: read until recv() says 0
+    // Spoken in TLS (listen ... ssl, proxy_ssl): the relay reads and writes
+    // through it; none on a plain side, which costs one branch.
+    std::unique_ptr<TlsStream> tls;
   };
   // One direction of data: what was read from `from` and not yet written
   // to the other side.
@@ -76,6 +80,7 @@ class Session {
   enum class Phase {
     reading_proxy_protocol,
     initializing,
+    handshaking,
     prereading,
     connecting,
     proxying,
@@ -128,6 +133,12 @@ class Session {
   PeerErrors* peerErrors() const {
     return routing_ ? routing_->peer_errors : block_->peer_errors.get();
   }
+  void startHandshake();
+  void continueHandshake();
+  ssize_t receive(Side& from, char* buf, size_t len);
+  ssize_t transmit(Side& to, const char* buf, size_t len);
+  std::string ioError(const Side& side, const char* call) const;
+  void shutdownWrite(Side& side);
   void startPreread();
   void preread();
   ssize_t peekClient(std::string_view& data);
@@ -172,6 +183,7 @@ class Session {
   bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
   std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
   bool expect_proxy_protocol_ = false;  // the listener has `proxy_protocol`
+  bool ssl_listen_ = false;           // accepted on a `listen ... ssl` address
   std::unique_ptr<Routing> routing_;
   // Only sessions of a [server] with limit_conn / a rate allocate these.
   std::unique_ptr<LimitConnHold> limit_hold_;

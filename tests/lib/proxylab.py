@@ -536,6 +536,7 @@ class ServerBlock:
     listen: int
     proxy_pass: Optional[str]          # None: a server answering with `return`
     listen_host: str = "127.0.0.1"
+    listen_params: str = ""            # " ssl": after the address, on both
     proxy_connect_timeout: Optional[str] = None
     proxy_timeout: Optional[str] = None
     proxy_half_close: Optional[bool] = None
@@ -637,7 +638,7 @@ def render_proxyd_ini(cfg: Config, tmp: str) -> str:
             s.append(_ini_kv("server", srv))
     for sb in cfg.servers:
         s.append(f"\n[server {sb.name}]\n")
-        s.append(_ini_kv("listen", host_port(sb.listen_host, sb.listen)))
+        s.append(_ini_kv("listen", host_port(sb.listen_host, sb.listen) + sb.listen_params))
         if sb.proxy_pass is not None:
             s.append(_ini_kv("proxy_pass", sb.proxy_pass))
         for key, value in sb.directives:
@@ -685,7 +686,7 @@ def render_nginx_conf(cfg: Config, tmp: str) -> str:
         s.append("    }\n")
     for sb in cfg.servers:
         s.append("    server {\n")
-        s.append(f"        listen {host_port(sb.listen_host, sb.listen)};\n")
+        s.append(f"        listen {host_port(sb.listen_host, sb.listen)}{sb.listen_params};\n")
         if sb.proxy_pass is not None:
             s.append(f"        proxy_pass {sb.proxy_pass};\n")
         for key, value in sb.directives:

@@ -337,7 +337,9 @@ TEST_CASE("proxyd reload plan: every field of a [server]", "[reload_plan]") {
        MUTATE(S, proxy_bind),
        MUTATE(S, resolver),
        MUTATE(S, proxy_requests),
-       MUTATE(S, proxy_responses)},
+       MUTATE(S, proxy_responses),
+       test_support::Mutation<S>{"ssl", [](S& s) { change(s.ssl.ciphers); }},
+       test_support::Mutation<S>{"proxy_ssl", [](S& s) { change(s.proxy_ssl.enabled); }}},
       [](proxyd::ProxyConfig& c) -> S& { return c.servers.front(); },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         CHECK(listenStep(plan, 10445) == ReloadStep::keep);  // [server b]
