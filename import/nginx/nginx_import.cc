@@ -209,18 +209,29 @@ Entry entryFrom(const std::string& key, const std::string& value, const std::str
 
 // Stream directives that nginx inherits from `stream { }` into each server.
 const std::vector<std::string> kServerKeys = {
-    "proxy_connect_timeout",       "proxy_timeout",
-    "proxy_buffer_size",           "proxy_half_close",
-    "proxy_next_upstream",         "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout", "ssl_preread",
-    "preread_buffer_size",         "preread_timeout",
-    "limit_conn_log_level",        "limit_conn_dry_run",
-    "proxy_upload_rate",           "proxy_download_rate",
-    "proxy_protocol_timeout",      "proxy_protocol",
-    "tcp_nodelay",                 "proxy_socket_keepalive",
+    "proxy_connect_timeout",
+    "proxy_timeout",
+    "proxy_buffer_size",
+    "proxy_half_close",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
+    "proxy_next_upstream_timeout",
+    "ssl_preread",
+    "preread_buffer_size",
+    "preread_timeout",
+    "limit_conn_log_level",
+    "limit_conn_dry_run",
+    "proxy_upload_rate",
+    "proxy_download_rate",
+    "proxy_protocol_timeout",
+    "proxy_protocol",
+    "tcp_nodelay",
+    "proxy_socket_keepalive",
     "proxy_bind",
-    "resolver",                    "resolver_timeout",
-    "proxy_requests",              "proxy_responses",
+    "resolver",
+    "resolver_timeout",
+    "proxy_requests",
+    "proxy_responses",
 };
 
 // One access_log as carried, with the format it names (checked once the
@@ -231,12 +242,12 @@ struct AccessLogEntry {
 };
 
 struct ServerSettings {
-  std::map<std::string, Entry> keys;        // kServerKeys
-  std::vector<Entry> rules;                 // allow / deny, in order
-  std::vector<AccessLogEntry> access_logs;  // in order; nginx allows several
-  std::vector<Entry> error_logs;            // nginx's chain: all of them, in order
-  std::vector<Entry> limit_conns;           // limit_conn, in order
-  std::vector<Entry> real_ip_from;          // set_real_ip_from, in order
+  std::map<std::string, Entry> keys;              // kServerKeys
+  std::vector<Entry> rules;                       // allow / deny, in order
+  std::vector<AccessLogEntry> access_logs;        // in order; nginx allows several
+  std::vector<Entry> error_logs;                  // nginx's chain: all of them, in order
+  std::vector<Entry> limit_conns;                 // limit_conn, in order
+  std::vector<Entry> real_ip_from;                // set_real_ip_from, in order
   std::map<std::string, std::vector<Entry>> tls;  // ssl_*, proxy_ssl_* (nginx_import_tls.h)
 };
 

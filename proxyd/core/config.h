@@ -48,7 +48,7 @@ struct MainSection {
   // (nginx's default).
   std::chrono::milliseconds worker_shutdown_timeout{0};
   std::vector<LimitConnZoneSpec> limit_conn_zones;  // limit_conn_zone, shared by all workers
-  ResolverSettings resolver;  // the default of every [server] and [upstream]
+  ResolverSettings resolver;                        // the default of every [server] and [upstream]
   bool operator==(const MainSection&) const = default;
 };
 
@@ -138,13 +138,13 @@ struct ServerSection {
   bool tcp_nodelay = true;
   bool proxy_socket_keepalive = false;  // SO_KEEPALIVE on the upstream socket
   std::optional<ProxyBind> proxy_bind;  // none: the kernel picks (proxy_bind off)
-  ResolverSettings resolver;  // proxy_pass with variables; [main]'s unless set
+  ResolverSettings resolver;            // proxy_pass with variables; [main]'s unless set
   // UDP (listen ... udp, udp_exchange.h): nginx's proxy_requests (0: no
   // limit) and proxy_responses (none: no limit, nginx's default).
   unsigned proxy_requests = 0;
   std::optional<unsigned> proxy_responses;
-  TlsServerSettings ssl;                          // ssl_* (tls_settings.h)
-  ProxySslSettings proxy_ssl;                     // proxy_ssl_*
+  TlsServerSettings ssl;       // ssl_* (tls_settings.h)
+  ProxySslSettings proxy_ssl;  // proxy_ssl_*
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -55,7 +55,7 @@ struct ServerBlock {
   std::shared_ptr<const LimitConnPolicy> limit_conn;
   std::optional<Template> upload_rate;
   std::optional<Template> download_rate;
-  std::optional<Template> bind_value;               // proxy_bind with variables
+  std::optional<Template> bind_value;  // proxy_bind with variables
   // Made (and the files read) with the block: listen ... ssl, proxy_ssl.
   std::shared_ptr<const TlsServerContext> tls;
   std::shared_ptr<const TlsClientContext> proxy_tls;

@@ -19,8 +19,8 @@
 #include "proxyd/core/status_http.h"
 #include "proxyd/io/error_log_chain.h"
 #include "proxyd/io/listener.h"
-#include "proxyd/io/udp_listener.h"
 #include "proxyd/io/tls_context.h"
+#include "proxyd/io/udp_listener.h"
 
 namespace proxyd {
 
@@ -163,9 +163,9 @@ common::Result<std::unique_ptr<Generation>> buildGeneration(
     std::vector<std::shared_ptr<const ServerBlock>> blocks;
     for (std::size_t k : a.servers) blocks.push_back(gen->blocks[k]);
     bool ssl = blocks[a.default_pos]->tls != nullptr && servesTls(cfg, a);
-    gen->addresses.push_back({a.addr, a.udp,
-                              makeVirtualServers(std::move(blocks), a.default_pos,
-                                                 a.listen.proxy_protocol, ssl)});
+    gen->addresses.push_back(
+        {a.addr, a.udp,
+         makeVirtualServers(std::move(blocks), a.default_pos, a.listen.proxy_protocol, ssl)});
   }
   return gen;
 }
@@ -274,7 +274,8 @@ common::Result<std::map<std::string, std::vector<common::UniqueFd>>> Proxy::open
     if (l.addr.family() == AF_UNIX) {
       // A path is bound once: the workers share the one socket (each its
       // own descriptor of it), the kernel waking one of them per connection.
-      auto fd = UnixSocketFile::open(l.addr, options.backlog, files[addrKey(l.addr, false)], log_.get());
+      auto fd =
+          UnixSocketFile::open(l.addr, options.backlog, files[addrKey(l.addr, false)], log_.get());
       if (!fd) return R::fail(fmt::format("[server {}]: {}", l.server, fd.error()));
       for (std::size_t i = 1; i < workers_.size(); ++i) {
         common::UniqueFd copy(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));

@@ -12,9 +12,9 @@
 #include "common/duration.h"
 #include "common/sys_error.h"
 #include "proxyd/core/pass_address.h"
-#include "proxyd/io/upstream_socket.h"
 #include "proxyd/io/session_end.h"
 #include "proxyd/io/tls_context.h"
+#include "proxyd/io/upstream_socket.h"
 #include "proxyd/io/worker.h"
 
 namespace proxyd {

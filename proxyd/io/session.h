@@ -179,11 +179,11 @@ class Session {
   Flow down_;  // upstream -> client
   common::EventPtr timer_;
   Phase phase_ = Phase::initializing;
-  bool awaiting_first_byte_ = false;  // connected, nothing read from the upstream yet
-  bool prereaded_ = false;            // the client's first bytes were peeked (ssl_preread)
-  std::uint8_t passes_ = 0;           // how often `pass` moved the connection to here
+  bool awaiting_first_byte_ = false;    // connected, nothing read from the upstream yet
+  bool prereaded_ = false;              // the client's first bytes were peeked (ssl_preread)
+  std::uint8_t passes_ = 0;             // how often `pass` moved the connection to here
   bool expect_proxy_protocol_ = false;  // the listener has `proxy_protocol`
-  bool ssl_listen_ = false;           // accepted on a `listen ... ssl` address
+  bool ssl_listen_ = false;             // accepted on a `listen ... ssl` address
   std::unique_ptr<Routing> routing_;
   // Only sessions of a [server] with limit_conn / a rate allocate these.
   std::unique_ptr<LimitConnHold> limit_hold_;

@@ -486,8 +486,7 @@ TEST_CASE("proxyd reload plan: every field of [status] and [main]", "[reload_pla
       proxyd::kMainSectionDecisions,
       {MUTATE(M, worker_processes), MUTATE(M, worker_connections), MUTATE(M, error_log),
        MUTATE(M, pid_path), MUTATE(M, worker_rlimit_nofile), MUTATE(M, worker_shutdown_timeout),
-       MUTATE(M, limit_conn_zones),
-       MUTATE(M, resolver)},
+       MUTATE(M, limit_conn_zones), MUTATE(M, resolver)},
       [](proxyd::ProxyConfig& c) -> M& { return c.main; },
       [](const proxyd::ReloadPlan& plan, OnChange c) {
         // [main] is the process's: no listener, group or page restarts.
