@@ -164,7 +164,7 @@ class ProxyProtocol(unittest.TestCase):
         self.assertEqual((first["status"], first["remote"], first["realip"]),
                          ("403", "203.0.113.7", "127.0.0.1"))
         self.assertEqual((second["status"], second["remote"]), ("200", "192.0.2.7"))
-        self.assertIn("access forbidden by rule, client: 203.0.113.7", self.proxy.error_log())
+        self.assertIn("access forbidden by rule while initializing session, client: 203.0.113.7", self.proxy.error_log())
 
 
 if __name__ == "__main__":

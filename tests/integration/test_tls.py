@@ -15,9 +15,7 @@ import signal
 import socket
 import ssl
 import sys
-import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import proxylab as lab  # noqa: E402
@@ -166,7 +164,7 @@ class Tls(lab.ProxydCase):
             kv = self.line(proxy, n)
             self.assertEqual(kv["status"], "500")
             log = proxy.error_log()
-            self.assertIn(f"[info]", log)
+            self.assertIn("[info]", log)
             self.assertIn(f"{message} while SSL handshaking, client: 127.0.0.1, server: "
                           f"127.0.0.1:{port}", log)
 
