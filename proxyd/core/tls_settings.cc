@@ -178,6 +178,14 @@ void addProxyKeys(TlsKeys& k, ProxySslSettings& p) {
   k.w.on("proxy_ssl", [&c = k.ctx, &p](const IniEntry& e) {
     p.line = e.line;
     take(c, e, common::parseFlag(e.value), p.enabled);
+    // The settings and the client context exist; the session does not yet
+    // speak TLS to the upstream. Refused, so that no operator believes a
+    // plain upstream connection is encrypted.
+    if (p.enabled) {
+      c.error(e.line,
+              "proxy_ssl: TLS to the upstream is not supported yet (the connection would stay "
+              "plain)");
+    }
   });
   k.text("proxy_ssl_name", p.name);
   k.flag("proxy_ssl_server_name", p.server_name);

@@ -88,7 +88,7 @@ void Session::postAccept() {
     finish(403);
     return;
   }
-  if (ssl_listen_) return startHandshake();
+  if (ssl_listen_ && !client_.tls) return startHandshake();
   if (block_->section.ssl_preread) return startPreread();
   proceed();
 }
@@ -323,8 +323,14 @@ void Session::passConnection() {
   next.start();
 }
 
-void Session::takeOverFrom(const Session& passed) {
+void Session::takeOverFrom(Session& passed) {
   record_.connection = passed.record_.connection;
+  // A terminated TLS connection goes on as it is: nginx's ssl handler
+  // skips a connection that already has its SSL (c->ssl).
+  client_.tls = std::move(passed.client_.tls);
+  record_.tls = passed.record_.tls;
+  // OpenSSL may hold the client's data already: read on at once.
+  client_.readable = client_.writable = client_.tls != nullptr;
   passes_ = static_cast<std::uint8_t>(passed.passes_ + 1);
   // The header stays with the connection (c->proxy_protocol); realip's
   // record of the peer is the old session's own.

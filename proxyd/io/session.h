@@ -107,7 +107,7 @@ class Session {
   // nginx's `pass`: from the accepting session to one of the listener the
   // address names, on the same connection ($connection stays).
   void passConnection();
-  void takeOverFrom(const Session& passed);
+  void takeOverFrom(Session& passed);
   void handOver();
   void postAccept();
   // `listen ... proxy_protocol` and `proxy_protocol = on` (session_proxy_protocol.cc).

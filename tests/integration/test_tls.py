@@ -107,6 +107,25 @@ class Tls(lab.ProxydCase):
         self.assertEqual(kv["received"], str(len(payload)))
         self.assertEqual(kv["sent"], str(len(payload)))
 
+    def test_pass_keeps_the_terminated_connection(self):
+        # nginx's pass of a TLS connection: the target's session goes on
+        # over the same TLS (its ssl handler skips a connection with SSL).
+        echo = self.backend(lab.EchoServer)
+        p = pki()
+        inner = lab.ServerBlock("inner", lab.free_port(), "u", log_format="tls")
+        outer = lab.ServerBlock("outer", lab.free_port(), None, listen_params=" ssl",
+                                directives=[("ssl_certificate", p["rsa_cert"]),
+                                            ("ssl_certificate_key", p["rsa_key"]),
+                                            ("pass", f"127.0.0.1:{inner.listen}")])
+        proxy = self.start(lab.Config(upstreams=[lab.Upstream("u", [echo.addr])],
+                                      servers=[outer, inner], log_formats={"tls": FORMAT}))
+        got, (version, _, _, _, _) = self.talk(outer.listen, client_context(), b"through pass")
+        self.assertEqual(got, b"through pass")
+        lines = proxy.access_log_lines(1, server="inner", timeout=5)
+        self.assertEqual(len(lines), 1, proxy.error_log()[-3000:])
+        kv = lab.parse_kv(lines[0])
+        self.assertEqual((kv["status"], kv["proto"]), ("200", version))
+
     def test_rsa_and_ecdsa(self):
         echo = self.backend(lab.EchoServer)
         proxy = self.tls_proxy(echo, certs=("rsa", "ecdsa"))

@@ -55,7 +55,7 @@ TEST_CASE("tls settings: the [server] keys", "[tls][config]") {
       "ssl_session_tickets = off\nssl_handshake_timeout = 5s\n"
       "ssl_verify_client = optional_no_ca\nssl_verify_depth = 3\n"
       "ssl_alpn = h2 http/1.1\nssl_conf_command = Options PrioritizeChaCha\n"
-      "proxy_ssl = on\nproxy_ssl_verify = on\nproxy_ssl_trusted_certificate = ca.pem\n"
+      "proxy_ssl_verify = on\nproxy_ssl_trusted_certificate = ca.pem\n"
       "proxy_ssl_protocols = TLSv1.2\nproxy_ssl_name = backend.test\n");
   INFO(l.text());
   REQUIRE_FALSE(l.diag.hasErrors());
@@ -75,7 +75,7 @@ TEST_CASE("tls settings: the [server] keys", "[tls][config]") {
   CHECK(s.ssl.alpn == std::vector<std::string>{"h2", "http/1.1"});
   REQUIRE(s.ssl.conf_commands.size() == 1);
   CHECK(s.ssl.conf_commands[0].value == "PrioritizeChaCha");
-  CHECK(s.proxy_ssl.enabled);
+  CHECK_FALSE(s.proxy_ssl.enabled);
   CHECK(s.proxy_ssl.verify);
   CHECK(s.proxy_ssl.trusted_certificate == "/etc/proxyd/ca.pem");
   CHECK(s.proxy_ssl.protocols == proxyd::kTlsv1_2);
@@ -88,6 +88,12 @@ TEST_CASE("tls settings: nginx's load errors", "[tls][config]") {
     CHECK_THAT(l.text(), Catch::Contains("proxyd.ini:1: error: no \"ssl_certificate\" is defined "
                                          "for the listen ... ssl directive in "
                                          "/etc/proxyd/proxyd.ini:3"));
+  }
+  SECTION("proxy_ssl on is refused until the session speaks TLS upstream") {
+    auto l = load("listen = 443\nproxy_ssl = on\n");
+    CHECK_THAT(l.text(), Catch::Contains("error: proxy_ssl: TLS to the upstream is not supported "
+                                         "yet"));
+    CHECK_FALSE(load("listen = 443\nproxy_ssl = off\n").diag.hasErrors());
   }
   SECTION("ssl_reject_handshake needs none") {
     auto l = load("listen = 443 ssl\nssl_reject_handshake = on\n");
